@@ -1,0 +1,172 @@
+// Model parts: backbones turn an input into features (`accepts` lists the input
+// kinds they take); heads turn features into predictions (`accepts` lists the
+// target kinds they fit, `defaultFor` those they are chosen for when no head is written).
+#include "stdlib/registry.h"
+
+// Entries leave out the members they do not use (choices, bounds, accepts...);
+// those are meant to start empty, so -Wextra's warning about them is noise.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace pipelang::stdlib {
+
+namespace {
+
+void addBackbones(Registry& r) {
+    r.add({.name = "mlp",
+           .family = Family::Backbone,
+           .doc = "Fully connected layers on the flattened input: the classic baseline for small images and tables.",
+           .params =
+               {
+                   {"hidden", "list<int>", "[200, 100]", "the width of each hidden layer, in order", {}, 1, {}},
+                   {"dropout", "float", "0.0", "the share of activations zeroed during training", {}, 0, 1},
+                   {"activation", "string", "\"relu\"", "the non-linearity after each layer", {"relu", "gelu", "tanh"}},
+               },
+           .accepts = {"image", "tabular"}});
+
+    r.add({.name = "cnn",
+           .family = Family::Backbone,
+           .doc = "A plain convolutional net: one stage per entry of `channels`, each halving the image's size.",
+           .params =
+               {
+                   {"channels", "list<int>", "[32, 64, 128]", "the number of filters of each stage", {}, 1, {}},
+                   {"kernel", "int", "3", "the side of the convolution kernels", {}, 1, {}},
+                   {"batch_norm", "bool", "true", "normalise after each convolution: faster, steadier training"},
+                   {"dropout", "float", "0.0", "the share of activations zeroed during training", {}, 0, 1},
+               },
+           .accepts = {"image"}});
+
+    r.add({.name = "resnet",
+           .family = Family::Backbone,
+           .doc = "A residual network (He et al. 2015) with torchvision's parameter names, so its weights load.",
+           .params =
+               {
+                   {"depth", "int", "18", "the number of layers: deeper is stronger but slower", {"18", "34", "50"}},
+                   {"weights", "path", "none",
+                    "pretrained weights: a safetensors file with torchvision's names; by default random"},
+                   {"stem", "string", "\"imagenet\"",
+                    "the first layers: `imagenet` (7×7 conv, max-pool) for photos, `small` (a 3×3 conv) for tiny ones",
+                    {"imagenet", "small"}},
+                   {"in_channels", "int", "3", "the channels of the input images (1 for greyscale)", {}, 1, {}},
+                   {"freeze", "bool", "false", "keep the backbone's weights fixed: feature extraction"},
+               },
+           .accepts = {"image"}});
+
+    r.add({.name = "embedding_mlp",
+           .family = Family::Backbone,
+           .doc = "Bengio et al.'s 2003 language model: the last tokens' embeddings, joined, through a tanh layer.",
+           .params =
+               {
+                   {"dim", "int", "10", "the size of each token's embedding", {}, 1, {}},
+                   {"hidden", "int", "200", "the width of the hidden layer", {}, 1, {}},
+                   {"context", "int", "none", "how many previous tokens it sees; by default the data block's `context`",
+                    {}, 1, {}},
+               },
+           .accepts = {"tokens"}});
+
+    r.add({.name = "lstm",
+           .family = Family::Backbone,
+           .doc = "A recurrent network of LSTM layers over token embeddings (as in ULMFiT).",
+           .params =
+               {
+                   {"dim", "int", "256", "the size of the embeddings and of the hidden state", {}, 1, {}},
+                   {"layers", "int", "1", "the number of stacked LSTM layers", {}, 1, {}},
+                   {"bidirectional", "bool", "false", "read the text both ways (not for language modelling)"},
+                   {"dropout", "float", "0.0", "the share of activations zeroed between layers in training", {}, 0, 1},
+               },
+           .accepts = {"text", "tokens"}});
+
+    r.add({.name = "gru",
+           .family = Family::Backbone,
+           .doc = "A recurrent network of GRU layers over token embeddings: lighter than an LSTM.",
+           .params =
+               {
+                   {"dim", "int", "256", "the size of the embeddings and of the hidden state", {}, 1, {}},
+                   {"layers", "int", "1", "the number of stacked GRU layers", {}, 1, {}},
+                   {"bidirectional", "bool", "false", "read the text both ways (not for language modelling)"},
+                   {"dropout", "float", "0.0", "the share of activations zeroed between layers in training", {}, 0, 1},
+               },
+           .accepts = {"text", "tokens"}});
+
+    r.add({.name = "transformer",
+           .family = Family::Backbone,
+           .doc = "A transformer encoder over token embeddings, with Hugging Face BERT's parameter names.",
+           .params =
+               {
+                   {"layers", "int", "4", "the number of transformer blocks", {}, 1, {}},
+                   {"dim", "int", "256", "the size of embeddings and hidden states (a multiple of `heads`)", {}, 1, {}},
+                   {"heads", "int", "4", "the number of attention heads", {}, 1, {}},
+                   {"ffn", "int", "none", "the width of each feed-forward layer; by default 4 × dim", {}, 1, {}},
+                   {"dropout", "float", "0.1", "the share of activations zeroed during training", {}, 0, 1},
+                   {"norm", "string", "\"pre\"",
+                    "layer norm before each sub-layer (`pre`, steadier) or after it (`post`, as in BERT)",
+                    {"pre", "post"}},
+                   {"positions", "string", "\"learned\"", "how token positions are encoded",
+                    {"learned", "sinusoidal"}},
+                   {"causal", "bool", "false", "let each token see only earlier ones, as a language model must"},
+                   {"weights", "path", "none", "pretrained weights: safetensors with BERT's names; by default random"},
+                   {"freeze", "bool", "false", "keep the backbone's weights fixed: feature extraction"},
+               },
+           .accepts = {"text", "tokens"}});
+
+    r.add({.name = "tfidf",
+           .family = Family::Backbone,
+           .doc = "TF-IDF counts of token n-grams: no training, a strong baseline for text with the `linear` head.",
+           .params =
+               {
+                   {"ngrams", "int|list<int>", "1", "the n-gram length, or [shortest, longest] e.g. [1, 2]", {}, 1, {}},
+                   {"max_features", "int", "20000", "keep only this many of the most frequent n-grams", {}, 1, {}},
+                   {"sublinear", "bool", "true", "use 1 + log(count) instead of the raw count"},
+               },
+           .accepts = {"text"}});
+}
+
+void addHeads(Registry& r) {
+    r.add({.name = "classifier",
+           .family = Family::Head,
+           .doc = "One score per class, from the backbone's pooled features; its size comes from the target block.",
+           .params =
+               {
+                   {"pool", "string", "\"auto\"",
+                    "how a sequence of features becomes one vector; `auto` picks the usual one for the backbone",
+                    {"auto", "cls", "mean", "max", "last"}},
+                   {"dropout", "float", "0.0", "the share of features zeroed during training", {}, 0, 1},
+                   {"hidden", "list<int>", "[]", "the widths of extra hidden layers before the output", {}, 1, {}},
+               },
+           .accepts = {"category", "multi_category"},
+           .defaultFor = {"category", "multi_category"}});
+
+    r.add({.name = "regressor",
+           .family = Family::Head,
+           .doc = "One real-valued output, from the backbone's pooled features.",
+           .params =
+               {
+                   {"dropout", "float", "0.0", "the share of features zeroed during training", {}, 0, 1},
+                   {"hidden", "list<int>", "[]", "the widths of extra hidden layers before the output", {}, 1, {}},
+               },
+           .accepts = {"number"},
+           .defaultFor = {"number"}});
+
+    r.add({.name = "next_token",
+           .family = Family::Head,
+           .doc = "A language model's output: a score for every token of the vocabulary at each position.",
+           .params =
+               {
+                   {"tied", "bool", "false", "share weights with the input embedding (Press & Wolf 2017)"},
+               },
+           .accepts = {"tokens"},
+           .defaultFor = {"tokens"}});
+
+    r.add({.name = "linear",
+           .family = Family::Head,
+           .doc = "A single linear layer on the features: logistic regression, e.g. on `tfidf` features.",
+           .accepts = {"category", "multi_category"}});
+}
+
+}  // namespace
+
+void addModels(Registry& r) {
+    addBackbones(r);
+    addHeads(r);
+}
+
+}  // namespace pipelang::stdlib
