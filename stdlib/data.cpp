@@ -2,10 +2,6 @@
 // splitters, and the `column` that picks a field of a table.
 #include "stdlib/registry.h"
 
-// Entries leave out the members they do not use (choices, bounds, accepts...);
-// those are meant to start empty, so -Wextra's warning about them is noise.
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-
 namespace pipelang::stdlib {
 
 namespace {

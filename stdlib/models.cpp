@@ -3,10 +3,6 @@
 // target kinds they fit, `defaultFor` those they are chosen for when no head is written).
 #include "stdlib/registry.h"
 
-// Entries leave out the members they do not use (choices, bounds, accepts...);
-// those are meant to start empty, so -Wextra's warning about them is noise.
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-
 namespace pipelang::stdlib {
 
 namespace {

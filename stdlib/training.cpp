@@ -3,10 +3,6 @@
 // learning-rate ranges, schedules, callbacks, and the strategies of a sweep.
 #include "stdlib/registry.h"
 
-// Entries leave out the members they do not use (choices, bounds, accepts...);
-// those are meant to start empty, so -Wextra's warning about them is noise.
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-
 namespace pipelang::stdlib {
 
 namespace {
@@ -112,13 +108,13 @@ void addSchedules(Registry& r) {
     r.add({"linear", Family::Schedule, "Rises from zero during warmup, then falls in a straight line to zero.",
            {
                {"epochs", "int", "1", epochsDoc, {}, 1, {}},
-               {"warmup", "float", "0.0", "the share of the run spent rising from zero, e.g. 0.1", {}, 0, 1},
+               {"warmup", "float", "0.0", "time spent rising from zero: a share of the run below 1 (`0.1`), or epochs (`2`)", {}, 0, {}},
            }});
 
     r.add({"cosine", Family::Schedule, "Rises from zero during warmup, then falls along a half cosine to zero.",
            {
                {"epochs", "int", "1", epochsDoc, {}, 1, {}},
-               {"warmup", "float", "0.0", "the share of the run spent rising from zero, e.g. 0.1", {}, 0, 1},
+               {"warmup", "float", "0.0", "time spent rising from zero: a share of the run below 1 (`0.1`), or epochs (`2`)", {}, 0, {}},
            }});
 
     r.add({"one_cycle", Family::Schedule,

@@ -1,0 +1,14 @@
+#include "cli/common.h"
+
+#include <cstdlib>
+#include <unistd.h>
+
+namespace pipelang::cli {
+
+void printDiagnostics(const pipelang::Diagnostics& diags) {
+    RenderOptions options;
+    options.color = isatty(STDERR_FILENO) && std::getenv("NO_COLOR") == nullptr;
+    std::fputs(render(diags, options).c_str(), stderr);
+}
+
+}  // namespace pipelang::cli

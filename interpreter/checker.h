@@ -1,0 +1,91 @@
+// The checker's internals, shared by the files that implement its passes:
+//   compile.cpp   loading and imports, declarations, the order of the passes
+//   resolve.cpp   values against the registry's types (names, calls, defaults)
+//   settings.cpp  dotted setting paths: `--set` overrides and sweep keys
+//   fit.cpp       values derived from the data, and the checks that parts fit
+// Not a public header: use compile.h.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "interpreter/compile.h"
+#include "stdlib/registry.h"
+
+namespace pipelang {
+
+// A declared top-level block or `let`, by name.
+struct Declaration {
+    const ast::Statement* statement = nullptr;
+    std::string kind;  // tokenizer, data, model, train, sweep, let
+    std::string name;
+    Span nameSpan;     // the name, or the keyword when the name is implied
+};
+
+// Says what a value is for in messages: "`lr` of `adamw`", "field `batch_size`".
+struct Place {
+    const stdlib::Param* param = nullptr;
+    std::string what;
+};
+
+class Checker {
+public:
+    Checker(Compilation& c, const CompileOptions& options) : c_(c), options_(options) {}
+    void run(const std::string& mainPath, const SourceFile* mainFile);
+
+    // resolve.cpp
+    std::optional<Value> resolve(const ast::Expr& e, const stdlib::Type& type, const Place& place);
+    std::optional<Value> resolveCall(const ast::Expr& e, const stdlib::Builtin& b, const std::string& prefix);
+    Value defaultValue(const stdlib::Param& p, const std::string& owner);
+    static const stdlib::Type& typeOf(const stdlib::Param& p);
+
+private:
+    // compile.cpp
+    void load(const SourceFile& file, std::vector<const SourceFile*>& stack);
+    void declare();
+    void declare(const ast::Statement& s, const std::string& kind, const std::string& name, Span nameSpan);
+    Section resolveSection(const ast::Statement& s);
+    Section resolveStatement(const ast::Statement& s);
+    void fillFields(Section& section, const std::map<std::string, const ast::Field*>& written, Span where);
+    void warnUnused();
+
+    // resolve.cpp
+    std::optional<Value> resolveName(const ast::Expr& e, const stdlib::Type& type, const Place& place);
+    std::optional<Value> resolveRef(const ast::Expr& e, const stdlib::Type& type, const Place& place);
+    std::optional<Value> resolveLet(const ast::Expr& e, const Declaration& let, const stdlib::Type& type,
+                                    const Place& place);
+    bool checkConstraints(const Value& v, const stdlib::Param& p, const std::string& what);
+    void mismatch(const ast::Expr& e, const stdlib::Type& type, const Place& place);
+    std::vector<std::string> blockNames(const std::string& kind) const;
+
+    // settings.cpp
+    struct Setting {
+        Value* value = nullptr;                 // the value at the path
+        const stdlib::Param* param = nullptr;   // its parameter (type, constraints)
+        std::string owner;                      // "`adamw`" or "the train block `fit`"
+    };
+    std::optional<Setting> findSetting(const ast::Path& path, Span where, bool report);
+    void applyOverrides();
+    void checkSweeps();
+
+    // fit.cpp
+    void derive();
+    void checkFit();
+    void checkData(const Section& data);
+    void checkTrain(const Section& train);
+    void checkTokenizer(const Section& tokenizer);
+    void checkStages();
+    void checkContract(const Value& v, const std::string& kind, const char* role, stdlib::Family family, Span fallback);
+
+    Compilation& c_;
+    const CompileOptions& options_;
+    std::map<std::string, Declaration> decls_;  // blocks and lets by name
+    std::set<std::string> usedNames_;            // declarations something refers to
+    std::vector<std::string> letStack_;          // lets being resolved, to find cycles
+    std::vector<const ast::Statement*> sweeps_;  // sweep blocks, for their dotted keys
+    std::set<std::string> loaded_;               // canonical paths of loaded files
+};
+
+}  // namespace pipelang

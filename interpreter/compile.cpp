@@ -1,0 +1,310 @@
+// Loading, imports and declarations, and the order of the checker's passes.
+#include "interpreter/compile.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "interpreter/checker.h"
+#include "interpreter/parse.h"
+
+namespace pipelang {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string canonical(const std::string& path) {
+    std::error_code ec;
+    auto p = fs::weakly_canonical(fs::path(path), ec);
+    return ec ? path : p.string();
+}
+
+std::string keyword(ast::Statement::Kind kind) {
+    switch (kind) {
+    case ast::Statement::Kind::Seed: return "seed";
+    case ast::Statement::Kind::Import: return "import";
+    case ast::Statement::Kind::Let: return "let";
+    case ast::Statement::Kind::Block: return "block";
+    case ast::Statement::Kind::Evaluate: return "evaluate";
+    case ast::Statement::Kind::Export: return "export";
+    }
+    return "";
+}
+
+}  // namespace
+
+void Checker::load(const SourceFile& file, std::vector<const SourceFile*>& stack) {
+    stack.push_back(&file);
+    ast::Module module = parse(file, c_.diags);
+    fs::path dir = fs::path(file.name).parent_path();
+    for (const auto& s : module.statements) {
+        if (s.kind != ast::Statement::Kind::Import) continue;
+        std::string path = (dir / s.importPath).lexically_normal().string();
+        std::string key = canonical(path);
+        auto onStack = std::find_if(stack.begin(), stack.end(),
+                                    [&](const SourceFile* f) { return canonical(f->name) == key; });
+        if (onStack != stack.end()) {
+            auto& d = c_.diags.error("import-cycle", s.importSpan, "`" + s.importPath + "` imports this file back");
+            d.hints.push_back("a file cannot import, directly or not, a file that imports it");
+            continue;
+        }
+        if (loaded_.count(key)) continue;  // imported twice: once is enough
+        std::error_code ec;
+        const SourceFile* imported = fs::is_regular_file(path, ec) ? c_.sources.load(path) : nullptr;
+        if (!imported) {
+            auto& d = c_.diags.error("import-missing", s.importSpan, "cannot read `" + s.importPath + "`");
+            d.hints.push_back("imports are found relative to the importing file: looked for `" + path + "`");
+            continue;
+        }
+        loaded_.insert(key);
+        load(*imported, stack);
+    }
+    c_.modules.push_back(std::move(module));
+    stack.pop_back();
+}
+
+void Checker::declare(const ast::Statement& s, const std::string& kind, const std::string& name, Span nameSpan) {
+    auto [it, fresh] = decls_.emplace(name, Declaration{&s, kind, name, nameSpan});
+    if (fresh) return;
+    const Declaration& first = it->second;
+    if (!s.name && kind == first.kind && kind != "let") {
+        auto& d = c_.diags.error("unnamed-twice", nameSpan, "a second " + kind + " block needs a name");
+        d.hints.push_back("name both: `" + kind + " NAME { ... }`");
+        d.notes.push_back({first.nameSpan, "the other " + kind + " block"});
+        return;
+    }
+    auto& d = c_.diags.error("duplicate-name", nameSpan, "the name `" + name + "` is already used");
+    d.notes.push_back({first.nameSpan, "by the " + first.kind + (first.kind == "let" ? "" : " block") + " here"});
+    d.hints.push_back("every block and `let` needs a name of its own");
+}
+
+void Checker::declare() {
+    for (const auto& m : c_.modules) {
+        for (const auto& s : m.statements) {
+            if (s.kind == ast::Statement::Kind::Let) declare(s, "let", s.name->text, s.name->span);
+            if (s.kind == ast::Statement::Kind::Block) {
+                std::string kind = ast::blockKindName(s.blockKind);
+                declare(s, kind, s.name ? s.name->text : kind, s.name ? s.name->span : s.keyword);
+            }
+        }
+    }
+}
+
+void Checker::fillFields(Section& section, const std::map<std::string, const ast::Field*>& written, Span where) {
+    std::vector<std::string> missing;
+    for (const auto& p : section.schema->params) {
+        auto it = written.find(p.name);
+        if (it != written.end()) {
+            Place place{&p, "`" + p.name + "`"};
+            auto v = resolve(*it->second->value, typeOf(p), place);
+            section.fields.push_back({p.name, v ? std::move(*v) : Value{}});
+            if (!v) section.fields.back().second.origin = Origin::Written;
+            continue;
+        }
+        if (p.required()) missing.push_back(p.name);
+        section.fields.push_back({p.name, defaultValue(p, section.kind)});
+    }
+    for (const auto& name : missing) {
+        const auto* p = section.schema->param(name);
+        auto& d = c_.diags.error("missing-field", where,
+                                 "the " + section.kind + " block `" + section.name + "` needs `" + name + "`");
+        d.hints.push_back("add `" + name + " = ...`: " + p->doc);
+    }
+}
+
+Section Checker::resolveSection(const ast::Statement& s) {
+    Section section;
+    section.kind = ast::blockKindName(s.blockKind);
+    section.schema = stdlib::registry().find(stdlib::Family::Section, section.kind);
+    section.name = s.name ? s.name->text : section.kind;
+    section.named = s.name.has_value();
+    section.span = s.span;
+    section.nameSpan = s.name ? s.name->span : s.keyword;
+    std::map<std::string, const ast::Field*> written;
+    for (const auto& f : s.fields) {
+        const std::string key = f.key.text();
+        if (f.key.parts.size() > 1 || (s.blockKind == ast::BlockKind::Sweep && key == "seed")) {
+            if (s.blockKind != ast::BlockKind::Sweep) {
+                auto& d = c_.diags.error("dotted-field", f.key.span, "only a sweep takes dotted names like `" + key + "`");
+                d.hints.push_back("to change a setting of a call, write the call: `" + f.key.parts[0].text +
+                                  " = name(" + f.key.parts.back().text + " = ...)`");
+            }
+            continue;  // sweep keys are checked once every block is resolved
+        }
+        std::vector<std::string> names;
+        for (const auto& p : section.schema->params) names.push_back(p.name);
+        if (!section.schema->param(key)) {
+            if (s.blockKind == ast::BlockKind::Sweep) {
+                auto& d = c_.diags.error("sweep-key", f.key.span, "a sweep field names a setting as `block.field`");
+                d.hints.push_back("for example `fit.optimizer.lr = [1e-3, 3e-3]`");
+                continue;
+            }
+            auto& d = c_.diags.error("unknown-field", f.key.span,
+                                     "a " + section.kind + " block has no field `" + key + "`");
+            if (auto guess = closest(key, names); !guess.empty())
+                d.hints.push_back("did you mean `" + guess + "`?");
+            else {
+                std::string list;
+                for (size_t i = 0; i < names.size(); ++i) list += (i ? ", `" : "`") + names[i] + "`";
+                d.hints.push_back("its fields are " + list);
+            }
+            continue;
+        }
+        auto [it, fresh] = written.emplace(key, &f);
+        if (!fresh) {
+            auto& d = c_.diags.error("duplicate-field", f.key.span, "`" + key + "` is set twice");
+            d.notes.push_back({it->second->key.span, "first set here"});
+        }
+    }
+    fillFields(section, written, s.name ? s.name->span : s.keyword);
+    return section;
+}
+
+Section Checker::resolveStatement(const ast::Statement& s) {
+    Section section;
+    section.kind = keyword(s.kind);
+    section.schema = stdlib::registry().find(stdlib::Family::Section, section.kind);
+    section.span = s.span;
+    section.nameSpan = s.keyword;
+    // `evaluate A on B with C` and `export A to F` are fields under the hood.
+    std::vector<std::unique_ptr<ast::Expr>> owned;
+    auto refExpr = [&](const ast::Path& path) {
+        auto e = std::make_unique<ast::Expr>();
+        e->kind = ast::Expr::Kind::Ref;
+        e->path = path;
+        e->span = path.span;
+        owned.push_back(std::move(e));
+        return owned.back().get();
+    };
+    std::vector<ast::Field> fields;
+    auto add = [&](const char* name, const ast::Expr* e) {
+        if (!e) return;
+        const auto* p = section.schema->param(name);
+        auto v = resolve(*e, typeOf(*p), Place{p, "`" + std::string(name) + "`"});
+        section.fields.push_back({name, v ? std::move(*v) : Value{}});
+    };
+    add("stage", refExpr(s.subject));
+    if (s.kind == ast::Statement::Kind::Evaluate) {
+        section.name = s.subject.text() + " on " + s.target.text();
+        add("on", refExpr(s.target));
+        if (s.value)
+            add("with", s.value.get());
+        else
+            section.fields.push_back({"with", defaultValue(*section.schema->param("with"), "evaluate")});
+    } else {
+        section.name = s.subject.text() + " to " + (s.value->kind == ast::Expr::Kind::String ? s.value->text : "?");
+        add("to", s.value.get());
+    }
+    return section;
+}
+
+void Checker::warnUnused() {
+    for (const auto& [name, d] : decls_) {
+        if (usedNames_.count(name)) continue;
+        if (d.kind == "let") {
+            c_.diags.warning("unused", d.nameSpan, "`" + name + "` is never used");
+        } else if (d.kind == "data" || d.kind == "model" || d.kind == "tokenizer") {
+            // A block in an imported file may be there for other importers.
+            if (d.statement->span.file != c_.modules.back().file) continue;
+            auto& w = c_.diags.warning("unused", d.nameSpan, "the " + d.kind + " block `" + name + "` is never used");
+            w.hints.push_back(d.kind == "tokenizer" ? "use it in a `text(tokenizer = " + name + ")` block"
+                                                    : "refer to it from a train block: `" + d.kind + " = " + name + "`");
+        }
+    }
+}
+
+void Checker::run(const std::string& mainPath, const SourceFile* mainFile) {
+    (void)mainPath;
+    std::vector<const SourceFile*> stack;
+    loaded_.insert(canonical(mainFile->name));
+    load(*mainFile, stack);
+    // Syntax errors leave holes in the tree; checking around them would mostly
+    // report their echoes, so the checker waits until the syntax is right.
+    if (c_.diags.hasErrors()) {
+        c_.diags.sort();
+        return;
+    }
+    declare();
+    for (const auto& m : c_.modules) {
+        for (const auto& s : m.statements) {
+            switch (s.kind) {
+            case ast::Statement::Kind::Seed:
+                // Modules come imports first, so the main file's seed wins.
+                if (s.value->kind != ast::Expr::Kind::Number || !s.value->isInteger || s.value->number < 0) {
+                    c_.diags.error("seed", s.value->span, "the seed must be a whole number of 0 or more");
+                } else {
+                    c_.pipeline.seed = int64_t(s.value->number);
+                    c_.pipeline.seedOrigin = Origin::Written;
+                }
+                break;
+            case ast::Statement::Kind::Block: {
+                Section section = resolveSection(s);
+                c_.pipeline.sections.push_back(std::move(section));
+                if (s.blockKind == ast::BlockKind::Sweep) sweeps_.push_back(&s);
+                break;
+            }
+            case ast::Statement::Kind::Evaluate:
+            case ast::Statement::Kind::Export: c_.pipeline.sections.push_back(resolveStatement(s)); break;
+            default: break;
+            }
+        }
+    }
+    // Two seeds in one file: the second is a mistake, not an override.
+    for (const auto& m : c_.modules) {
+        const ast::Statement* first = nullptr;
+        for (const auto& s : m.statements) {
+            if (s.kind != ast::Statement::Kind::Seed) continue;
+            if (first) {
+                auto& d = c_.diags.error("duplicate-seed", s.keyword, "the seed is set twice");
+                d.notes.push_back({first->keyword, "first set here"});
+            }
+            first = &s;
+        }
+    }
+    if (!c_.pipeline.seed) {
+        c_.pipeline.seed = 0;
+        c_.pipeline.seedOrigin = Origin::Default;
+    }
+    applyOverrides();
+    derive();
+    checkFit();
+    checkSweeps();
+    warnUnused();
+    c_.diags.sort();
+}
+
+namespace {
+
+std::unique_ptr<Compilation> compileLoaded(std::unique_ptr<Compilation> c, const SourceFile* file,
+                                           const CompileOptions& options) {
+    Checker checker(*c, options);
+    checker.run(file->name, file);
+    return c;
+}
+
+}  // namespace
+
+std::unique_ptr<Compilation> compileFile(const std::string& path, const CompileOptions& options) {
+    auto c = std::make_unique<Compilation>();
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+        c->diags.error("read", Span{}, "`" + path + "` is a directory, not a .pipe file");
+        return c;
+    }
+    const SourceFile* file = c->sources.load(path);
+    if (!file) {
+        c->diags.error("read", Span{}, "cannot read `" + path + "`: " + std::strerror(errno));
+        return c;
+    }
+    return compileLoaded(std::move(c), file, options);
+}
+
+std::unique_ptr<Compilation> compileText(const std::string& name, std::string text, const CompileOptions& options) {
+    auto c = std::make_unique<Compilation>();
+    const SourceFile* file = &c->sources.add(name, std::move(text));
+    return compileLoaded(std::move(c), file, options);
+}
+
+}  // namespace pipelang

@@ -1,0 +1,36 @@
+// The front end as one call: load a file and its imports, parse, resolve every
+// name and value against the registry, apply `--set` overrides, check that the
+// parts fit. Every error found is reported; nothing is read but .pipe files
+// (and, for a few checks, the header line of a CSV source).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "interpreter/ast.h"
+#include "interpreter/diagnostic.h"
+#include "interpreter/pipeline.h"
+
+namespace pipelang {
+
+struct CompileOptions {
+    std::vector<std::string> overrides;  // `key=value`, as given to --set
+};
+
+struct Compilation {
+    SourceManager sources;
+    std::vector<ast::Module> modules;  // the main file last, its imports before it
+    Pipeline pipeline;
+    Diagnostics diags;
+
+    bool ok() const { return !diags.hasErrors(); }
+};
+
+// Compiles the file at `path`.
+std::unique_ptr<Compilation> compileFile(const std::string& path, const CompileOptions& options = {});
+// Compiles text as if it were the file `name` (imports resolve next to `name`).
+std::unique_ptr<Compilation> compileText(const std::string& name, std::string text,
+                                         const CompileOptions& options = {});
+
+}  // namespace pipelang

@@ -1,0 +1,154 @@
+#include "interpreter/diagnostic.h"
+
+#include <algorithm>
+
+namespace pipelang {
+
+Diagnostic& Diagnostics::error(std::string code, Span span, std::string message) {
+    items_.push_back(Diagnostic{Severity::Error, std::move(code), std::move(message), span, {}, {}, {}});
+    return items_.back();
+}
+
+Diagnostic& Diagnostics::warning(std::string code, Span span, std::string message) {
+    items_.push_back(Diagnostic{Severity::Warning, std::move(code), std::move(message), span, {}, {}, {}});
+    return items_.back();
+}
+
+bool Diagnostics::hasErrors() const { return errorCount() > 0; }
+
+size_t Diagnostics::errorCount() const {
+    return size_t(std::count_if(items_.begin(), items_.end(),
+                                [](const Diagnostic& d) { return d.severity == Severity::Error; }));
+}
+
+size_t Diagnostics::warningCount() const {
+    return size_t(std::count_if(items_.begin(), items_.end(),
+                                [](const Diagnostic& d) { return d.severity == Severity::Warning; }));
+}
+
+void Diagnostics::sort() {
+    // Files keep the order in which they were loaded; diagnostics without a
+    // place (whole-run problems) come last.
+    std::stable_sort(items_.begin(), items_.end(), [](const Diagnostic& a, const Diagnostic& b) {
+        if (a.span.valid() != b.span.valid()) return a.span.valid();
+        if (!a.span.valid()) return false;
+        if (a.span.file != b.span.file) return false;
+        return a.span.begin < b.span.begin;
+    });
+}
+
+namespace {
+
+const char* severityWord(Severity s) {
+    switch (s) {
+    case Severity::Error: return "error";
+    case Severity::Warning: return "warning";
+    case Severity::Note: return "note";
+    }
+    return "error";
+}
+
+const char* severityColor(Severity s) {
+    switch (s) {
+    case Severity::Error: return "\033[1;31m";
+    case Severity::Warning: return "\033[1;35m";
+    case Severity::Note: return "\033[1;36m";
+    }
+    return "";
+}
+
+// The source line with a caret under the span (`^~~~`), clipped to the line.
+void renderExcerpt(std::string& out, const Span& span, const RenderOptions& o) {
+    if (!span.valid()) return;
+    auto [line, column] = span.file->position(span.begin);
+    std::string_view text = span.file->line(line);
+    out += "    ";
+    for (char c : text) out += c == '\t' ? ' ' : c;
+    out += "\n    ";
+    size_t start = size_t(column - 1);
+    for (size_t i = 0; i < start && i < text.size(); ++i) out += ' ';
+    size_t width = 1;
+    if (span.end > span.begin) {
+        size_t lineEnd = span.file->lineStarts[line - 1] + text.size();
+        width = std::max<size_t>(1, std::min<size_t>(span.end, lineEnd) - span.begin);
+    }
+    if (o.color) out += "\033[1;32m";
+    out += '^';
+    out.append(width - 1, '~');
+    if (o.color) out += "\033[0m";
+    out += '\n';
+}
+
+void renderHeader(std::string& out, const Span& span, Severity severity, const std::string& message,
+                  const RenderOptions& o) {
+    if (o.color) out += "\033[1m";
+    if (span.valid()) {
+        auto [line, column] = span.file->position(span.begin);
+        out += span.file->name + ":" + std::to_string(line) + ":" + std::to_string(column) + ": ";
+    } else {
+        out += "pipe: ";
+    }
+    if (o.color) out += severityColor(severity);
+    out += severityWord(severity);
+    out += ": ";
+    if (o.color) out += "\033[0m\033[1m";
+    out += message;
+    if (o.color) out += "\033[0m";
+    out += '\n';
+}
+
+}  // namespace
+
+std::string render(const Diagnostic& d, const RenderOptions& o) {
+    std::string out;
+    renderHeader(out, d.span, d.severity, d.message, o);
+    renderExcerpt(out, d.span, o);
+    for (const auto& hint : d.hints) out += "    hint: " + hint + "\n";
+    for (const auto& [span, message] : d.notes) {
+        renderHeader(out, span, Severity::Note, message, o);
+        renderExcerpt(out, span, o);
+    }
+    return out;
+}
+
+std::string render(const Diagnostics& ds, const RenderOptions& o) {
+    std::string out;
+    for (const auto& d : ds.items()) out += render(d, o);
+    return out;
+}
+
+namespace {
+
+size_t editDistance(const std::string& a, const std::string& b) {
+    // Optimal string alignment: a swap of neighbours counts as one edit,
+    // the commonest typo (`adamw` / `amadw`).
+    std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+    for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+    for (size_t i = 1; i <= a.size(); ++i)
+        for (size_t j = 1; j <= b.size(); ++j) {
+            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    return d[a.size()][b.size()];
+}
+
+}  // namespace
+
+std::string closest(const std::string& word, const std::vector<std::string>& candidates) {
+    std::string best;
+    size_t bestDistance = std::max<size_t>(1, std::min<size_t>(3, word.size() / 3 + 1)) + 1;
+    for (const auto& c : candidates) {
+        if (c == word) continue;
+        size_t distance = editDistance(word, c);
+        if (distance < bestDistance) {
+            bestDistance = distance;
+            best = c;
+        }
+    }
+    return best;
+}
+
+}  // namespace pipelang

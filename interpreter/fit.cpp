@@ -1,0 +1,387 @@
+// Defaults that come from the data, and the checks that the parts fit: the
+// loss, head and metrics against the target, the backbone against the input,
+// schedules against themselves, tokenizers against validation text, stages
+// against cycles. Each check reads the registry's contracts (`accepts`,
+// `defaultFor`, `produces`); none names a particular built-in's case.
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+
+#include "interpreter/checker.h"
+
+namespace pipelang {
+
+using stdlib::Family;
+
+namespace {
+
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+std::string joinNames(const std::vector<std::string>& names) {
+    std::string out;
+    for (size_t i = 0; i < names.size(); ++i) out += (i ? (i + 1 == names.size() ? " or `" : ", `") : "`") + names[i] + "`";
+    return out;
+}
+
+std::vector<const stdlib::Builtin*> defaultsFor(Family family, const std::string& kind) {
+    std::vector<const stdlib::Builtin*> out;
+    for (const auto* b : stdlib::registry().all(family))
+        if (contains(b->defaultFor, kind)) out.push_back(b);
+    return out;
+}
+
+double number(const Value* v, double fallback) {
+    if (!v || (v->kind != Value::Kind::Int && v->kind != Value::Kind::Float)) return fallback;
+    return v->number;
+}
+
+// The block calls of a data section, in order.
+std::vector<const Value*> blockCalls(const Section& data) {
+    std::vector<const Value*> out;
+    const Value* blocks = data.field("blocks");
+    if (!blocks) return out;
+    if (blocks->kind == Value::Kind::Call) out.push_back(blocks);
+    if (blocks->kind == Value::Kind::Tuple)
+        for (const auto& item : blocks->items)
+            if (item.kind == Value::Kind::Call) out.push_back(&item);
+    return out;
+}
+
+Span spanOr(const Value& v, Span fallback) { return v.span.valid() ? v.span : fallback; }
+
+}  // namespace
+
+void Checker::derive() {
+    auto pickOnly = [&](Section& train, const char* field, const char* kind) {
+        Value* v = train.field(field);
+        if (!v || !v->isNone() || v->origin != Origin::Derived) return;
+        auto all = c_.pipeline.all(kind);
+        if (all.size() == 1) {
+            v->kind = Value::Kind::Ref;
+            v->text = all[0]->name;
+            usedNames_.insert(all[0]->name);
+            return;
+        }
+        std::vector<std::string> names;
+        for (const auto* s : all) names.push_back(s->name);
+        auto& d = c_.diags.error("missing-field", train.nameSpan,
+                                 all.empty() ? "there is no " + std::string(kind) + " block for `" + train.name + "` to train"
+                                             : "the train block `" + train.name + "` must say which " + kind +
+                                                   " block it uses");
+        if (all.empty())
+            d.hints.push_back("add a `" + std::string(kind) + " { ... }` block");
+        else
+            d.hints.push_back("add `" + std::string(field) + " = ...`, one of " + joinNames(names));
+    };
+    auto bare = [&](const stdlib::Builtin& b) {
+        ast::Expr e;
+        e.kind = ast::Expr::Kind::Ref;
+        e.path.parts.push_back({b.name, Span{}});
+        auto v = resolveCall(e, b, "");
+        Value out = v ? *v : Value{};
+        for (auto& item : out.items) item.origin = Origin::Default;
+        out.origin = Origin::Derived;
+        out.span = Span{};
+        return out;
+    };
+    for (auto& train : c_.pipeline.sections) {
+        if (train.kind != "train") continue;
+        pickOnly(train, "model", "model");
+        pickOnly(train, "data", "data");
+        const Value* dataRef = train.field("data");
+        const Section* data = dataRef && dataRef->kind == Value::Kind::Ref ? c_.pipeline.find("data", dataRef->text) : nullptr;
+        if (!data) continue;
+        std::string target = c_.pipeline.shape(*data).target;
+        if (target.empty()) continue;
+        Value* loss = train.field("loss");
+        if (loss->isNone() && loss->origin == Origin::Derived)
+            if (auto found = defaultsFor(Family::Loss, target); !found.empty()) *loss = bare(*found[0]);
+        Value* metrics = train.field("metrics");
+        if (metrics->isNone() && metrics->origin == Origin::Derived) {
+            Value list{Value::Kind::List};
+            list.origin = Origin::Derived;
+            for (const auto* b : defaultsFor(Family::Metric, target)) list.items.push_back(bare(*b));
+            *metrics = list;
+        }
+        const Value* modelRef = train.field("model");
+        Section* model = nullptr;
+        for (auto& s : c_.pipeline.sections)
+            if (s.kind == "model" && modelRef && modelRef->kind == Value::Kind::Ref && s.name == modelRef->text) model = &s;
+        if (!model) continue;
+        Value* head = model->field("head");
+        if (head->isNone() && head->origin == Origin::Derived)
+            if (auto found = defaultsFor(Family::Head, target); !found.empty()) *head = bare(*found[0]);
+    }
+    for (auto& ev : c_.pipeline.sections) {
+        if (ev.kind != "evaluate") continue;
+        Value* with = ev.field("with");
+        const Value* stage = ev.field("stage");
+        if (!with || !with->isNone() || !stage || stage->kind != Value::Kind::Ref) continue;
+        if (const Section* train = c_.pipeline.find("train", stage->text)) {
+            *with = *train->field("metrics");
+            with->origin = Origin::Derived;
+        }
+    }
+}
+
+void Checker::checkContract(const Value& v, const std::string& kind, const char* role, Family family, Span fallback) {
+    if (v.kind != Value::Kind::Call || !v.builtin || kind.empty() || v.builtin->accepts.empty()) return;
+    if (contains(v.builtin->accepts, kind)) return;
+    auto& d = c_.diags.error("does-not-fit", spanOr(v, fallback),
+                             "`" + v.text + "` does not fit " + (kind[0] == 'i' ? "an " : "a ") + kind + " " + role);
+    if (v.origin == Origin::Derived) d.hints.push_back("`" + v.text + "` was chosen from the data; write another");
+    std::vector<std::string> fits;
+    for (const auto* b : stdlib::registry().all(family))
+        if (contains(b->accepts, kind)) fits.push_back(b->name);
+    d.hints.push_back("`" + v.text + "` works with " + joinNames(v.builtin->accepts) + " " + role + "s");
+    if (!fits.empty()) d.hints.push_back("for " + kind + " " + role + "s use " + joinNames(fits));
+}
+
+void Checker::checkData(const Section& data) {
+    auto calls = blockCalls(data);
+    if (calls.empty()) return;
+    const Value* blocks = data.field("blocks");
+    if (calls.size() == 1) {
+        const auto& b = *calls[0]->builtin;
+        if (!(b.canBeInput && b.canBeTarget)) {
+            auto& d = c_.diags.error("blocks", spanOr(*blocks, data.nameSpan),
+                                     "`" + b.name + "` alone says what the input is, but not what to predict");
+            d.hints.push_back("add a target block: `(" + b.name + ", category)`");
+        }
+    } else {
+        for (size_t i = 0; i + 1 < calls.size(); ++i)
+            if (!calls[i]->builtin->canBeInput) {
+                auto& d = c_.diags.error("blocks", calls[i]->span, "`" + calls[i]->text + "` cannot be an input");
+                d.hints.push_back("the last block is the target; the ones before it are inputs");
+            }
+        if (!calls.back()->builtin->canBeTarget) {
+            auto& d = c_.diags.error("blocks", calls.back()->span, "`" + calls.back()->text + "` cannot be a target");
+            d.hints.push_back("the last block is what the model predicts, e.g. `category` or `number`");
+        }
+        if (calls.size() > 2) {
+            auto& d = c_.diags.error("blocks", spanOr(*blocks, data.nameSpan), "only one input block is supported");
+            d.hints.push_back("combine table columns in one `tabular(...)` block");
+        }
+    }
+    // A k-fold run picks one fold, which must exist.
+    const Value* split = data.field("split");
+    const Value* fold = data.field("fold");
+    if (split && fold && !fold->isNone() && split->builtin) {
+        const Value* k = split->arg("k");
+        if (!k)
+            c_.diags.error("fold", fold->span, "`fold` needs a k-fold splitter, but the split is `" + split->text + "`")
+                .hints.push_back("use `kfold`, `stratified_kfold` or `group_kfold`, or remove `fold`");
+        else if (fold->integer >= k->integer)
+            c_.diags.error("fold", fold->span, "fold " + std::to_string(fold->integer) + " does not exist: `" +
+                                                   split->text + "` makes " + std::to_string(k->integer) +
+                                                   " folds, numbered from 0");
+    }
+    // Missing data is reported at run time, but a wrong path is worth knowing now.
+    const Value* source = data.field("source");
+    if (source && source->builtin) {
+        const Value* path = source->arg("path");
+        std::error_code ec;
+        if (path && path->kind == Value::Kind::String && !path->text.empty() && path->span.valid()) {
+            // Relative paths are relative to the .pipe file, as imports are.
+            auto full = std::filesystem::path(path->span.file->name).parent_path() / path->text;
+            if (!std::filesystem::exists(full, ec)) {
+                auto& w = c_.diags.warning("missing-data", path->span, "`" + path->text + "` does not exist here");
+                w.hints.push_back("looked for `" + full.lexically_normal().string() +
+                                  "`; relative paths start from the .pipe file's folder");
+            }
+        }
+    }
+}
+
+void Checker::checkTokenizer(const Section& t) {
+    const Value* train = t.field("train");
+    const Value* from = t.field("from");
+    const Value* load = t.field("load");
+    if (!train->isNone() && !load->isNone()) {
+        auto& d = c_.diags.error("tokenizer", load->span, "a tokenizer is either trained or loaded, not both");
+        d.notes.push_back({train->span, "`train` is set here"});
+    } else if (train->isNone() && load->isNone()) {
+        auto& d = c_.diags.error("tokenizer", t.nameSpan, "the tokenizer `" + t.name + "` needs `train` or `load`");
+        d.hints.push_back("train one: `train = sentencepiece(vocab = 8000)` with `from = data.train.text`");
+    }
+    if (!train->isNone() && from->isNone())
+        c_.diags.error("tokenizer", train->span, "a trained tokenizer needs `from`: the text it learns from")
+            .hints.push_back("add `from = data.train.column`");
+    if (from->kind == Value::Kind::Ref) {
+        auto dot = from->text.find('.');
+        std::string split = from->text.substr(dot + 1, from->text.find('.', dot + 1) - dot - 1);
+        if (split != "train") {
+            auto& d = c_.diags.error("leak", from->span,
+                                     "the tokenizer would learn from the " + split + " split, which the model is judged on");
+            d.hints.push_back("train it on the training split: `" + from->text.substr(0, dot) + ".train" +
+                              from->text.substr(from->text.find('.', dot + 1)) + "`");
+        }
+    }
+}
+
+void Checker::checkTrain(const Section& train) {
+    const Value* dataRef = train.field("data");
+    const Value* modelRef = train.field("model");
+    const Section* data = dataRef->kind == Value::Kind::Ref ? c_.pipeline.find("data", dataRef->text) : nullptr;
+    const Section* model = modelRef->kind == Value::Kind::Ref ? c_.pipeline.find("model", modelRef->text) : nullptr;
+    DataShape shape = data ? c_.pipeline.shape(*data) : DataShape{};
+    auto at = [&](const Value& v) { return v.span.valid() ? v.span : train.nameSpan; };
+
+    // Contracts: loss, metrics and head against the target; backbone against the input.
+    const Value* loss = train.field("loss");
+    checkContract(*loss, shape.target, "target", Family::Loss, train.nameSpan);
+    for (const auto& m : train.field("metrics")->items)
+        checkContract(m, shape.target, "target", Family::Metric, train.nameSpan);
+    if (model) {
+        const Value* head = model->field("head");
+        checkContract(*head, shape.target, "target", Family::Head, model->nameSpan);
+        // Follow `stage.backbone` to the built-in that makes the features.
+        const Value* backbone = model->field("backbone");
+        std::set<std::string> seen;
+        while (backbone && backbone->kind == Value::Kind::Ref && seen.insert(backbone->text).second) {
+            const Section* stage = c_.pipeline.find("train", backbone->text.substr(0, backbone->text.find('.')));
+            const Value* m = stage ? stage->field("model") : nullptr;
+            const Section* next = m && m->kind == Value::Kind::Ref ? c_.pipeline.find("model", m->text) : nullptr;
+            backbone = next ? next->field("backbone") : nullptr;
+        }
+        if (backbone && backbone->kind == Value::Kind::Call) {
+            // A transferred backbone is reported where this model names it.
+            const Value* own = model->field("backbone");
+            Value shown = *backbone;
+            if (own != backbone) shown.span = own->span;
+            checkContract(shown, shape.input, "input", Family::Backbone, model->nameSpan);
+        }
+    }
+
+    // The schedule against itself.
+    const Value* schedule = train.field("schedule");
+    double epochs = number(schedule->arg("epochs"), 1);
+    if (const Value* freeze = schedule->arg("freeze_epochs"); freeze && freeze->number > epochs) {
+        auto& d = c_.diags.error("schedule", at(*freeze),
+                                 "`freeze_epochs` (" + freeze->str() + ") is more than `epochs` (" +
+                                     schedule->arg("epochs")->str() + ")");
+        d.hints.push_back("the frozen phase is a warm-up for the head; keep it shorter than the unfrozen one");
+    }
+    if (const Value* warmup = schedule->arg("warmup"); warmup && warmup->number >= 1 && warmup->number >= epochs) {
+        auto& d = c_.diags.error("schedule", at(*warmup),
+                                 "a warmup of " + warmup->str() + " epochs is as long as the whole run (" +
+                                     schedule->arg("epochs")->str() + " epochs)");
+        d.hints.push_back("write the warmup as a share of the run, e.g. `warmup = 0.1`");
+    }
+
+    // Learning rates: `slice(lo, hi)` runs from the backbone to the head.
+    const Value* optimizer = train.field("optimizer");
+    if (const Value* lr = optimizer->arg("lr")) {
+        if (lr->kind == Value::Kind::Call && lr->items.size() >= 2 && lr->items[0].number > lr->items[1].number) {
+            auto& d = c_.diags.error("slice", lr->span, "`slice(lo, hi)` needs lo ≤ hi: the backbone learns slower than the head");
+            d.hints.push_back("swap them: `slice(" + lr->items[1].str() + ", " + lr->items[0].str() + ")`");
+        } else if (lr->kind == Value::Kind::Float && lr->number > 1) {
+            c_.diags.warning("suspicious", lr->span, "a learning rate of " + lr->str() + " is very large")
+                .hints.push_back("common values lie between 1e-5 and 1e-1");
+        }
+    }
+
+    // What `keep` and `early_stop` watch must be measured.
+    std::vector<std::string> measured = {"valid_loss", "train_loss"};
+    for (const auto& m : train.field("metrics")->items) measured.push_back(m.text);
+    std::vector<const Value*> watchers = {train.field("keep")};
+    for (const auto& cb : train.field("callbacks")->items) watchers.push_back(&cb);
+    for (const Value* w : watchers) {
+        const Value* monitor = w && w->kind == Value::Kind::Call ? w->arg("monitor") : nullptr;
+        if (!monitor || monitor->kind != Value::Kind::String || contains(measured, monitor->text)) continue;
+        auto& d = c_.diags.error("monitor", at(*monitor),
+                                 "`" + w->text + "` watches `" + monitor->text + "`, which this train block does not measure");
+        d.hints.push_back("add `" + monitor->text + "` to `metrics`, or watch one of " + joinNames(measured));
+    }
+
+    const Value* precision = train.field("precision");
+    const Value* device = train.field("device");
+    if (precision->text == "fp16" && device->text == "cpu")
+        c_.diags.warning("suspicious", at(*precision), "fp16 on the CPU is slow and rarely supported")
+            .hints.push_back("use `precision = \"bf16\"` on the CPU");
+    if (data) {
+        const Value* split = data->field("split");
+        const Value* valid = split ? split->arg("valid") : nullptr;
+        const Value* keep = train.field("keep");
+        if (valid && valid->number == 0 && keep->kind == Value::Kind::Call)
+            c_.diags.error("no-validation", at(*keep), "`" + keep->text + "` needs a validation split, but `" +
+                                                           data->name + "` keeps none (`valid = 0`)");
+    }
+}
+
+void Checker::checkStages() {
+    // A train stage depends on the stages whose backbones its model starts from.
+    std::map<std::string, std::vector<std::pair<std::string, Span>>> edges;
+    for (const auto* train : c_.pipeline.all("train")) {
+        const Value* m = train->field("model");
+        const Section* model = m && m->kind == Value::Kind::Ref ? c_.pipeline.find("model", m->text) : nullptr;
+        const Value* backbone = model ? model->field("backbone") : nullptr;
+        if (backbone && backbone->kind == Value::Kind::Ref)
+            edges[train->name].push_back({backbone->text.substr(0, backbone->text.find('.')), backbone->span});
+    }
+    std::map<std::string, int> state;  // 0 new, 1 on the path, 2 done
+    std::vector<std::string> path;
+    std::function<void(const std::string&)> visit = [&](const std::string& n) {
+        state[n] = 1;
+        path.push_back(n);
+        for (const auto& [next, span] : edges[n]) {
+            if (state[next] == 1) {
+                std::string cycle;
+                auto start = std::find(path.begin(), path.end(), next);
+                for (auto it = start; it != path.end(); ++it) cycle += "`" + *it + "` → ";
+                auto& d = c_.diags.error("cycle", span, "the stages depend on each other in a circle");
+                d.hints.push_back("the circle is " + cycle + "`" + next + "`");
+                d.hints.push_back("a model can start only from a stage that runs before it");
+            } else if (state[next] == 0) {
+                visit(next);
+            }
+        }
+        path.pop_back();
+        state[n] = 2;
+    };
+    for (const auto& [n, _] : edges)
+        if (state[n] == 0) visit(n);
+}
+
+void Checker::checkFit() {
+    for (const auto& s : c_.pipeline.sections) {
+        if (s.kind == "data") checkData(s);
+        if (s.kind == "tokenizer") checkTokenizer(s);
+        if (s.kind == "train") checkTrain(s);
+        if (s.kind == "evaluate") {
+            const Value* on = s.field("on");
+            if (!on || on->kind != Value::Kind::Ref) continue;
+            const Section* data = c_.pipeline.find("data", on->text.substr(0, on->text.find('.')));
+            const Value* source = data ? data->field("source") : nullptr;
+            if (on->text.ends_with(".test") && source && source->builtin && !source->builtin->param("test")) {
+                auto& d = c_.diags.error("no-test-split", on->span,
+                                         "`" + data->name + "` has no test split: its source `" + source->text +
+                                             "` gives none");
+                d.hints.push_back("evaluate on `" + data->name + ".valid`, or use a source with a test split");
+            }
+            const Value* stage = s.field("stage");
+            const Section* train = stage && stage->kind == Value::Kind::Ref ? c_.pipeline.find("train", stage->text) : nullptr;
+            const Value* trainData = train ? train->field("data") : nullptr;
+            if (data && trainData && trainData->kind == Value::Kind::Ref) {
+                const Section* other = c_.pipeline.find("data", trainData->text);
+                if (other && c_.pipeline.shape(*other).target != c_.pipeline.shape(*data).target)
+                    c_.diags.error("does-not-fit", on->span,
+                                   "`" + train->name + "` predicts " + c_.pipeline.shape(*other).target + " but `" +
+                                       data->name + "` holds " + c_.pipeline.shape(*data).target + " targets");
+                else if (other)
+                    for (const auto& m : s.field("with")->items)
+                        checkContract(m, c_.pipeline.shape(*data).target, "target", Family::Metric, on->span);
+            }
+        }
+        if (s.kind == "export") {
+            const Value* to = s.field("to");
+            if (to && to->kind == Value::Kind::String && !to->text.ends_with(".safetensors"))
+                c_.diags.error("export", to->span, "weights are written as safetensors; name the file `*.safetensors`");
+        }
+    }
+    checkStages();
+}
+
+}  // namespace pipelang

@@ -1,0 +1,678 @@
+#include "interpreter/parse.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <set>
+
+#include "PipeLexer.h"
+#include "PipeParser.h"
+#include "antlr4-runtime.h"
+
+namespace pipelang {
+
+using pipe_grammar::PipeLexer;
+using pipe_grammar::PipeParser;
+
+namespace {
+
+// ANTLR indexes characters as code points; spans are bytes. This maps one to
+// the other (identity for ASCII files, the common case).
+class Offsets {
+public:
+    explicit Offsets(const std::string& text, uint32_t base = 0) : base_(base) {
+        bool ascii = std::all_of(text.begin(), text.end(), [](char c) { return (unsigned char)c < 0x80; });
+        if (ascii) return;
+        for (uint32_t i = 0; i < text.size(); ++i)
+            if (((unsigned char)text[i] & 0xC0) != 0x80) map_.push_back(i);
+        map_.push_back(uint32_t(text.size()));
+    }
+    uint32_t byte(size_t codePoint) const {
+        if (map_.empty()) return base_ + uint32_t(codePoint);
+        return base_ + (codePoint < map_.size() ? map_[codePoint] : map_.back());
+    }
+
+private:
+    uint32_t base_;  // where the parsed text starts in its file
+    std::vector<uint32_t> map_;
+};
+
+// The first byte that is not part of valid UTF-8, or npos.
+size_t invalidUtf8(const std::string& s) {
+    size_t i = 0;
+    while (i < s.size()) {
+        unsigned char c = s[i];
+        size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 99;
+        if (n == 99 || (n == 1 && c < 0xC2) || i + n >= s.size() + (n ? 0 : 1)) return i;
+        uint32_t cp = n == 0 ? c : n == 1 ? (c & 0x1F) : n == 2 ? (c & 0x0F) : (c & 0x07);
+        for (size_t k = 1; k <= n; ++k) {
+            unsigned char d = s[i + k];
+            if ((d & 0xC0) != 0x80) return i;
+            cp = (cp << 6) | (d & 0x3F);
+        }
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return i;
+        i += n + 1;
+    }
+    return std::string::npos;
+}
+
+// How a token is named in a message.
+std::string describeToken(antlr4::Token* t) {
+    switch (t->getType()) {
+    case antlr4::Token::EOF: return "the end of the file";
+    case PipeLexer::IDENT: return "`" + t->getText() + "`";
+    case PipeLexer::NUMBER: return "the number `" + t->getText() + "`";
+    case PipeLexer::STRING:
+    case PipeLexer::BAD_STRING: return "a string";
+    case PipeLexer::STRAY: return "the character `" + t->getText() + "`";
+    default: return "`" + t->getText() + "`";
+    }
+}
+
+// How an expected token type is named; related types share a phrase.
+std::string describeExpected(size_t type, const antlr4::dfa::Vocabulary& vocabulary) {
+    switch (type) {
+    case antlr4::Token::EOF: return "the end of the file";
+    case PipeLexer::IDENT: return "a name";
+    case PipeLexer::NUMBER:
+    case PipeLexer::STRING:
+    case PipeLexer::BAD_STRING:
+    case PipeLexer::TRUE:
+    case PipeLexer::FALSE: return "a value";
+    case PipeLexer::SEED:
+    case PipeLexer::IMPORT:
+    case PipeLexer::LET:
+    case PipeLexer::TOKENIZER:
+    case PipeLexer::DATA:
+    case PipeLexer::MODEL:
+    case PipeLexer::TRAIN:
+    case PipeLexer::SWEEP:
+    case PipeLexer::EVALUATE:
+    case PipeLexer::EXPORT:
+    case PipeLexer::ON:
+    case PipeLexer::WITH:
+    case PipeLexer::TO: return "";  // keywords are names too; the phrase comes from IDENT or the statement list
+    default: break;
+    }
+    std::string literal = vocabulary.getLiteralName(type);
+    if (literal.size() >= 2) literal = literal.substr(1, literal.size() - 2);
+    if (literal == "[" || literal == "(" || literal == "-") return "a value";
+    return "`" + literal + "`";
+}
+
+std::string describeExpectedSet(const antlr4::misc::IntervalSet& set, const antlr4::dfa::Vocabulary& vocabulary) {
+    std::vector<size_t> types;
+    for (ssize_t t : set.toList()) types.push_back(size_t(t));
+    bool statementStart = set.contains(size_t(PipeLexer::DATA)) && set.contains(size_t(PipeLexer::SEED)) && !set.contains(size_t(PipeLexer::IDENT));
+    std::vector<std::string> phrases;
+    auto addPhrase = [&](const std::string& p) {
+        if (!p.empty() && std::find(phrases.begin(), phrases.end(), p) == phrases.end()) phrases.push_back(p);
+    };
+    if (statementStart)
+        addPhrase("a statement (`data`, `model`, `train`, `tokenizer`, `sweep`, `evaluate`, `export`, `let`, `seed` "
+                  "or `import`)");
+    bool valueStart = set.contains(size_t(PipeLexer::NUMBER)) && set.contains(size_t(PipeLexer::IDENT));
+    if (valueStart) addPhrase("a value");
+    for (size_t t : types) {
+        if (statementStart && (t == antlr4::Token::EOF || t == PipeLexer::SEED)) continue;
+        if (valueStart && t == PipeLexer::IDENT) continue;
+        addPhrase(describeExpected(t, vocabulary));
+    }
+    if (phrases.empty()) return "something else";
+    std::string out;
+    for (size_t i = 0; i < phrases.size(); ++i) {
+        if (i) out += i + 1 == phrases.size() ? " or " : ", ";
+        out += phrases[i];
+    }
+    return out;
+}
+
+// Syntax errors in the project's words. ANTLR's recovery (single-token
+// insertion and deletion, resynchronising on follow sets) is kept; only the
+// reporting is ours.
+class ErrorStrategy : public antlr4::DefaultErrorStrategy {
+public:
+    ErrorStrategy(const SourceFile& file, const Offsets& offsets, Diagnostics& diags)
+        : file_(file), offsets_(offsets), diags_(diags) {}
+
+protected:
+    void reportNoViableAlternative(antlr4::Parser* parser, const antlr4::NoViableAltException& e) override {
+        report(parser, e.getOffendingToken(), e.getExpectedTokens());
+    }
+    void reportInputMismatch(antlr4::Parser* parser, const antlr4::InputMismatchException& e) override {
+        report(parser, e.getOffendingToken(), e.getExpectedTokens());
+    }
+    void reportFailedPredicate(antlr4::Parser* parser, const antlr4::FailedPredicateException& e) override {
+        report(parser, e.getOffendingToken(), e.getExpectedTokens());
+    }
+    void reportUnwantedToken(antlr4::Parser* parser) override {
+        if (inErrorRecoveryMode(parser)) return;
+        beginErrorCondition(parser);
+        report(parser, parser->getCurrentToken(), getExpectedTokens(parser));
+    }
+    void reportMissingToken(antlr4::Parser* parser) override {
+        if (inErrorRecoveryMode(parser)) return;
+        beginErrorCondition(parser);
+        report(parser, parser->getCurrentToken(), getExpectedTokens(parser));
+    }
+
+private:
+    Span tokenSpan(antlr4::Token* t) const {
+        if (t->getType() == antlr4::Token::EOF) {
+            uint32_t end = uint32_t(file_.text.size());
+            return Span{&file_, end, end};
+        }
+        return Span{&file_, offsets_.byte(t->getStartIndex()), offsets_.byte(t->getStopIndex() + 1)};
+    }
+
+    void report(antlr4::Parser* parser, antlr4::Token* offending, const antlr4::misc::IntervalSet& expected) {
+        if (!offending) return;
+        Span at = tokenSpan(offending);
+        // What is missing belongs right after the last good token when the
+        // offending one sits on a later line (a missing `)` at a line's end).
+        antlr4::Token* previous = parser->getTokenStream()->LT(-1);
+        Span where = at;
+        if (previous && previous->getType() != antlr4::Token::EOF && previous->getLine() < offending->getLine()) {
+            uint32_t end = offsets_.byte(previous->getStopIndex() + 1);
+            where = Span{&file_, end, end};
+        }
+        std::string want = describeExpectedSet(expected, parser->getVocabulary());
+        if (offending->getType() == PipeLexer::STRAY) {
+            auto& d = diags_.error("unexpected-character", at, "unexpected character `" + offending->getText() + "`");
+            d.hints.push_back("expected " + want + " here");
+            return;
+        }
+        if (offending->getType() == antlr4::Token::EOF) {
+            auto& d = diags_.error("unexpected-end", where, "the file ends too early: expected " + want);
+            addOpenBlockNote(parser, d);
+            return;
+        }
+        auto& d = diags_.error("syntax", where,
+                               "expected " + want + ", found " + describeToken(offending));
+        if (expected.contains(size_t(PipeParser::T__0)) && expected.size() == 1)  // '=' alone: a field without a value
+            d.hints.push_back("a field is written `name = value`");
+        if (offending->getType() == PipeLexer::BAD_STRING) d.hints.push_back("the string is not closed with `\"`");
+    }
+
+    // When the file ends inside a block, point at where that block opened.
+    void addOpenBlockNote(antlr4::Parser* parser, Diagnostic& d) {
+        for (auto* ctx = parser->getContext(); ctx; ctx = dynamic_cast<antlr4::ParserRuleContext*>(ctx->parent)) {
+            if (auto* block = dynamic_cast<PipeParser::BlockStatementContext*>(ctx)) {
+                d.notes.push_back({tokenSpan(block->getStart()), "the block that is not closed starts here"});
+                d.hints.push_back("add `}` to close it");
+                return;
+            }
+        }
+    }
+
+    const SourceFile& file_;
+    const Offsets& offsets_;
+    Diagnostics& diags_;
+};
+
+// Builds the AST from ANTLR's parse tree. Erroneous parts of the tree have
+// missing children; every accessor is checked and a broken node is skipped.
+class Builder {
+public:
+    Builder(const SourceFile& file, const Offsets& offsets, Diagnostics& diags)
+        : file_(file), offsets_(offsets), diags_(diags) {}
+
+    Span span(antlr4::ParserRuleContext* ctx) const {
+        if (!ctx || !ctx->getStart()) return Span{&file_, 0, 0};
+        antlr4::Token* start = ctx->getStart();
+        antlr4::Token* stop = ctx->getStop();
+        uint32_t begin = offsets_.byte(start->getStartIndex());
+        if (start->getType() == antlr4::Token::EOF) begin = uint32_t(file_.text.size());
+        uint32_t end = begin;
+        if (stop && stop->getType() != antlr4::Token::EOF && stop->getStopIndex() + 1 >= start->getStartIndex())
+            end = offsets_.byte(stop->getStopIndex() + 1);
+        return Span{&file_, begin, std::max(begin, end)};
+    }
+    Span span(antlr4::Token* t) const {
+        return Span{&file_, offsets_.byte(t->getStartIndex()), offsets_.byte(t->getStopIndex() + 1)};
+    }
+
+    ast::Module module(PipeParser::FileContext* ctx) {
+        ast::Module m;
+        m.file = &file_;
+        for (auto* s : ctx->statement())
+            if (auto st = statement(s)) m.statements.push_back(std::move(*st));
+        return m;
+    }
+
+    std::unique_ptr<ast::Expr> expr(PipeParser::ExprContext* ctx) {
+        if (!ctx || ctx->exception) return nullptr;
+        auto e = std::make_unique<ast::Expr>();
+        e->span = span(ctx);
+        if (auto* lit = dynamic_cast<PipeParser::LiteralExprContext*>(ctx)) {
+            if (!literal(lit->literal(), *e)) return nullptr;
+        } else if (auto* ref = dynamic_cast<PipeParser::RefExprContext*>(ctx)) {
+            e->kind = ast::Expr::Kind::Ref;
+            if (!path(ref->path(), e->path)) return nullptr;
+        } else if (auto* call = dynamic_cast<PipeParser::CallExprContext*>(ctx)) {
+            e->kind = ast::Expr::Kind::Call;
+            if (!path(call->path(), e->path)) return nullptr;
+            for (auto* a : call->argument()) {
+                if (!a || a->exception || !a->expr()) return nullptr;
+                ast::Argument arg;
+                arg.span = span(a);
+                if (a->name()) arg.name = name(a->name());
+                arg.value = expr(a->expr());
+                if (!arg.value) return nullptr;
+                e->args.push_back(std::move(arg));
+            }
+        } else if (auto* list = dynamic_cast<PipeParser::ListExprContext*>(ctx)) {
+            e->kind = ast::Expr::Kind::List;
+            if (!items(list->expr(), *e)) return nullptr;
+        } else if (auto* tuple = dynamic_cast<PipeParser::TupleExprContext*>(ctx)) {
+            e->kind = ast::Expr::Kind::Tuple;
+            if (!items(tuple->expr(), *e)) return nullptr;
+        } else {
+            return nullptr;
+        }
+        return e;
+    }
+
+private:
+    std::optional<ast::Statement> statement(PipeParser::StatementContext* ctx) {
+        if (!ctx) return std::nullopt;
+        ast::Statement s;
+        s.span = span(ctx);
+        s.keyword = span(ctx->getStart());
+        if (auto* seed = dynamic_cast<PipeParser::SeedStatementContext*>(ctx)) {
+            s.kind = ast::Statement::Kind::Seed;
+            s.value = expr(seed->expr());
+            if (!s.value) return std::nullopt;
+        } else if (auto* imp = dynamic_cast<PipeParser::ImportStatementContext*>(ctx)) {
+            s.kind = ast::Statement::Kind::Import;
+            if (!imp->STRING()) return std::nullopt;
+            s.importSpan = span(imp->STRING()->getSymbol());
+            auto decoded = decodeString(imp->STRING()->getSymbol());
+            if (!decoded) return std::nullopt;
+            s.importPath = *decoded;
+        } else if (auto* let = dynamic_cast<PipeParser::LetStatementContext*>(ctx)) {
+            s.kind = ast::Statement::Kind::Let;
+            if (!let->name()) return std::nullopt;
+            s.name = name(let->name());
+            s.value = expr(let->expr());
+            if (!s.value) return std::nullopt;
+        } else if (auto* block = dynamic_cast<PipeParser::BlockStatementContext*>(ctx)) {
+            s.kind = ast::Statement::Kind::Block;
+            if (!block->kind) return std::nullopt;
+            switch (block->kind->getType()) {
+            case PipeLexer::TOKENIZER: s.blockKind = ast::BlockKind::Tokenizer; break;
+            case PipeLexer::DATA: s.blockKind = ast::BlockKind::Data; break;
+            case PipeLexer::MODEL: s.blockKind = ast::BlockKind::Model; break;
+            case PipeLexer::TRAIN: s.blockKind = ast::BlockKind::Train; break;
+            default: s.blockKind = ast::BlockKind::Sweep; break;
+            }
+            if (block->name()) s.name = name(block->name());
+            for (auto* f : block->field()) {
+                if (!f || f->exception || !f->path() || !f->expr()) continue;
+                ast::Field field;
+                field.span = span(f);
+                if (!path(f->path(), field.key)) continue;
+                field.value = expr(f->expr());
+                if (!field.value) continue;
+                s.fields.push_back(std::move(field));
+            }
+        } else if (auto* ev = dynamic_cast<PipeParser::EvaluateStatementContext*>(ctx)) {
+            s.kind = ast::Statement::Kind::Evaluate;
+            if (ev->path().size() != 2 || !path(ev->path(0), s.subject) || !path(ev->path(1), s.target))
+                return std::nullopt;
+            if (ev->WITH()) {
+                s.value = expr(ev->expr());
+                if (!s.value) return std::nullopt;
+            }
+        } else if (auto* ex = dynamic_cast<PipeParser::ExportStatementContext*>(ctx)) {
+            s.kind = ast::Statement::Kind::Export;
+            if (!path(ex->path(), s.subject)) return std::nullopt;
+            s.value = expr(ex->expr());
+            if (!s.value) return std::nullopt;
+        } else {
+            return std::nullopt;
+        }
+        return s;
+    }
+
+    bool items(const std::vector<PipeParser::ExprContext*>& ctxs, ast::Expr& e) {
+        for (auto* c : ctxs) {
+            auto item = expr(c);
+            if (!item) return false;
+            ast::Argument arg;
+            arg.span = item->span;
+            arg.value = std::move(item);
+            e.args.push_back(std::move(arg));
+        }
+        return true;
+    }
+
+    ast::Name name(PipeParser::NameContext* ctx) { return ast::Name{ctx->getText(), span(ctx)}; }
+
+    bool path(PipeParser::PathContext* ctx, ast::Path& out) {
+        if (!ctx || ctx->exception || ctx->name().empty()) return false;
+        for (auto* n : ctx->name()) {
+            if (!n || n->getStart() == nullptr || n->getStart()->getType() == antlr4::Token::EOF) return false;
+            out.parts.push_back(name(n));
+        }
+        out.span = span(ctx);
+        return true;
+    }
+
+    bool literal(PipeParser::LiteralContext* ctx, ast::Expr& e) {
+        if (!ctx || ctx->exception) return false;
+        if (auto* n = ctx->NUMBER()) {
+            e.kind = ast::Expr::Kind::Number;
+            bool negative = ctx->getStart()->getType() != PipeLexer::NUMBER;
+            std::string digits;
+            for (char c : n->getText())
+                if (c != '_') digits += c;
+            e.isInteger = digits.find_first_of(".eE") == std::string::npos;
+            e.text = (negative ? "-" : "") + n->getText();
+            errno = 0;
+            if (e.isInteger) {
+                long long value = std::strtoll(digits.c_str(), nullptr, 10);
+                if (errno == ERANGE) {
+                    diags_.error("number-range", e.span, "the integer `" + e.text + "` is too large")
+                        .hints.push_back("integers run up to 9223372036854775807");
+                    return false;
+                }
+                e.number = double(negative ? -value : value);
+            } else {
+                double value = std::strtod(digits.c_str(), nullptr);
+                if (errno == ERANGE && std::abs(value) > 1) {
+                    diags_.error("number-range", e.span, "the number `" + e.text + "` is too large");
+                    return false;
+                }
+                e.number = negative ? -value : value;
+            }
+            return true;
+        }
+        if (auto* s = ctx->STRING()) {
+            e.kind = ast::Expr::Kind::String;
+            auto decoded = decodeString(s->getSymbol());
+            if (!decoded) return false;
+            e.text = *decoded;
+            return true;
+        }
+        if (auto* bad = ctx->BAD_STRING()) {
+            auto& d = diags_.error("unterminated-string", span(bad->getSymbol()), "this string is not closed");
+            d.hints.push_back("end it with `\"` on the same line; write `\\n` for a line break inside a string");
+            return false;
+        }
+        e.kind = ast::Expr::Kind::Bool;
+        e.boolean = ctx->TRUE() != nullptr;
+        return ctx->TRUE() || ctx->FALSE();
+    }
+
+    std::optional<std::string> decodeString(antlr4::Token* token) {
+        std::string raw = token->getText();
+        std::string out;
+        Span where = span(token);
+        for (size_t i = 1; i + 1 < raw.size(); ++i) {
+            if (raw[i] != '\\') {
+                out += raw[i];
+                continue;
+            }
+            char c = raw[++i];
+            switch (c) {
+            case 'n': out += '\n'; break;
+            case 't': out += '\t'; break;
+            case 'r': out += '\r'; break;
+            case '"': out += '"'; break;
+            case '\\': out += '\\'; break;
+            default: {
+                // Point at the escape itself, not the whole string.
+                uint32_t at = where.begin + uint32_t(std::string_view(raw).substr(0, i - 1).size());
+                std::string seq = "\\";
+                size_t len = 1;
+                while (i + len - 1 < raw.size() - 1 && ((unsigned char)raw[i + len - 1] & 0xC0) == 0x80) ++len;
+                seq += raw.substr(i, 1);
+                auto& d = diags_.error("bad-escape", Span{&file_, at, at + 2}, "unknown escape `" + seq + "` in a string");
+                d.hints.push_back("the escapes are \\n, \\t, \\r, \\\" and \\\\; write `\\\\` for a backslash");
+                return std::nullopt;
+            }
+            }
+        }
+        return out;
+    }
+
+    const SourceFile& file_;
+    const Offsets& offsets_;
+    Diagnostics& diags_;
+};
+
+// ---- comments ---------------------------------------------------------------
+
+struct Anchor {
+    uint32_t begin, end;
+    ast::Comments* comments;
+};
+struct Container {
+    uint32_t begin, end;
+    std::vector<std::string>* dangling;
+};
+
+class CommentAttacher {
+public:
+    explicit CommentAttacher(const SourceFile& file) : file_(file) {}
+
+    void collect(ast::Module& m) {
+        for (auto& s : m.statements) {
+            anchors_.push_back({s.span.begin, s.span.end, &s.comments});
+            if (s.kind == ast::Statement::Kind::Block) {
+                containers_.push_back({s.span.begin, s.span.end, &s.danglingComments});
+                for (auto& f : s.fields) {
+                    anchors_.push_back({f.span.begin, f.span.end, &f.comments});
+                    collect(*f.value);
+                }
+            }
+            if (s.value) collect(*s.value);
+        }
+        fileDangling_ = &m.danglingComments;
+    }
+
+    void attach(const std::vector<std::pair<uint32_t, uint32_t>>& comments) {
+        // Leading comments are gathered per anchor first, so blank lines
+        // between them can be kept as "" entries.
+        std::vector<std::pair<Anchor*, std::vector<std::pair<uint32_t, uint32_t>>>> pending;
+        for (auto [begin, end] : comments) {
+            std::string text(std::string_view(file_.text).substr(begin, end - begin));
+            while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) text.pop_back();
+            if (Anchor* a = trailingAnchor(begin)) {
+                if (a->comments->trailing.empty()) {
+                    a->comments->trailing = text;
+                    continue;
+                }
+            }
+            Container* c = innermost(begin);
+            Anchor* next = nextAnchor(begin, c);
+            if (!next) {
+                auto* dangling = c ? c->dangling : fileDangling_;
+                if (!dangling->empty() && blankBetween(lastDanglingEnd(dangling), begin)) dangling->push_back("");
+                dangling->push_back(text);
+                danglingEnds_[dangling] = end;
+                continue;
+            }
+            if (pending.empty() || pending.back().first != next) pending.push_back({next, {}});
+            pending.back().second.push_back({begin, end});
+        }
+        for (auto& [anchor, group] : pending) {
+            auto& leading = anchor->comments->leading;
+            for (size_t i = 0; i < group.size(); ++i) {
+                if (i > 0 && blankBetween(group[i - 1].second, group[i].first)) leading.push_back("");
+                std::string text(std::string_view(file_.text).substr(group[i].first, group[i].second - group[i].first));
+                while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'))
+                    text.pop_back();
+                leading.push_back(text);
+            }
+            if (blankBetween(group.back().second, anchor->begin)) leading.push_back("");
+            leadingStart_[anchor->comments] = group.front().first;
+        }
+    }
+
+    // A blank line before a statement or field (or before its comments).
+    void markBlankLines(ast::Module& m) {
+        for (auto& s : m.statements) {
+            s.comments.blankLineBefore = blankBefore(s.comments, s.span.begin);
+            for (auto& f : s.fields) f.comments.blankLineBefore = blankBefore(f.comments, f.span.begin);
+        }
+    }
+
+private:
+    void collect(ast::Expr& e) {
+        bool container = e.kind == ast::Expr::Kind::Call || e.kind == ast::Expr::Kind::List ||
+                         e.kind == ast::Expr::Kind::Tuple;
+        if (!container) return;
+        containers_.push_back({e.span.begin, e.span.end, &e.danglingComments});
+        for (auto& a : e.args) {
+            ast::Comments* c = e.kind == ast::Expr::Kind::Call ? &a.comments : &a.value->comments;
+            anchors_.push_back({a.span.begin, a.span.end, c});
+            collect(*a.value);
+        }
+    }
+
+    int lineOf(uint32_t offset) const { return file_.position(offset).first; }
+
+    Anchor* trailingAnchor(uint32_t at) {
+        Anchor* best = nullptr;
+        int line = lineOf(at);
+        for (auto& a : anchors_) {
+            if (a.end > at || a.end == a.begin || lineOf(a.end - 1) != line) continue;
+            if (!best || a.end > best->end || (a.end == best->end && a.begin < best->begin)) best = &a;
+        }
+        // A comment after an item's comma still belongs to that item; one that
+        // follows more code on the line than the item (`a, b  # c`) goes to the last.
+        return best;
+    }
+
+    Container* innermost(uint32_t at) {
+        Container* best = nullptr;
+        for (auto& c : containers_)
+            if (c.begin < at && at < c.end && (!best || c.end - c.begin < best->end - best->begin)) best = &c;
+        return best;
+    }
+
+    Anchor* nextAnchor(uint32_t at, Container* within) {
+        Anchor* best = nullptr;
+        for (auto& a : anchors_) {
+            if (a.begin < at) continue;
+            if (within && a.begin >= within->end) continue;
+            if (!best || a.begin < best->begin || (a.begin == best->begin && a.end > best->end)) best = &a;
+        }
+        return best;
+    }
+
+    bool blankBetween(uint32_t from, uint32_t to) const {
+        int newlines = 0;
+        for (uint32_t i = from; i < to && i < file_.text.size(); ++i) {
+            char c = file_.text[i];
+            if (c == '\n') {
+                if (++newlines >= 2) return true;
+            } else if (c != ' ' && c != '\t' && c != '\r') {
+                newlines = 0;
+            }
+        }
+        return false;
+    }
+
+    uint32_t lastDanglingEnd(std::vector<std::string>* d) const {
+        auto it = danglingEnds_.find(d);
+        return it == danglingEnds_.end() ? 0 : it->second;
+    }
+
+    bool blankBefore(const ast::Comments& c, uint32_t begin) const {
+        auto it = leadingStart_.find(&c);
+        uint32_t start = it == leadingStart_.end() ? begin : it->second;
+        uint32_t i = start;
+        while (i > 0 && (file_.text[i - 1] == ' ' || file_.text[i - 1] == '\t' || file_.text[i - 1] == '\r' ||
+                         file_.text[i - 1] == '\n'))
+            --i;
+        if (i == 0) return false;  // nothing before it but space
+        return blankBetween(i, start);
+    }
+
+    const SourceFile& file_;
+    std::vector<Anchor> anchors_;
+    std::vector<Container> containers_;
+    std::vector<std::string>* fileDangling_ = nullptr;
+    std::map<const std::vector<std::string>*, uint32_t> danglingEnds_;
+    std::map<const ast::Comments*, uint32_t> leadingStart_;
+};
+
+struct Pipeline {
+    antlr4::ANTLRInputStream input;
+    PipeLexer lexer;
+    antlr4::CommonTokenStream tokens;
+    PipeParser parser;
+
+    explicit Pipeline(const std::string& text) : input(text), lexer(&input), tokens(&lexer), parser(&tokens) {
+        lexer.removeErrorListeners();  // the STRAY rule means the lexer never fails
+        parser.removeErrorListeners();
+    }
+};
+
+bool checkEncoding(const SourceFile& file, Diagnostics& diags) {
+    size_t bad = invalidUtf8(file.text);
+    if (bad == std::string::npos) return true;
+    auto& d = diags.error("encoding", Span{&file, uint32_t(bad), uint32_t(bad + 1)}, "the file is not valid UTF-8");
+    d.hints.push_back("save it as UTF-8 text");
+    return false;
+}
+
+// Parses with the fast SLL strategy first and falls back to full LL with
+// error reporting only when that fails: valid files never pay for recovery.
+template <typename Rule>
+auto* runParser(Pipeline& p, const SourceFile& file, const Offsets& offsets, Diagnostics& diags, Rule rule) {
+    p.parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+    p.parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
+    try {
+        return (p.parser.*rule)();
+    } catch (const antlr4::ParseCancellationException&) {
+    }
+    p.tokens.seek(0);
+    p.parser.reset();
+    p.parser.setErrorHandler(std::make_shared<ErrorStrategy>(file, offsets, diags));
+    p.parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::LL);
+    return (p.parser.*rule)();
+}
+
+}  // namespace
+
+ast::Module parse(const SourceFile& file, Diagnostics& diags) {
+    ast::Module module;
+    module.file = &file;
+    if (!checkEncoding(file, diags)) return module;
+    Offsets offsets(file.text);
+    Pipeline p(file.text);
+    size_t errorsBefore = diags.errorCount();
+    auto* tree = runParser(p, file, offsets, diags, &PipeParser::file);
+    Builder builder(file, offsets, diags);
+    module = builder.module(tree);
+
+    std::vector<std::pair<uint32_t, uint32_t>> comments;
+    for (auto* t : p.tokens.getTokens())
+        if (t->getType() == PipeLexer::COMMENT)
+            comments.push_back({offsets.byte(t->getStartIndex()), offsets.byte(t->getStopIndex() + 1)});
+    CommentAttacher attacher(file);
+    attacher.collect(module);
+    attacher.attach(comments);
+    attacher.markBlankLines(module);
+    (void)errorsBefore;
+    return module;
+}
+
+std::unique_ptr<ast::Expr> parseExpression(const SourceFile& file, Diagnostics& diags, uint32_t begin) {
+    if (!checkEncoding(file, diags)) return nullptr;
+    std::string text = file.text.substr(std::min<size_t>(begin, file.text.size()));
+    Offsets offsets(text, begin);
+    Pipeline p(text);
+    size_t errorsBefore = diags.errorCount();
+    auto* tree = runParser(p, file, offsets, diags, &PipeParser::exprOnly);
+    if (diags.errorCount() > errorsBefore || !tree || !tree->expr()) return nullptr;
+    Builder builder(file, offsets, diags);
+    return builder.expr(tree->expr());
+}
+
+}  // namespace pipelang

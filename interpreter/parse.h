@@ -1,0 +1,22 @@
+// Text → AST. The only place that sees ANTLR: it runs the generated parser,
+// turns syntax errors into the project's diagnostics, recovers to find more
+// of them, and attaches comments to the nodes they belong to.
+#pragma once
+
+#include <memory>
+
+#include "interpreter/ast.h"
+#include "interpreter/diagnostic.h"
+
+namespace pipelang {
+
+// Parses a whole file. The module holds everything that could be built, even
+// when there were syntax errors (they are in `diags`).
+ast::Module parse(const SourceFile& file, Diagnostics& diags);
+
+// Parses one expression filling the file's text from byte `begin` on (a
+// `--set` value after its `key=`, a registry default). Returns null with
+// diagnostics when it is not one.
+std::unique_ptr<ast::Expr> parseExpression(const SourceFile& file, Diagnostics& diags, uint32_t begin = 0);
+
+}  // namespace pipelang

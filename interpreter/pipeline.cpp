@@ -1,0 +1,131 @@
+#include "interpreter/pipeline.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace pipelang {
+
+const char* originName(Origin origin) {
+    switch (origin) {
+    case Origin::Written: return "written";
+    case Origin::Default: return "default";
+    case Origin::Derived: return "from data";
+    case Origin::Override: return "override";
+    }
+    return "written";
+}
+
+const Value* Value::arg(std::string_view name) const {
+    for (size_t i = 0; i < names.size(); ++i)
+        if (names[i] == name) return &items[i];
+    return nullptr;
+}
+
+Value* Value::arg(std::string_view name) {
+    for (size_t i = 0; i < names.size(); ++i)
+        if (names[i] == name) return &items[i];
+    return nullptr;
+}
+
+namespace {
+
+std::string formatFloat(double x) {
+    char buffer[32];
+    for (int precision = 1; precision <= 17; ++precision) {
+        std::snprintf(buffer, sizeof buffer, "%.*g", precision, x);
+        if (std::strtod(buffer, nullptr) == x) break;
+    }
+    std::string s = buffer;
+    if (s.find_first_of(".eEn") == std::string::npos) s += ".0";  // keep it a float when read back
+    return s;
+}
+
+std::string quote(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\r': out += "\\r"; break;
+        default: out += c;
+        }
+    }
+    return out + "\"";
+}
+
+}  // namespace
+
+std::string Value::str() const {
+    switch (kind) {
+    case Kind::None: return "none";
+    case Kind::Bool: return boolean ? "true" : "false";
+    case Kind::Int: return std::to_string(integer);
+    case Kind::Float: return formatFloat(number);
+    case Kind::String: return quote(text);
+    case Kind::Ref: return text;
+    case Kind::List:
+    case Kind::Tuple: {
+        std::string out = kind == Kind::List ? "[" : "(";
+        for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i].str();
+        return out + (kind == Kind::List ? "]" : ")");
+    }
+    case Kind::Call: {
+        std::string out = text + "(";
+        bool first = true;
+        for (size_t i = 0; i < items.size(); ++i) {
+            if (items[i].isNone()) continue;
+            out += (first ? "" : ", ") + names[i] + " = " + items[i].str();
+            first = false;
+        }
+        return out + ")";
+    }
+    }
+    return "none";
+}
+
+const Value* Section::field(std::string_view n) const {
+    for (const auto& [key, value] : fields)
+        if (key == n) return &value;
+    return nullptr;
+}
+
+Value* Section::field(std::string_view n) {
+    for (auto& [key, value] : fields)
+        if (key == n) return &value;
+    return nullptr;
+}
+
+const Section* Pipeline::find(std::string_view kind, std::string_view name) const {
+    for (const auto& s : sections)
+        if (s.kind == kind && s.name == name) return &s;
+    return nullptr;
+}
+
+std::vector<const Section*> Pipeline::all(std::string_view kind) const {
+    std::vector<const Section*> out;
+    for (const auto& s : sections)
+        if (s.kind == kind) out.push_back(&s);
+    return out;
+}
+
+DataShape Pipeline::shape(const Section& data) const {
+    DataShape shape;
+    const Value* blocks = data.field("blocks");
+    if (!blocks) return shape;
+    std::vector<const Value*> calls;
+    if (blocks->kind == Value::Kind::Call) calls.push_back(blocks);
+    for (const auto& item : blocks->kind == Value::Kind::Tuple ? blocks->items : std::vector<Value>{})
+        if (item.kind == Value::Kind::Call) calls.push_back(&item);
+    if (calls.empty() || !calls.back()->builtin) return shape;
+    if (calls.size() == 1) {
+        shape.input = shape.target = calls[0]->builtin->produces;
+        return shape;
+    }
+    if (calls[0]->builtin) shape.input = calls[0]->builtin->produces;
+    shape.target = calls.back()->builtin->produces;
+    return shape;
+}
+
+}  // namespace pipelang
