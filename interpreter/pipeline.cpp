@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace pipelang {
 
@@ -116,8 +117,9 @@ DataShape Pipeline::shape(const Section& data) const {
     if (!blocks) return shape;
     std::vector<const Value*> calls;
     if (blocks->kind == Value::Kind::Call) calls.push_back(blocks);
-    for (const auto& item : blocks->kind == Value::Kind::Tuple ? blocks->items : std::vector<Value>{})
-        if (item.kind == Value::Kind::Call) calls.push_back(&item);
+    if (blocks->kind == Value::Kind::Tuple)
+        for (const auto& item : blocks->items)
+            if (item.kind == Value::Kind::Call) calls.push_back(&item);
     if (calls.empty() || !calls.back()->builtin) return shape;
     if (calls.size() == 1) {
         shape.input = shape.target = calls[0]->builtin->produces;
