@@ -21,6 +21,9 @@ constexpr int kBadInput = 2;  // bad usage, or a file that does not check
 
 int check(const std::vector<std::string>& args);
 int fmt(const std::vector<std::string>& args);
+int plan(const std::vector<std::string>& args);
+int graph(const std::vector<std::string>& args);
+int doc(const std::vector<std::string>& args);
 
 
 // Prints diagnostics to stderr, in colour on a terminal unless NO_COLOR is set.

@@ -15,6 +15,9 @@ using pipelang::cli::Command;
 const Command kCommands[] = {
     {"check", "check files and report every error, without running anything", pipelang::cli::check},
     {"fmt", "rewrite files in the one canonical layout", pipelang::cli::fmt},
+    {"plan", "print the resolved pipeline, each value marked with where it came from", pipelang::cli::plan},
+    {"graph", "print the execution graph of stages, as text or Graphviz", pipelang::cli::graph},
+    {"doc", "the reference of every built-in, from the registry", pipelang::cli::doc},
 };
 
 void usage(FILE* out) {
