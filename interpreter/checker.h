@@ -6,6 +6,7 @@
 // Not a public header: use compile.h.
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
@@ -59,6 +60,7 @@ private:
     bool checkConstraints(const Value& v, const stdlib::Param& p, const std::string& what);
     void mismatch(const ast::Expr& e, const stdlib::Type& type, const Place& place);
     std::vector<std::string> blockNames(const std::string& kind) const;
+    bool hasBlock(const std::string& name, const std::string& kind) const;  // counting duplicates
 
     // settings.cpp
     struct Setting {
@@ -73,7 +75,9 @@ private:
     // fit.cpp
     void derive();
     void checkFit();
+    DataShape shapeOf(const Section& data) const;  // empty when the blocks are malformed
     void checkData(const Section& data);
+    void checkColumns(const Section& data, const Value& source, const std::filesystem::path& file);
     void checkTrain(const Section& train);
     void checkTokenizer(const Section& tokenizer);
     void checkStages();
@@ -82,10 +86,14 @@ private:
     Compilation& c_;
     const CompileOptions& options_;
     std::map<std::string, Declaration> decls_;  // blocks and lets by name
+    std::multimap<std::string, Declaration> duplicates_;  // later declarations of a name, already reported
+    std::set<std::string> failedRefKinds_;       // block kinds a reference failed to find, e.g. "data"
     std::set<std::string> usedNames_;            // declarations something refers to
     std::vector<std::string> letStack_;          // lets being resolved, to find cycles
+    std::set<std::set<std::string>> reportedCycles_;  // let cycles already reported
     std::vector<const ast::Statement*> sweeps_;  // sweep blocks, for their dotted keys
     std::set<std::string> loaded_;               // canonical paths of loaded files
+    std::vector<std::pair<Span, std::string>> importedAt_;  // per file being loaded: the import that loaded it
 };
 
 }  // namespace pipelang

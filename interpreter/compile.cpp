@@ -45,9 +45,17 @@ void Checker::load(const SourceFile& file, std::vector<const SourceFile*>& stack
         std::string key = canonical(path);
         auto onStack = std::find_if(stack.begin(), stack.end(),
                                     [&](const SourceFile* f) { return canonical(f->name) == key; });
+        if (onStack == stack.end() - 1) {
+            c_.diags.error("import-cycle", s.importSpan, "a file cannot import itself")
+                .hints.push_back("remove this import");
+            continue;
+        }
         if (onStack != stack.end()) {
             auto& d = c_.diags.error("import-cycle", s.importSpan, "`" + s.importPath + "` imports this file back");
             d.hints.push_back("a file cannot import, directly or not, a file that imports it");
+            // The imports that lead from that file to this one.
+            for (size_t i = size_t(onStack - stack.begin()) + 1; i < stack.size(); ++i)
+                d.notes.push_back({importedAt_[i].first, "`" + importedAt_[i].second + "` is imported here"});
             continue;
         }
         if (loaded_.count(key)) continue;  // imported twice: once is enough
@@ -55,11 +63,22 @@ void Checker::load(const SourceFile& file, std::vector<const SourceFile*>& stack
         const SourceFile* imported = fs::is_regular_file(path, ec) ? c_.sources.load(path) : nullptr;
         if (!imported) {
             auto& d = c_.diags.error("import-missing", s.importSpan, "cannot read `" + s.importPath + "`");
-            d.hints.push_back("imports are found relative to the importing file: looked for `" + path + "`");
+            // A near-miss among the .pipe files of the folder it names.
+            fs::path wanted(s.importPath);
+            std::vector<std::string> siblings;
+            for (const auto& entry : fs::directory_iterator(fs::path(path).parent_path().empty() ? "." : fs::path(path).parent_path(), ec))
+                if (entry.path().extension() == ".pipe") siblings.push_back(entry.path().filename().string());
+            std::sort(siblings.begin(), siblings.end());
+            if (auto guess = closest(wanted.filename().string(), siblings); !guess.empty())
+                d.hints.push_back("did you mean `" + (wanted.parent_path() / guess).string() + "`?");
+            else
+                d.hints.push_back("imports are found relative to the importing file: looked for `" + path + "`");
             continue;
         }
         loaded_.insert(key);
+        importedAt_.push_back({s.importSpan, s.importPath});
         load(*imported, stack);
+        importedAt_.pop_back();
     }
     c_.modules.push_back(std::move(module));
     stack.pop_back();
@@ -68,6 +87,8 @@ void Checker::load(const SourceFile& file, std::vector<const SourceFile*>& stack
 void Checker::declare(const ast::Statement& s, const std::string& kind, const std::string& name, Span nameSpan) {
     auto [it, fresh] = decls_.emplace(name, Declaration{&s, kind, name, nameSpan});
     if (fresh) return;
+    // Uses of the name and warnings about it would only echo this error.
+    duplicates_.emplace(name, Declaration{&s, kind, name, nameSpan});
     const Declaration& first = it->second;
     if (!s.name && kind == first.kind && kind != "let") {
         auto& d = c_.diags.error("unnamed-twice", nameSpan, "a second " + kind + " block needs a name");
@@ -76,7 +97,7 @@ void Checker::declare(const ast::Statement& s, const std::string& kind, const st
         return;
     }
     auto& d = c_.diags.error("duplicate-name", nameSpan, "the name `" + name + "` is already used");
-    d.notes.push_back({first.nameSpan, "by the " + first.kind + (first.kind == "let" ? "" : " block") + " here"});
+    d.notes.push_back({first.nameSpan, first.kind == "let" ? "by the `let` here" : "by the " + first.kind + " block here"});
     d.hints.push_back("every block and `let` needs a name of its own");
 }
 
@@ -128,8 +149,20 @@ Section Checker::resolveSection(const ast::Statement& s) {
         if (f.key.parts.size() > 1 || (s.blockKind == ast::BlockKind::Sweep && key == "seed")) {
             if (s.blockKind != ast::BlockKind::Sweep) {
                 auto& d = c_.diags.error("dotted-field", f.key.span, "only a sweep takes dotted names like `" + key + "`");
-                d.hints.push_back("to change a setting of a call, write the call: `" + f.key.parts[0].text +
-                                  " = name(" + f.key.parts.back().text + " = ...)`");
+                // Name the call: the one written for that field, or its default.
+                std::string call = "name";
+                if (const auto* p = section.schema->param(f.key.parts[0].text)) {
+                    if (auto paren = p->defaultValue.find('('); paren != std::string::npos)
+                        call = p->defaultValue.substr(0, paren);
+                    else if (!p->defaultValue.empty() && p->defaultValue != "none" && p->defaultValue != "auto")
+                        call = p->defaultValue;
+                }
+                for (const auto& other : s.fields)
+                    if (other.key.parts.size() == 1 && other.key.parts[0].text == f.key.parts[0].text &&
+                        (other.value->kind == ast::Expr::Kind::Call || other.value->kind == ast::Expr::Kind::Ref))
+                        call = other.value->path.text();
+                d.hints.push_back("to change a setting of a call, write the call: `" + f.key.parts[0].text + " = " +
+                                  call + "(" + f.key.parts.back().text + " = ...)`");
             }
             continue;  // sweep keys are checked once every block is resolved
         }
@@ -137,6 +170,12 @@ Section Checker::resolveSection(const ast::Statement& s) {
         for (const auto& p : section.schema->params) names.push_back(p.name);
         if (!section.schema->param(key)) {
             if (s.blockKind == ast::BlockKind::Sweep) {
+                // A misspelt field of the sweep itself, or a setting without its block.
+                if (auto guess = closest(key, names); !guess.empty()) {
+                    c_.diags.error("unknown-field", f.key.span, "a sweep block has no field `" + key + "`")
+                        .hints.push_back("did you mean `" + guess + "`?");
+                    continue;
+                }
                 auto& d = c_.diags.error("sweep-key", f.key.span, "a sweep field names a setting as `block.field`");
                 d.hints.push_back("for example `fit.optimizer.lr = [1e-3, 3e-3]`");
                 continue;
@@ -147,7 +186,8 @@ Section Checker::resolveSection(const ast::Statement& s) {
                 d.hints.push_back("did you mean `" + guess + "`?");
             else {
                 std::string list;
-                for (size_t i = 0; i < names.size(); ++i) list += (i ? ", `" : "`") + names[i] + "`";
+                for (size_t i = 0; i < names.size(); ++i)
+                    list += (i == 0 ? "`" : i + 1 == names.size() ? " and `" : ", `") + names[i] + "`";
                 d.hints.push_back("its fields are " + list);
             }
             continue;
@@ -202,7 +242,9 @@ Section Checker::resolveStatement(const ast::Statement& s) {
 
 void Checker::warnUnused() {
     for (const auto& [name, d] : decls_) {
-        if (usedNames_.count(name)) continue;
+        if (usedNames_.count(name) || duplicates_.count(name)) continue;
+        // A reference that failed to resolve may have meant this block.
+        if (failedRefKinds_.count(d.kind)) continue;
         if (d.kind == "let") {
             c_.diags.warning("unused", d.nameSpan, "`" + name + "` is never used");
         } else if (d.kind == "data" || d.kind == "model" || d.kind == "tokenizer") {
@@ -218,6 +260,7 @@ void Checker::warnUnused() {
 void Checker::run(const std::string& mainPath, const SourceFile* mainFile) {
     (void)mainPath;
     std::vector<const SourceFile*> stack;
+    importedAt_.push_back({Span{}, mainFile->name});
     loaded_.insert(canonical(mainFile->name));
     load(*mainFile, stack);
     // Syntax errors leave holes in the tree; checking around them would mostly
@@ -233,7 +276,8 @@ void Checker::run(const std::string& mainPath, const SourceFile* mainFile) {
             case ast::Statement::Kind::Seed:
                 // Modules come imports first, so the main file's seed wins.
                 if (s.value->kind != ast::Expr::Kind::Number || !s.value->isInteger || s.value->number < 0) {
-                    c_.diags.error("seed", s.value->span, "the seed must be a whole number of 0 or more");
+                    c_.diags.error("seed", s.value->span, "the seed must be a whole number of 0 or more")
+                        .hints.push_back("for example `seed 42`");
                 } else {
                     c_.pipeline.seed = int64_t(s.value->number);
                     c_.pipeline.seedOrigin = Origin::Written;

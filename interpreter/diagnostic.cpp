@@ -57,20 +57,56 @@ const char* severityColor(Severity s) {
     return "";
 }
 
+// The length of a UTF-8 sequence that starts with byte `c` and is complete
+// in `text` from `i`, or 0 when the bytes there are not valid UTF-8.
+size_t sequenceLength(std::string_view text, size_t i) {
+    unsigned char c = (unsigned char)text[i];
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > text.size()) return 0;
+    for (size_t k = 1; k < n; ++k)
+        if (((unsigned char)text[i + k] & 0xC0) != 0x80) return 0;
+    return n;
+}
+
+// Screen columns of a byte range of the line: one per character, so a caret
+// stays under its text after an `é`.
+size_t columns(std::string_view text, size_t from, size_t to) {
+    size_t count = 0;
+    for (size_t i = from; i < to && i < text.size();) {
+        size_t n = sequenceLength(text, i);
+        i += n ? n : 1;
+        ++count;
+    }
+    return count;
+}
+
 // The source line with a caret under the span (`^~~~`), clipped to the line.
 void renderExcerpt(std::string& out, const Span& span, const RenderOptions& o) {
     if (!span.valid()) return;
     auto [line, column] = span.file->position(span.begin);
     std::string_view text = span.file->line(line);
     out += "    ";
-    for (char c : text) out += c == '\t' ? ' ' : c;
+    for (size_t i = 0; i < text.size();) {
+        size_t n = sequenceLength(text, i);
+        if (n == 0) {
+            out += '?';  // a byte that is not UTF-8 (the encoding error itself)
+            ++i;
+            continue;
+        }
+        if (text[i] == '\t')
+            out += ' ';
+        else
+            out.append(text.substr(i, n));
+        i += n;
+    }
     out += "\n    ";
     size_t start = size_t(column - 1);
-    for (size_t i = 0; i < start && i < text.size(); ++i) out += ' ';
+    out.append(columns(text, 0, start), ' ');
     size_t width = 1;
     if (span.end > span.begin) {
         size_t lineEnd = span.file->lineStarts[line - 1] + text.size();
-        width = std::max<size_t>(1, std::min<size_t>(span.end, lineEnd) - span.begin);
+        size_t end = std::min<size_t>(span.end, lineEnd) - span.file->lineStarts[line - 1];
+        width = std::max<size_t>(1, columns(text, start, end));
     }
     if (o.color) out += "\033[1;32m";
     out += '^';
@@ -143,7 +179,10 @@ std::string closest(const std::string& word, const std::vector<std::string>& can
     for (const auto& c : candidates) {
         if (c == word) continue;
         size_t distance = editDistance(word, c);
-        if (distance < bestDistance) {
+        // On a tie, a word of the same length wins: a mistyped letter is
+        // likelier than a missing or extra one (`adamx` is `adamw`, not `adam`).
+        auto lengthGap = [&](const std::string& s) { return s.size() > word.size() ? s.size() - word.size() : word.size() - s.size(); };
+        if (distance < bestDistance || (distance == bestDistance && !best.empty() && lengthGap(c) < lengthGap(best))) {
             bestDistance = distance;
             best = c;
         }

@@ -5,7 +5,9 @@
 // `defaultFor`, `produces`); none names a particular built-in's case.
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <optional>
 
 #include "interpreter/checker.h"
 
@@ -51,7 +53,97 @@ std::vector<const Value*> blockCalls(const Section& data) {
 
 Span spanOr(const Value& v, Span fallback) { return v.span.valid() ? v.span : fallback; }
 
+// A value as the user wrote it (`2e-5`, not `2e-05`), or as pipe would write it.
+std::string shown(const Value& v) { return v.span.valid() ? std::string(v.span.text()) : v.str(); }
+
+// A field whose written value had an error (already reported): checks that
+// would see it as missing must not report it again.
+bool failed(const Value* v) { return v && v->isNone() && v->origin == Origin::Written; }
+
+// The column names in the header line of a CSV file, or nothing when it
+// cannot be read. Quoted names may hold the delimiter.
+std::optional<std::vector<std::string>> csvHeader(const std::filesystem::path& path, char delimiter) {
+    std::ifstream in(path);
+    std::string line;
+    if (!in || !std::getline(in, line)) return std::nullopt;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);  // a byte-order mark
+    std::vector<std::string> names(1);
+    bool quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+        char c = line[i];
+        if (c == '"' && quoted && i + 1 < line.size() && line[i + 1] == '"') {
+            names.back() += '"';
+            ++i;
+        } else if (c == '"') {
+            quoted = !quoted;
+        } else if (c == delimiter && !quoted) {
+            names.emplace_back();
+        } else {
+            names.back() += c;
+        }
+    }
+    return names;
+}
+
+// Every column a data section names: `column("x")` wherever it stands, and
+// the columns of a `tabular(cont = [...], cat = [...])` block.
+void namedColumns(const Value& v, std::vector<const Value*>& out) {
+    if (v.kind == Value::Kind::Call && v.builtin) {
+        if (v.builtin->name == "column") {
+            if (const Value* name = v.arg("name"); name && name->kind == Value::Kind::String) out.push_back(name);
+        } else if (v.builtin->family == Family::Block && v.builtin->produces == "tabular") {
+            for (const char* list : {"cont", "cat"})
+                if (const Value* names = v.arg(list))
+                    for (const auto& item : names->items)
+                        if (item.kind == Value::Kind::String) out.push_back(&item);
+        }
+    }
+    for (const auto& item : v.items) namedColumns(item, out);
+}
+
+// The blocks make sense: inputs first, one target last (checkData says why not).
+bool validBlocks(const Section& data) {
+    auto calls = blockCalls(data);
+    if (calls.empty()) return false;
+    for (const Value* c : calls)
+        if (!c->builtin) return false;
+    if (calls.size() == 1) return calls[0]->builtin->canBeInput && calls[0]->builtin->canBeTarget;
+    if (calls.size() > 2 || !calls.back()->builtin->canBeTarget) return false;
+    return calls[0]->builtin->canBeInput;
+}
+
 }  // namespace
+
+DataShape Checker::shapeOf(const Section& data) const {
+    // Blocks in the wrong order are reported once, by checkData; what fits
+    // them is not checked.
+    return validBlocks(data) ? c_.pipeline.shape(data) : DataShape{};
+}
+
+void Checker::checkColumns(const Section& data, const Value& source, const std::filesystem::path& file) {
+    const Value* header = source.arg("header");
+    const Value* delimiter = source.arg("delimiter");
+    if (!header || header->kind != Value::Kind::Bool || !header->boolean) return;
+    if (!delimiter || delimiter->kind != Value::Kind::String || delimiter->text.size() != 1) return;
+    auto columns = csvHeader(file, delimiter->text[0]);
+    if (!columns) return;
+    std::vector<const Value*> named;
+    for (const auto& [field, value] : data.fields) namedColumns(value, named);
+    for (const Value* name : named) {
+        if (contains(*columns, name->text) || !name->span.valid()) continue;
+        auto& d = c_.diags.error("unknown-column", name->span,
+                                 "`" + source.arg("path")->text + "` has no column \"" + name->text + "\"");
+        if (auto guess = closest(name->text, *columns); !guess.empty())
+            d.hints.push_back("did you mean \"" + guess + "\"?");
+        else if (columns->size() <= 12) {
+            std::string list;
+            for (size_t i = 0; i < columns->size(); ++i)
+                list += (i == 0 ? "\"" : i + 1 == columns->size() ? " and \"" : ", \"") + (*columns)[i] + "\"";
+            d.hints.push_back("its columns are " + list);
+        }
+    }
+}
 
 void Checker::derive() {
     auto pickOnly = [&](Section& train, const char* field, const char* kind) {
@@ -65,7 +157,11 @@ void Checker::derive() {
             return;
         }
         std::vector<std::string> names;
-        for (const auto* s : all) names.push_back(s->name);
+        for (const auto* s : all) {
+            if (duplicates_.count(s->name)) return;  // two blocks of one name: reported already
+            names.push_back(s->name);
+        }
+        failedRefKinds_.insert(kind);  // its blocks are not "unused": the train block does not say
         auto& d = c_.diags.error("missing-field", train.nameSpan,
                                  all.empty() ? "there is no " + std::string(kind) + " block for `" + train.name + "` to train"
                                              : "the train block `" + train.name + "` must say which " + kind +
@@ -93,7 +189,7 @@ void Checker::derive() {
         const Value* dataRef = train.field("data");
         const Section* data = dataRef && dataRef->kind == Value::Kind::Ref ? c_.pipeline.find("data", dataRef->text) : nullptr;
         if (!data) continue;
-        std::string target = c_.pipeline.shape(*data).target;
+        std::string target = shapeOf(*data).target;
         if (target.empty()) continue;
         Value* loss = train.field("loss");
         if (loss->isNone() && loss->origin == Origin::Derived)
@@ -176,7 +272,8 @@ void Checker::checkData(const Section& data) {
         else if (fold->integer >= k->integer)
             c_.diags.error("fold", fold->span, "fold " + std::to_string(fold->integer) + " does not exist: `" +
                                                    split->text + "` makes " + std::to_string(k->integer) +
-                                                   " folds, numbered from 0");
+                                                   " folds, numbered from 0")
+                .hints.push_back("pick a fold from 0 to " + std::to_string(k->integer - 1));
     }
     // Missing data is reported at run time, but a wrong path is worth knowing now.
     const Value* source = data.field("source");
@@ -188,8 +285,11 @@ void Checker::checkData(const Section& data) {
             auto full = std::filesystem::path(path->span.file->name).parent_path() / path->text;
             if (!std::filesystem::exists(full, ec)) {
                 auto& w = c_.diags.warning("missing-data", path->span, "`" + path->text + "` does not exist here");
-                w.hints.push_back("looked for `" + full.lexically_normal().string() +
-                                  "`; relative paths start from the .pipe file's folder");
+                if (std::filesystem::path(path->text).is_relative())
+                    w.hints.push_back("looked for `" + full.lexically_normal().string() +
+                                      "`; relative paths start from the .pipe file's folder");
+            } else if (source->builtin->name == "csv") {
+                checkColumns(data, *source, full);
             }
         }
     }
@@ -199,14 +299,17 @@ void Checker::checkTokenizer(const Section& t) {
     const Value* train = t.field("train");
     const Value* from = t.field("from");
     const Value* load = t.field("load");
-    if (!train->isNone() && !load->isNone()) {
+    if (failed(train) || failed(load) || failed(from)) {
+        // the value's own error says enough
+    } else if (!train->isNone() && !load->isNone()) {
         auto& d = c_.diags.error("tokenizer", load->span, "a tokenizer is either trained or loaded, not both");
+        d.hints.push_back("remove `load` to train a new one, or `train` and `from` to load this one");
         d.notes.push_back({train->span, "`train` is set here"});
     } else if (train->isNone() && load->isNone()) {
         auto& d = c_.diags.error("tokenizer", t.nameSpan, "the tokenizer `" + t.name + "` needs `train` or `load`");
         d.hints.push_back("train one: `train = sentencepiece(vocab = 8000)` with `from = data.train.text`");
     }
-    if (!train->isNone() && from->isNone())
+    if (!train->isNone() && from->isNone() && !failed(from))
         c_.diags.error("tokenizer", train->span, "a trained tokenizer needs `from`: the text it learns from")
             .hints.push_back("add `from = data.train.column`");
     if (from->kind == Value::Kind::Ref) {
@@ -226,7 +329,7 @@ void Checker::checkTrain(const Section& train) {
     const Value* modelRef = train.field("model");
     const Section* data = dataRef->kind == Value::Kind::Ref ? c_.pipeline.find("data", dataRef->text) : nullptr;
     const Section* model = modelRef->kind == Value::Kind::Ref ? c_.pipeline.find("model", modelRef->text) : nullptr;
-    DataShape shape = data ? c_.pipeline.shape(*data) : DataShape{};
+    DataShape shape = data ? shapeOf(*data) : DataShape{};
     auto at = [&](const Value& v) { return v.span.valid() ? v.span : train.nameSpan; };
 
     // Contracts: loss, metrics and head against the target; backbone against the input.
@@ -260,14 +363,14 @@ void Checker::checkTrain(const Section& train) {
     double epochs = number(schedule->arg("epochs"), 1);
     if (const Value* freeze = schedule->arg("freeze_epochs"); freeze && freeze->number > epochs) {
         auto& d = c_.diags.error("schedule", at(*freeze),
-                                 "`freeze_epochs` (" + freeze->str() + ") is more than `epochs` (" +
-                                     schedule->arg("epochs")->str() + ")");
+                                 "`freeze_epochs` (" + shown(*freeze) + ") is more than `epochs` (" +
+                                     shown(*schedule->arg("epochs")) + ")");
         d.hints.push_back("the frozen phase is a warm-up for the head; keep it shorter than the unfrozen one");
     }
     if (const Value* warmup = schedule->arg("warmup"); warmup && warmup->number >= 1 && warmup->number >= epochs) {
         auto& d = c_.diags.error("schedule", at(*warmup),
-                                 "a warmup of " + warmup->str() + " epochs is as long as the whole run (" +
-                                     schedule->arg("epochs")->str() + " epochs)");
+                                 "a warmup of " + shown(*warmup) + " epochs leaves no time for the run of " +
+                                     shown(*schedule->arg("epochs")) + " epoch" + (epochs == 1 ? "" : "s"));
         d.hints.push_back("write the warmup as a share of the run, e.g. `warmup = 0.1`");
     }
 
@@ -276,9 +379,9 @@ void Checker::checkTrain(const Section& train) {
     if (const Value* lr = optimizer->arg("lr")) {
         if (lr->kind == Value::Kind::Call && lr->items.size() >= 2 && lr->items[0].number > lr->items[1].number) {
             auto& d = c_.diags.error("slice", lr->span, "`slice(lo, hi)` needs lo ≤ hi: the backbone learns slower than the head");
-            d.hints.push_back("swap them: `slice(" + lr->items[1].str() + ", " + lr->items[0].str() + ")`");
+            d.hints.push_back("swap them: `slice(" + shown(lr->items[1]) + ", " + shown(lr->items[0]) + ")`");
         } else if (lr->kind == Value::Kind::Float && lr->number > 1) {
-            c_.diags.warning("suspicious", lr->span, "a learning rate of " + lr->str() + " is very large")
+            c_.diags.warning("suspicious", lr->span, "a learning rate of " + shown(*lr) + " is very large")
                 .hints.push_back("common values lie between 1e-5 and 1e-1");
         }
     }
@@ -307,7 +410,8 @@ void Checker::checkTrain(const Section& train) {
         const Value* keep = train.field("keep");
         if (valid && valid->number == 0 && keep->kind == Value::Kind::Call)
             c_.diags.error("no-validation", at(*keep), "`" + keep->text + "` needs a validation split, but `" +
-                                                           data->name + "` keeps none (`valid = 0`)");
+                                                           data->name + "` keeps none (`valid = 0`)")
+                .hints.push_back("keep some items for validation, e.g. `valid = 0.2`, or remove `keep`");
     }
 }
 
@@ -331,6 +435,11 @@ void Checker::checkStages() {
                 std::string cycle;
                 auto start = std::find(path.begin(), path.end(), next);
                 for (auto it = start; it != path.end(); ++it) cycle += "`" + *it + "` → ";
+                if (next == n) {
+                    auto& d = c_.diags.error("cycle", span, "the stage `" + n + "` cannot start from its own backbone");
+                    d.hints.push_back("a model can start only from a stage that runs before it");
+                    continue;
+                }
                 auto& d = c_.diags.error("cycle", span, "the stages depend on each other in a circle");
                 d.hints.push_back("the circle is " + cycle + "`" + next + "`");
                 d.hints.push_back("a model can start only from a stage that runs before it");
@@ -366,19 +475,40 @@ void Checker::checkFit() {
             const Value* trainData = train ? train->field("data") : nullptr;
             if (data && trainData && trainData->kind == Value::Kind::Ref) {
                 const Section* other = c_.pipeline.find("data", trainData->text);
-                if (other && c_.pipeline.shape(*other).target != c_.pipeline.shape(*data).target)
+                std::string predicts = other ? shapeOf(*other).target : "", holds = shapeOf(*data).target;
+                if (other && !predicts.empty() && !holds.empty() && predicts != holds)
                     c_.diags.error("does-not-fit", on->span,
-                                   "`" + train->name + "` predicts " + c_.pipeline.shape(*other).target + " but `" +
-                                       data->name + "` holds " + c_.pipeline.shape(*data).target + " targets");
+                                   "`" + train->name + "` predicts " + predicts + " but `" + data->name + "` holds " +
+                                       holds + " targets")
+                        .hints.push_back("evaluate on a split of `" + other->name + "`, e.g. `" + other->name +
+                                         ".valid`");
                 else if (other)
                     for (const auto& m : s.field("with")->items)
-                        checkContract(m, c_.pipeline.shape(*data).target, "target", Family::Metric, on->span);
+                        checkContract(m, shapeOf(*data).target, "target", Family::Metric, on->span);
             }
+        }
+        if (s.kind == "sweep") {
+            // The runs are ranked by a metric, which some train block must report.
+            const Value* metric = s.field("metric");
+            if (!metric || metric->kind != Value::Kind::String || !metric->span.valid()) continue;
+            std::vector<std::string> measured = {"valid_loss", "train_loss"};
+            for (const auto* train : c_.pipeline.all("train"))
+                for (const auto& m : train->field("metrics")->items)
+                    if (!contains(measured, m.text)) measured.push_back(m.text);
+            if (contains(measured, metric->text)) continue;
+            auto& d = c_.diags.error("monitor", metric->span,
+                                     "the sweep ranks runs by `" + metric->text + "`, which no train block measures");
+            d.hints.push_back("add `" + metric->text + "` to a train block's `metrics`, or rank by one of " +
+                              joinNames(measured));
         }
         if (s.kind == "export") {
             const Value* to = s.field("to");
-            if (to && to->kind == Value::Kind::String && !to->text.ends_with(".safetensors"))
-                c_.diags.error("export", to->span, "weights are written as safetensors; name the file `*.safetensors`");
+            if (to && to->kind == Value::Kind::String && !to->text.ends_with(".safetensors")) {
+                auto& d = c_.diags.error("export", to->span,
+                                         "weights are written as safetensors; name the file `*.safetensors`");
+                auto stem = std::filesystem::path(to->text).replace_extension(".safetensors").string();
+                d.hints.push_back("name it \"" + stem + "\"");
+            }
         }
     }
     checkStages();

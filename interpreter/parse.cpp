@@ -71,7 +71,7 @@ std::string describeToken(antlr4::Token* t) {
 }
 
 // How an expected token type is named; related types share a phrase.
-std::string describeExpected(size_t type, const antlr4::dfa::Vocabulary& vocabulary) {
+std::string describeExpected(size_t type, const antlr4::dfa::Vocabulary& vocabulary, bool namesCovered) {
     switch (type) {
     case antlr4::Token::EOF: return "the end of the file";
     case PipeLexer::IDENT: return "a name";
@@ -92,7 +92,11 @@ std::string describeExpected(size_t type, const antlr4::dfa::Vocabulary& vocabul
     case PipeLexer::EXPORT:
     case PipeLexer::ON:
     case PipeLexer::WITH:
-    case PipeLexer::TO: return "";  // keywords are names too; the phrase comes from IDENT or the statement list
+    case PipeLexer::TO:
+        // Keywords are names too: "a name" or the statement list covers them,
+        // but a keyword expected alone (`on` in `evaluate A on B`) is named.
+        if (namesCovered) return "";
+        break;
     default: break;
     }
     std::string literal = vocabulary.getLiteralName(type);
@@ -117,7 +121,7 @@ std::string describeExpectedSet(const antlr4::misc::IntervalSet& set, const antl
     for (size_t t : types) {
         if (statementStart && (t == antlr4::Token::EOF || t == PipeLexer::SEED)) continue;
         if (valueStart && t == PipeLexer::IDENT) continue;
-        addPhrase(describeExpected(t, vocabulary));
+        addPhrase(describeExpected(t, vocabulary, statementStart || set.contains(size_t(PipeLexer::IDENT))));
     }
     if (phrases.empty()) return "something else";
     std::string out;
@@ -133,8 +137,9 @@ std::string describeExpectedSet(const antlr4::misc::IntervalSet& set, const antl
 // reporting is ours.
 class ErrorStrategy : public antlr4::DefaultErrorStrategy {
 public:
-    ErrorStrategy(const SourceFile& file, const Offsets& offsets, Diagnostics& diags)
-        : file_(file), offsets_(offsets), diags_(diags) {}
+    // `whole` names what is parsed, for "... ends too early": "the file", "the value".
+    ErrorStrategy(const SourceFile& file, const Offsets& offsets, Diagnostics& diags, const char* whole)
+        : file_(file), offsets_(offsets), diags_(diags), whole_(whole) {}
 
 protected:
     void reportNoViableAlternative(antlr4::Parser* parser, const antlr4::NoViableAltException& e) override {
@@ -157,7 +162,69 @@ protected:
         report(parser, parser->getCurrentToken(), getExpectedTokens(parser));
     }
 
+    // Inside a block, keywords are names (`model = lm`), so a block whose `}`
+    // is missing would swallow the next statement as a malformed field and
+    // give two confusing errors. A token sequence that can only start a
+    // statement (`model net {`, `evaluate fit`, `let x =`, `import "f"`)
+    // closes the block instead: one error, and parsing goes on from there.
+    void sync(antlr4::Parser* parser) override {
+        auto* block = dynamic_cast<PipeParser::BlockStatementContext*>(parser->getContext());
+        if (block && isOpen(block) && startsStatement(parser->getTokenStream())) {
+            if (!inErrorRecoveryMode(parser)) {
+                antlr4::Token* last = parser->getTokenStream()->LT(-1);
+                uint32_t end = offsets_.byte(last->getStopIndex() + 1);
+                auto& d = diags_.error("unclosed-block", Span{&file_, end, end}, blockWords(block) + " is not closed");
+                antlr4::Token* next = parser->getTokenStream()->LT(1);
+                d.hints.push_back("add `}` before `" + next->getText() + "` on line " + std::to_string(next->getLine()));
+                d.notes.push_back({tokenSpan(block->getStart()), "the block starts here"});
+            }
+            beginErrorCondition(parser);
+            throw antlr4::InputMismatchException(parser);  // the statement rule recovers at the next statement
+        }
+        antlr4::DefaultErrorStrategy::sync(parser);
+    }
+
 private:
+    static bool isOpen(PipeParser::BlockStatementContext* block) {
+        for (auto* child : block->children)
+            if (auto* t = dynamic_cast<antlr4::tree::TerminalNode*>(child); t && t->getText() == "{") return true;
+        return false;
+    }
+
+    // "the data block `fashion`", "the train block"
+    static std::string blockWords(PipeParser::BlockStatementContext* block) {
+        return "the " + block->kind->getText() + " block" +
+               (block->name() ? " `" + block->name()->getText() + "`" : std::string());
+    }
+
+    static bool isName(size_t type) {
+        switch (type) {
+        case PipeLexer::IDENT: case PipeLexer::SEED: case PipeLexer::IMPORT: case PipeLexer::LET:
+        case PipeLexer::TOKENIZER: case PipeLexer::DATA: case PipeLexer::MODEL: case PipeLexer::TRAIN:
+        case PipeLexer::SWEEP: case PipeLexer::EVALUATE: case PipeLexer::EXPORT: case PipeLexer::ON:
+        case PipeLexer::WITH: case PipeLexer::TO: return true;
+        default: return false;
+        }
+    }
+
+    // The next tokens can begin a statement but not a field.
+    static bool startsStatement(antlr4::TokenStream* tokens) {
+        size_t first = tokens->LA(1), second = tokens->LA(2), third = tokens->LA(3);
+        switch (first) {
+        case PipeLexer::TOKENIZER:
+        case PipeLexer::DATA:
+        case PipeLexer::MODEL:
+        case PipeLexer::TRAIN:
+        case PipeLexer::SWEEP:
+            return tokens->LT(2)->getText() == "{" || (isName(second) && tokens->LT(3)->getText() == "{");
+        case PipeLexer::EVALUATE:
+        case PipeLexer::EXPORT: return isName(second) && (third == PipeLexer::ON || third == PipeLexer::TO);
+        case PipeLexer::LET: return isName(second) && tokens->LT(3)->getText() == "=";
+        case PipeLexer::IMPORT: return second == PipeLexer::STRING || second == PipeLexer::BAD_STRING;
+        default: return false;
+        }
+    }
+
     Span tokenSpan(antlr4::Token* t) const {
         if (t->getType() == antlr4::Token::EOF) {
             uint32_t end = uint32_t(file_.text.size());
@@ -168,6 +235,11 @@ private:
 
     void report(antlr4::Parser* parser, antlr4::Token* offending, const antlr4::misc::IntervalSet& expected) {
         if (!offending) return;
+        // A string left open runs to the end of its line and takes the
+        // closing brackets with it: that is reported once, by itself.
+        antlr4::Token* before = parser->getTokenStream()->LT(-1);
+        if (offending->getType() == PipeLexer::BAD_STRING || (before && before->getType() == PipeLexer::BAD_STRING))
+            return;
         Span at = tokenSpan(offending);
         // What is missing belongs right after the last good token when the
         // offending one sits on a later line (a missing `)` at a line's end).
@@ -184,15 +256,43 @@ private:
             return;
         }
         if (offending->getType() == antlr4::Token::EOF) {
-            auto& d = diags_.error("unexpected-end", where, "the file ends too early: expected " + want);
+            if (auto* block = dynamic_cast<PipeParser::BlockStatementContext*>(parser->getContext());
+                block && isOpen(block)) {
+                auto& d = diags_.error("unclosed-block", where, blockWords(block) + " is not closed");
+                d.hints.push_back("add `}` at the end of the file");
+                d.notes.push_back({tokenSpan(block->getStart()), "the block starts here"});
+                return;
+            }
+            auto& d = diags_.error("unexpected-end", where, std::string(whole_) + " ends too early: expected " + want);
+            addOpenBracketNote(parser, d);
             addOpenBlockNote(parser, d);
             return;
         }
         auto& d = diags_.error("syntax", where,
                                "expected " + want + ", found " + describeToken(offending));
+        // A bracket left open at the end of a line: show where it opened.
+        if (where.begin != at.begin) addOpenBracketNote(parser, d);
         if (expected.contains(size_t(PipeParser::T__0)) && expected.size() == 1)  // '=' alone: a field without a value
             d.hints.push_back("a field is written `name = value`");
-        if (offending->getType() == PipeLexer::BAD_STRING) d.hints.push_back("the string is not closed with `\"`");
+    }
+
+    // The innermost `(` or `[` still open where the parser stopped, if the
+    // error is about closing it.
+    void addOpenBracketNote(antlr4::Parser* parser, Diagnostic& d) {
+        for (auto* ctx = parser->getContext(); ctx; ctx = dynamic_cast<antlr4::ParserRuleContext*>(ctx->parent)) {
+            if (dynamic_cast<PipeParser::BlockStatementContext*>(ctx)) return;
+            bool call = dynamic_cast<PipeParser::CallExprContext*>(ctx) != nullptr;
+            if (!call && !dynamic_cast<PipeParser::ListExprContext*>(ctx) && !dynamic_cast<PipeParser::TupleExprContext*>(ctx))
+                continue;
+            for (auto* child : ctx->children) {
+                auto* t = dynamic_cast<antlr4::tree::TerminalNode*>(child);
+                if (!t || (t->getText() != "(" && t->getText() != "[")) continue;
+                std::string open = t->getText(), close = open == "(" ? ")" : "]";
+                std::string what = call ? "the call of `" + ctx->children[0]->getText() + "`" : open == "[" ? "the list" : "the tuple";
+                d.notes.push_back({tokenSpan(t->getSymbol()), what + " opens here; close it with `" + close + "`"});
+                return;
+            }
+        }
     }
 
     // When the file ends inside a block, point at where that block opened.
@@ -209,6 +309,7 @@ private:
     const SourceFile& file_;
     const Offsets& offsets_;
     Diagnostics& diags_;
+    const char* whole_;
 };
 
 // Builds the AST from ANTLR's parse tree. Erroneous parts of the tree have
@@ -396,11 +497,7 @@ private:
             e.text = *decoded;
             return true;
         }
-        if (auto* bad = ctx->BAD_STRING()) {
-            auto& d = diags_.error("unterminated-string", span(bad->getSymbol()), "this string is not closed");
-            d.hints.push_back("end it with `\"` on the same line; write `\\n` for a line break inside a string");
-            return false;
-        }
+        if (ctx->BAD_STRING()) return false;  // reported from the tokens (reportOpenStrings)
         e.kind = ast::Expr::Kind::Bool;
         e.boolean = ctx->TRUE() != nullptr;
         return ctx->TRUE() || ctx->FALSE();
@@ -613,6 +710,57 @@ struct Pipeline {
     }
 };
 
+// Names are ASCII, but a name with an accent (`données`) is one mistake, not
+// a stray character between two names: the lexer's pieces are joined into
+// one name, reported once, and the parser sees a name where one was meant.
+void joinNonAsciiNames(Pipeline& p, const SourceFile& file, const Offsets& offsets, Diagnostics& diags) {
+    p.tokens.fill();
+    auto isNamePiece = [](antlr4::Token* t) {
+        size_t type = t->getType();
+        if (type == PipeLexer::STRAY) return (unsigned char)t->getText()[0] >= 0x80;
+        return type == PipeLexer::IDENT || (type >= PipeLexer::SEED && type <= PipeLexer::FALSE);
+    };
+    const auto& tokens = p.tokens.getTokens();
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        if (!isNamePiece(tokens[i])) continue;
+        size_t j = i;
+        bool foreign = tokens[i]->getType() == PipeLexer::STRAY;
+        while (j + 1 < tokens.size() && isNamePiece(tokens[j + 1]) &&
+               tokens[j + 1]->getStartIndex() == tokens[j]->getStopIndex() + 1) {
+            ++j;
+            foreign = foreign || tokens[j]->getType() == PipeLexer::STRAY;
+        }
+        if (!foreign) {
+            i = j;
+            continue;
+        }
+        auto* first = dynamic_cast<antlr4::CommonToken*>(tokens[i]);
+        if (!first) return;
+        std::string text;
+        for (size_t k = i; k <= j; ++k) text += tokens[k]->getText();
+        Span at{&file, offsets.byte(tokens[i]->getStartIndex()), offsets.byte(tokens[j]->getStopIndex() + 1)};
+        first->setType(PipeLexer::IDENT);
+        first->setText(text);
+        first->setStopIndex(tokens[j]->getStopIndex());
+        for (size_t k = i + 1; k <= j; ++k)
+            if (auto* t = dynamic_cast<antlr4::CommonToken*>(tokens[k])) t->setChannel(antlr4::Token::HIDDEN_CHANNEL);
+        auto& d = diags.error("bad-name", at, "`" + text + "` is not a valid name");
+        d.hints.push_back("names are made of the letters a-z and A-Z, digits and `_`");
+        i = j;
+    }
+}
+
+// A string that reaches the end of its line, reported once whatever the
+// parser made of the tokens around it.
+void reportOpenStrings(Pipeline& p, const SourceFile& file, const Offsets& offsets, Diagnostics& diags) {
+    for (auto* t : p.tokens.getTokens()) {
+        if (t->getType() != PipeLexer::BAD_STRING) continue;
+        Span at{&file, offsets.byte(t->getStartIndex()), offsets.byte(t->getStopIndex() + 1)};
+        auto& d = diags.error("unterminated-string", at, "this string is not closed");
+        d.hints.push_back("end it with `\"` on the same line; write `\\n` for a line break inside a string");
+    }
+}
+
 bool checkEncoding(const SourceFile& file, Diagnostics& diags) {
     size_t bad = invalidUtf8(file.text);
     if (bad == std::string::npos) return true;
@@ -624,7 +772,8 @@ bool checkEncoding(const SourceFile& file, Diagnostics& diags) {
 // Parses with the fast SLL strategy first and falls back to full LL with
 // error reporting only when that fails: valid files never pay for recovery.
 template <typename Rule>
-auto* runParser(Pipeline& p, const SourceFile& file, const Offsets& offsets, Diagnostics& diags, Rule rule) {
+auto* runParser(Pipeline& p, const SourceFile& file, const Offsets& offsets, Diagnostics& diags, Rule rule,
+                const char* whole) {
     p.parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
     p.parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
     try {
@@ -633,7 +782,7 @@ auto* runParser(Pipeline& p, const SourceFile& file, const Offsets& offsets, Dia
     }
     p.tokens.seek(0);
     p.parser.reset();
-    p.parser.setErrorHandler(std::make_shared<ErrorStrategy>(file, offsets, diags));
+    p.parser.setErrorHandler(std::make_shared<ErrorStrategy>(file, offsets, diags, whole));
     p.parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::LL);
     return (p.parser.*rule)();
 }
@@ -647,7 +796,9 @@ ast::Module parse(const SourceFile& file, Diagnostics& diags) {
     Offsets offsets(file.text);
     Pipeline p(file.text);
     size_t errorsBefore = diags.errorCount();
-    auto* tree = runParser(p, file, offsets, diags, &PipeParser::file);
+    joinNonAsciiNames(p, file, offsets, diags);
+    auto* tree = runParser(p, file, offsets, diags, &PipeParser::file, "the file");
+    reportOpenStrings(p, file, offsets, diags);
     Builder builder(file, offsets, diags);
     module = builder.module(tree);
 
@@ -669,7 +820,9 @@ std::unique_ptr<ast::Expr> parseExpression(const SourceFile& file, Diagnostics& 
     Offsets offsets(text, begin);
     Pipeline p(text);
     size_t errorsBefore = diags.errorCount();
-    auto* tree = runParser(p, file, offsets, diags, &PipeParser::exprOnly);
+    joinNonAsciiNames(p, file, offsets, diags);
+    auto* tree = runParser(p, file, offsets, diags, &PipeParser::exprOnly, "the value");
+    reportOpenStrings(p, file, offsets, diags);
     if (diags.errorCount() > errorsBefore || !tree || !tree->expr()) return nullptr;
     Builder builder(file, offsets, diags);
     return builder.expr(tree->expr());

@@ -1,6 +1,7 @@
 // Values against the registry's types: every name, call, argument and default.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -44,13 +45,38 @@ const Type* findKind(const Type& t, Type::Kind kind) {
     return nullptr;
 }
 
-std::string joinQuoted(const std::vector<std::string>& names, const char* quote = "`") {
+std::string joinQuoted(const std::vector<std::string>& names, const char* quote = "`", const char* conjunction = "or") {
     std::string out;
     for (size_t i = 0; i < names.size(); ++i) {
-        if (i) out += i + 1 == names.size() ? " or " : ", ";
+        if (i) out += i + 1 == names.size() ? std::string(" ") + conjunction + " " : ", ";
         out += quote + names[i] + quote;
     }
     return out;
+}
+
+// What a built-in of a family is called in messages: "optimizer", "item transform".
+std::string familyNoun(Family family) {
+    Type t;
+    t.kind = Type::Kind::Call;
+    t.family = family;
+    std::string described = t.describe();  // "an item transform"
+    return described.substr(described.find(' ') + 1);
+}
+
+// The type takes a plain number, string or boolean among its alternatives.
+bool takesScalar(const Type& t) {
+    for (const Type* a : alternatives(t))
+        if (a->kind == Type::Kind::Int || a->kind == Type::Kind::Float || a->kind == Type::Kind::String ||
+            a->kind == Type::Kind::Path || a->kind == Type::Kind::Bool)
+            return true;
+    return false;
+}
+
+bool looksNumeric(const std::string& text) {
+    if (text.empty()) return false;
+    char* end = nullptr;
+    std::strtod(text.c_str(), &end);
+    return end == text.c_str() + text.size();
 }
 
 void markDefault(Value& v) {
@@ -82,6 +108,15 @@ std::vector<std::string> Checker::blockNames(const std::string& kind) const {
     return out;
 }
 
+bool Checker::hasBlock(const std::string& name, const std::string& kind) const {
+    auto it = decls_.find(name);
+    if (it != decls_.end() && it->second.kind == kind) return true;
+    auto [from, to] = duplicates_.equal_range(name);
+    for (auto d = from; d != to; ++d)
+        if (d->second.kind == kind) return true;
+    return false;
+}
+
 void Checker::mismatch(const ast::Expr& e, const Type& type, const Place& place) {
     auto& d = c_.diags.error("type", e.span, place.what + " expects " + type.describe() + ", found " + describe(e));
     if (e.kind == ast::Expr::Kind::List && findKind(type, Type::Kind::Tuple))
@@ -92,6 +127,23 @@ void Checker::mismatch(const ast::Expr& e, const Type& type, const Place& place)
         d.hints.push_back("write it as a string: \"" + e.path.text() + "\"");
     else if (e.kind == ast::Expr::Kind::Number && !e.isInteger && findKind(type, Type::Kind::Int))
         d.hints.push_back("write a whole number");
+    else if (e.kind == ast::Expr::Kind::String && (findKind(type, Type::Kind::Int) || findKind(type, Type::Kind::Float)) &&
+             looksNumeric(e.text))
+        d.hints.push_back("write the number without quotes: " + e.text);
+    else if (e.kind == ast::Expr::Kind::String && findKind(type, Type::Kind::Bool) && (e.text == "true" || e.text == "false"))
+        d.hints.push_back("write it without quotes: " + e.text);
+    else if (e.kind != ast::Expr::Kind::Ref && e.kind != ast::Expr::Kind::Call && !takesScalar(type))
+        // A literal where only a built-in goes: name the ones that fit.
+        for (const Type* a : alternatives(type))
+            if (a->kind == Type::Kind::Call) {
+                auto names = stdlib::registry().names(a->family);
+                if (names.size() <= 8)
+                    d.hints.push_back("the " + familyNoun(a->family) + "s are " + joinQuoted(names, "`", "and"));
+                else
+                    d.hints.push_back("`pipe doc " + std::string(stdlib::familyName(a->family)) + "` lists the " +
+                                      familyNoun(a->family) + "s");
+                break;
+            }
 }
 
 std::optional<Value> Checker::resolve(const ast::Expr& e, const Type& type, const Place& place) {
@@ -173,8 +225,7 @@ std::optional<Value> Checker::resolve(const ast::Expr& e, const Type& type, cons
         std::vector<std::string> names;
         for (Family f : families)
             for (auto& n : stdlib::registry().names(f)) names.push_back(n);
-        std::string familyWord = stdlib::familyName(families[0]);
-        if (familyWord == "item" || familyWord == "batch") familyWord += " transform";
+        std::string familyWord = familyNoun(families[0]);
         auto& d = c_.diags.error("unknown-builtin", e.path.span,
                                  "unknown " + familyWord + " `" + e.path.text() + "`");
         if (auto guess = closest(e.path.text(), names); !guess.empty())
@@ -208,26 +259,39 @@ std::optional<Value> Checker::resolveRef(const ast::Expr& e, const Type& type, c
         return false;
     };
     auto requireBlock = [&](const ast::Name& n, const std::string& kind) -> bool {
-        auto it = decls_.find(n.text);
-        if (it != decls_.end() && it->second.kind == kind) {
+        if (hasBlock(n.text, kind)) {
             usedNames_.insert(n.text);
             return true;
         }
+        failedRefKinds_.insert(kind);
+        if (duplicates_.count(n.text)) return false;  // reported where it is declared twice
+        auto it = decls_.find(n.text);
+        auto names = blockNames(kind);
         if (it != decls_.end()) {
-            c_.diags.error("wrong-kind", n.span, "`" + n.text + "` is a " + it->second.kind + " block, not a " + kind +
-                                                     " block");
+            auto& d = c_.diags.error("wrong-kind", n.span,
+                                     "`" + n.text + "` is a " + it->second.kind + " " +
+                                         (it->second.kind == "let" ? "constant" : "block") + ", not a " + kind + " block");
+            if (!names.empty())
+                d.hints.push_back("the " + kind + " block" + (names.size() == 1 ? " is " : "s are ") +
+                                  joinQuoted(names, "`", "and"));
             return false;
         }
         auto& d = c_.diags.error("unknown-name", n.span, "there is no " + kind + " block named `" + n.text + "`");
-        if (auto guess = closest(n.text, blockNames(kind)); !guess.empty()) d.hints.push_back("did you mean `" + guess + "`?");
+        if (auto guess = closest(n.text, names); !guess.empty())
+            d.hints.push_back("did you mean `" + guess + "`?");
+        else if (!names.empty())
+            d.hints.push_back("the " + kind + " block" + (names.size() == 1 ? " is " : "s are ") +
+                              joinQuoted(names, "`", "and"));
         return false;
     };
     static const std::vector<std::string> splits = {"train", "valid", "test"};
     auto requireSplit = [&](const ast::Name& n) -> bool {
         if (std::find(splits.begin(), splits.end(), n.text) != splits.end()) return true;
         auto& d = c_.diags.error("unknown-split", n.span, "`" + n.text + "` is not a split");
-        d.hints.push_back("the splits are `train`, `valid` and `test`");
-        if (auto guess = closest(n.text, splits); !guess.empty()) d.hints.push_back("did you mean `" + guess + "`?");
+        if (auto guess = closest(n.text, splits); !guess.empty())
+            d.hints.push_back("did you mean `" + guess + "`?");
+        else
+            d.hints.push_back("the splits are `train`, `valid` and `test`");
         return false;
     };
     Value v{Value::Kind::Ref};
@@ -264,9 +328,12 @@ std::optional<Value> Checker::resolveRef(const ast::Expr& e, const Type& type, c
 std::optional<Value> Checker::resolveLet(const ast::Expr& e, const Declaration& let, const Type& type,
                                          const Place& place) {
     usedNames_.insert(let.name);
-    if (std::find(letStack_.begin(), letStack_.end(), let.name) != letStack_.end()) {
+    if (auto start = std::find(letStack_.begin(), letStack_.end(), let.name); start != letStack_.end()) {
+        // Each circle once, however many fields lead into it.
+        std::set<std::string> members(start, letStack_.end());
+        if (!reportedCycles_.insert(members).second) return std::nullopt;
         std::string cycle;
-        for (const auto& n : letStack_) cycle += "`" + n + "` → ";
+        for (auto it = start; it != letStack_.end(); ++it) cycle += "`" + *it + "` → ";
         auto& d = c_.diags.error("let-cycle", e.span, "`" + let.name + "` is defined in terms of itself");
         d.hints.push_back("the chain is " + cycle + "`" + let.name + "`");
         return std::nullopt;
@@ -287,7 +354,9 @@ std::optional<Value> Checker::resolveLet(const ast::Expr& e, const Declaration& 
 std::optional<Value> Checker::resolveName(const ast::Expr& e, const Type& type, const Place& place) {
     const std::string& name = e.path.parts[0].text;
     std::vector<std::string> candidates;
-    std::string expected;
+    std::string expected;        // what the name should have been: "optimizer", "data block"
+    bool wantsBlock = false;     // a block's name rather than a built-in
+    std::vector<std::string> blockKinds;
     for (const Type* a : alternatives(type)) {
         if (a->kind == Type::Kind::Call) {
             if (const auto* b = stdlib::registry().find(a->family, name)) {
@@ -296,28 +365,22 @@ std::optional<Value> Checker::resolveName(const ast::Expr& e, const Type& type, 
                 return v;
             }
             for (auto& n : stdlib::registry().names(a->family)) candidates.push_back(n);
-            if (expected.empty()) {
-                expected = stdlib::familyName(a->family);
-                if (expected == "item" || expected == "batch") expected += " transform";
-            }
+            if (expected.empty()) expected = familyNoun(a->family);
         } else if (a->kind == Type::Kind::Ref && (a->ref == "tokenizer" || a->ref == "data" || a->ref == "model" ||
                                                   a->ref == "train")) {
-            auto it = decls_.find(name);
-            if (it != decls_.end() && it->second.kind == a->ref) {
+            if (hasBlock(name, a->ref)) {
                 usedNames_.insert(name);
                 Value v{Value::Kind::Ref};
                 v.text = name;
                 v.span = e.span;
                 return v;
             }
-            if (it != decls_.end()) {
-                c_.diags.error("wrong-kind", e.span,
-                               place.what + " expects a " + a->ref + " block, but `" + name + "` is a " +
-                                   it->second.kind + " block");
-                return std::nullopt;
-            }
+            blockKinds.push_back(a->ref);
             for (auto& n : blockNames(a->ref)) candidates.push_back(n);
-            if (expected.empty()) expected = a->ref + " block";
+            if (expected.empty()) {
+                expected = a->ref + " block";
+                wantsBlock = true;
+            }
         } else if (a->kind == Type::Kind::Monitor) {
             if (isMonitorName(name)) {
                 Value v{Value::Kind::String};
@@ -340,14 +403,38 @@ std::optional<Value> Checker::resolveName(const ast::Expr& e, const Type& type, 
         mismatch(e, type, place);
         return std::nullopt;
     }
+    for (const std::string& kind : blockKinds) failedRefKinds_.insert(kind);
+    // A name given to two blocks is reported once, where it is declared twice.
+    if (duplicates_.count(name)) return std::nullopt;
+    auto it = decls_.find(name);
+    if (wantsBlock && it != decls_.end() && it->second.kind != "let") {
+        auto& d = c_.diags.error("wrong-kind", e.span,
+                                 place.what + " expects " + type.describe() + ", but `" + name + "` is a " +
+                                     it->second.kind + " block");
+        if (auto names = blockNames(blockKinds[0]); !names.empty())
+            d.hints.push_back("the " + blockKinds[0] + " block" + (names.size() == 1 ? " is " : "s are ") +
+                              joinQuoted(names, "`", "and"));
+        return std::nullopt;
+    }
     for (const auto& [n, d] : decls_)
         if (d.kind == "let") candidates.push_back(n);
-    std::string message = expected.find("block") != std::string::npos
-                              ? "there is no " + expected + " named `" + name + "`"
-                              : "unknown " + expected + " `" + name + "`";
-    auto& d = c_.diags.error(expected.find("block") != std::string::npos ? "unknown-name" : "unknown-builtin", e.span,
-                             message);
-    if (auto guess = closest(name, candidates); !guess.empty()) d.hints.push_back("did you mean `" + guess + "`?");
+    std::string guess = closest(name, candidates);
+    // A plain value was just as welcome (`lr = fast` where a number or
+    // `slice(...)` goes): say what was expected rather than "unknown range".
+    if (takesScalar(type) && guess.empty()) {
+        mismatch(e, type, place);
+        return std::nullopt;
+    }
+    std::string message = wantsBlock ? "there is no " + expected + " named `" + name + "`"
+                                     : "unknown " + expected + " `" + name + "`";
+    auto& d = c_.diags.error(wantsBlock ? "unknown-name" : "unknown-builtin", e.span, message);
+    if (!guess.empty())
+        d.hints.push_back("did you mean `" + guess + "`?");
+    else if (wantsBlock && !candidates.empty())
+        d.hints.push_back("the " + expected + (candidates.size() == 1 ? " is " : "s are ") +
+                          joinQuoted(candidates, "`", "and"));
+    else if (wantsBlock)
+        d.hints.push_back("add a `" + blockKinds[0] + " " + name + " { ... }` block");
     return std::nullopt;
 }
 
@@ -375,7 +462,7 @@ std::optional<Value> Checker::resolveCall(const ast::Expr& e, const stdlib::Buil
                 if (auto guess = closest(arg.name->text, names); !guess.empty())
                     d.hints.push_back("did you mean `" + guess + "`?");
                 else if (!names.empty())
-                    d.hints.push_back(owner + " takes " + joinQuoted(names));
+                    d.hints.push_back(owner + " takes " + joinQuoted(names, "`", "and"));
                 else
                     d.hints.push_back(owner + " takes no parameters");
                 ok = false;
@@ -386,24 +473,44 @@ std::optional<Value> Checker::resolveCall(const ast::Expr& e, const stdlib::Buil
             if (sawNamed) {
                 auto& d = c_.diags.error("positional-after-named", arg.span,
                                          "a positional argument cannot follow a named one");
-                d.hints.push_back("name it: `" + (position < b.params.size() ? b.params[position].name : "name") +
-                                  " = ...`");
+                // The first parameter not given yet, by position or by name.
+                size_t next = position;
+                while (next < b.params.size() &&
+                       (given[next] || std::any_of(e.args.begin(), e.args.end(), [&](const ast::Argument& a) {
+                            return a.name && a.name->text == b.params[next].name;
+                        })))
+                    ++next;
+                if (next < b.params.size())
+                    d.hints.push_back("name it: `" + b.params[next].name + " = " + std::string(arg.span.text()) + "`");
+                else
+                    d.hints.push_back("put the positional arguments first");
                 ok = false;
                 continue;
             }
             if (position >= b.params.size()) {
-                auto& d = c_.diags.error("too-many-arguments", arg.span,
-                                         owner + " takes " +
-                                             (b.params.empty() ? std::string("no arguments")
-                                                               : "at most " + std::to_string(b.params.size()) +
-                                                                     " argument" + (b.params.size() == 1 ? "" : "s")));
+                // One error for all the extra arguments, however many.
+                Span extra = arg.span;
+                for (const auto& rest : e.args)
+                    if (rest.span.begin > arg.span.begin && !rest.name) extra = Span::cover(extra, rest.span);
+                size_t count = 0;
+                for (const auto& a : e.args) count += a.name ? 0 : 1;
+                auto& d = c_.diags.error(
+                    "too-many-arguments", extra,
+                    owner + " takes " +
+                        (b.params.empty() ? std::string("no arguments")
+                                          : "at most " + std::to_string(b.params.size()) + " argument" +
+                                                (b.params.size() == 1 ? "" : "s") + ", not " + std::to_string(count)));
                 if (!b.params.empty()) {
                     std::vector<std::string> names;
                     for (const auto& q : b.params) names.push_back(q.name);
-                    d.hints.push_back("its parameters are " + joinQuoted(names));
+                    d.hints.push_back(std::string(b.params.size() == 1 ? "its parameter is " : "its parameters are ") +
+                                      joinQuoted(names, "`", "and"));
+                } else {
+                    d.hints.push_back("write it without arguments: `" + b.name + "`");
                 }
-                ok = false;
-                continue;
+                // The values of a call of the wrong shape are not checked:
+                // their errors would mostly echo this one.
+                return std::nullopt;
             }
             index = position++;
         }
@@ -437,9 +544,16 @@ std::optional<Value> Checker::resolveCall(const ast::Expr& e, const stdlib::Buil
     }
     if (!missing.empty()) {
         Span at = e.kind == ast::Expr::Kind::Call ? e.path.span : e.span;
-        auto& d = c_.diags.error("missing-argument", at, owner + " needs " + joinQuoted(missing));
+        auto& d = c_.diags.error("missing-argument", at, owner + " needs " + joinQuoted(missing, "`", "and"));
         const auto* p = b.param(missing[0]);
-        d.hints.push_back("add `" + p->name + " = ...`: " + p->doc);
+        // A block reference with one candidate: name it.
+        const Type& t = typeOf(*p);
+        auto names = t.kind == Type::Kind::Ref ? blockNames(t.ref) : std::vector<std::string>{};
+        if (t.kind == Type::Kind::Ref) failedRefKinds_.insert(t.ref);
+        if (names.size() == 1)
+            d.hints.push_back("add `" + p->name + " = " + names[0] + "`: " + p->doc);
+        else
+            d.hints.push_back("add `" + p->name + " = ...`: " + p->doc);
         return std::nullopt;
     }
     if (!ok) return std::nullopt;
@@ -488,7 +602,8 @@ bool Checker::checkConstraints(const Value& v, const stdlib::Param& p, const std
             const char* quote = v.kind == Value::Kind::String ? "\"" : "";
             auto& d = c_.diags.error("not-allowed", v.span,
                                      what + " must be " + joinQuoted(p.choices, quote) + ", not " + quote + text + quote);
-            if (auto guess = closest(text, p.choices); !guess.empty())
+            // Numbers close in spelling are not close in meaning: no guess for them.
+            if (auto guess = closest(text, p.choices); !guess.empty() && v.kind == Value::Kind::String)
                 d.hints.push_back(std::string("did you mean ") + quote + guess + quote + "?");
             return false;
         }
@@ -497,7 +612,7 @@ bool Checker::checkConstraints(const Value& v, const stdlib::Param& p, const std
         double x = v.number;
         auto show = [](double d) {
             char buffer[32];
-            std::snprintf(buffer, sizeof buffer, "%g", d);
+            std::snprintf(buffer, sizeof buffer, "%.15g", d);
             return std::string(buffer);
         };
         bool low = p.min && x < *p.min;

@@ -1,6 +1,7 @@
 // Dotted paths to settings — `fit.optimizer.lr` — as `--set` overrides and as
 // sweep keys. Both are checked exactly like values written in the file.
 #include <cctype>
+#include <map>
 
 #include "interpreter/checker.h"
 #include "interpreter/parse.h"
@@ -28,8 +29,10 @@ std::optional<Checker::Setting> Checker::findSetting(const ast::Path& path, Span
                     const std::string& hint) -> std::optional<Setting> {
         if (!report) return std::nullopt;
         auto& d = c_.diags.error("unknown-setting", at.valid() ? at : where, message);
-        if (!guess.empty()) d.hints.push_back("did you mean `" + guess + "`?");
-        if (!hint.empty()) d.hints.push_back(hint);
+        if (!guess.empty())
+            d.hints.push_back("did you mean `" + guess + "`?");
+        else if (!hint.empty())
+            d.hints.push_back(hint);
         return std::nullopt;
     };
     auto it = decls_.find(parts[0].text);
@@ -57,9 +60,11 @@ std::optional<Checker::Setting> Checker::findSetting(const ast::Path& path, Span
         std::string sofar;
         for (size_t k = 0; k < i; ++k) sofar += (k ? "." : "") + parts[k].text;
         if (s.value->kind != Value::Kind::Call || !s.value->builtin)
-            return fail(parts[i].span, "`" + sofar + "` is " + (s.value->isNone() ? "not set" : s.value->str()) +
-                                           ", which has no `" + parts[i].text + "`",
-                        "", "set the whole value instead: `" + sofar + "=...`");
+            return fail(parts[i].span,
+                        s.value->isNone() ? "`" + sofar + "` is not set, so it has no `" + parts[i].text + "` to change"
+                                          : "`" + sofar + "` is `" + s.value->str() + "`, which has no `" +
+                                                parts[i].text + "`",
+                        "", "change `" + sofar + "` as a whole");
         const stdlib::Builtin& b = *s.value->builtin;
         const stdlib::Param* p = b.param(parts[i].text);
         if (!p)
@@ -105,7 +110,8 @@ void Checker::applyOverrides() {
         if (!expr) continue;
         if (key.parts.size() == 1 && key.parts[0].text == "seed") {
             if (expr->kind != ast::Expr::Kind::Number || !expr->isInteger || expr->number < 0) {
-                c_.diags.error("seed", expr->span, "the seed must be a whole number of 0 or more");
+                c_.diags.error("seed", expr->span, "the seed must be a whole number of 0 or more")
+                    .hints.push_back("for example `--set seed=42`");
                 continue;
             }
             c_.pipeline.seed = int64_t(expr->number);
@@ -129,16 +135,20 @@ void Checker::checkSweeps() {
                 section = &candidate;
         if (!section) continue;
         size_t points = 1;
+        bool keys = false;  // the sweep names a setting, even a wrong one
+        std::map<std::string, Span> swept;  // key → where it is first swept
         for (const auto& f : s->fields) {
             bool seed = f.key.parts.size() == 1 && f.key.text() == "seed";
             if (f.key.parts.size() < 2 && !seed) continue;
+            keys = true;
             if (f.value->kind != ast::Expr::Kind::List || f.value->args.empty()) {
                 auto& d = c_.diags.error("sweep-values", f.value->span, "a sweep field takes a list of values to try");
                 d.hints.push_back("for example `" + f.key.text() + " = [1e-3, 3e-3]`");
                 continue;
             }
-            if (section->field(f.key.text())) {
-                c_.diags.error("duplicate-field", f.key.span, "`" + f.key.text() + "` is swept twice");
+            if (auto [first, fresh] = swept.emplace(f.key.text(), f.key.span); !fresh) {
+                c_.diags.error("duplicate-field", f.key.span, "`" + f.key.text() + "` is swept twice")
+                    .notes.push_back({first->second, "first swept here"});
                 continue;
             }
             Value list{Value::Kind::List};
@@ -164,7 +174,7 @@ void Checker::checkSweeps() {
             points *= list.items.size();
             section->fields.push_back({f.key.text(), std::move(list)});
         }
-        if (section->fields.size() == section->schema->params.size())
+        if (!keys)
             c_.diags.warning("empty-sweep", s->keyword, "this sweep changes no setting, so it runs the file once")
                 .hints.push_back("add a field such as `fit.optimizer.lr = [1e-3, 3e-3]`");
         else if (points > 1000)
