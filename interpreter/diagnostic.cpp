@@ -1,6 +1,7 @@
 #include "interpreter/diagnostic.h"
 
 #include <algorithm>
+#include <map>
 
 namespace pipelang {
 
@@ -29,10 +30,15 @@ size_t Diagnostics::warningCount() const {
 void Diagnostics::sort() {
     // Files keep the order in which they were loaded; diagnostics without a
     // place (whole-run problems) come last.
-    std::stable_sort(items_.begin(), items_.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    // A file ranks by its first diagnostic, so the order is a strict weak
+    // ordering (comparing positions only within a file is not one).
+    std::map<const SourceFile*, size_t> rank;
+    for (const auto& d : items_)
+        if (d.span.valid()) rank.emplace(d.span.file, rank.size());
+    std::stable_sort(items_.begin(), items_.end(), [&](const Diagnostic& a, const Diagnostic& b) {
         if (a.span.valid() != b.span.valid()) return a.span.valid();
         if (!a.span.valid()) return false;
-        if (a.span.file != b.span.file) return false;
+        if (a.span.file != b.span.file) return rank.at(a.span.file) < rank.at(b.span.file);
         return a.span.begin < b.span.begin;
     });
 }
