@@ -47,6 +47,7 @@ private:
     void load(const SourceFile& file, std::vector<const SourceFile*>& stack);
     void declare();
     void declare(const ast::Statement& s, const std::string& kind, const std::string& name, Span nameSpan);
+    void checkLetCycles();
     Section resolveSection(const ast::Statement& s);
     Section resolveStatement(const ast::Statement& s);
     void fillFields(Section& section, const std::map<std::string, const ast::Field*>& written, Span where);

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 
 #include "interpreter/checker.h"
 #include "interpreter/parse.h"
@@ -60,6 +61,15 @@ void Checker::load(const SourceFile& file, std::vector<const SourceFile*>& stack
         }
         if (loaded_.count(key)) continue;  // imported twice: once is enough
         std::error_code ec;
+        if (s.importPath.empty()) {
+            c_.diags.error("import-missing", s.importSpan, "an import needs a file name")
+                .hints.push_back("for example `import \"shared.pipe\"`");
+            continue;
+        }
+        if (fs::is_directory(path, ec)) {
+            c_.diags.error("import-missing", s.importSpan, "`" + s.importPath + "` is a folder, not a .pipe file");
+            continue;
+        }
         const SourceFile* imported = fs::is_regular_file(path, ec) ? c_.sources.load(path) : nullptr;
         if (!imported) {
             auto& d = c_.diags.error("import-missing", s.importSpan, "cannot read `" + s.importPath + "`");
@@ -111,6 +121,43 @@ void Checker::declare() {
             }
         }
     }
+}
+
+void Checker::checkLetCycles() {
+    // Lets are resolved where they are used, with the type of the place; a
+    // circle among them is found here once, used or not.
+    std::map<std::string, int> state;  // 0 new, 1 on the path, 2 done
+    std::vector<std::string> path;
+    std::function<void(const std::string&)> visit;
+    std::function<void(const ast::Expr&)> walk = [&](const ast::Expr& e) {
+        if (e.kind == ast::Expr::Kind::Ref && e.path.parts.size() == 1) {
+            auto it = decls_.find(e.path.parts[0].text);
+            if (it == decls_.end() || it->second.kind != "let") return;
+            const std::string& name = it->first;
+            if (state[name] == 1) {
+                auto start = std::find(path.begin(), path.end(), name);
+                std::set<std::string> members(start, path.end());
+                if (!reportedCycles_.insert(members).second) return;
+                usedNames_.insert(members.begin(), members.end());  // "unused" would add nothing
+                std::string chain;
+                for (auto p = start; p != path.end(); ++p) chain += "`" + *p + "` → ";
+                auto& d = c_.diags.error("let-cycle", e.span, "`" + name + "` is defined in terms of itself");
+                d.hints.push_back("the chain is " + chain + "`" + name + "`");
+            } else if (state[name] == 0) {
+                visit(name);
+            }
+        }
+        for (const auto& a : e.args) walk(*a.value);
+    };
+    visit = [&](const std::string& name) {
+        state[name] = 1;
+        path.push_back(name);
+        walk(*decls_.at(name).statement->value);
+        path.pop_back();
+        state[name] = 2;
+    };
+    for (const auto& [name, d] : decls_)
+        if (d.kind == "let" && state[name] == 0) visit(name);
 }
 
 void Checker::fillFields(Section& section, const std::map<std::string, const ast::Field*>& written, Span where) {
@@ -222,7 +269,9 @@ Section Checker::resolveStatement(const ast::Statement& s) {
     auto add = [&](const char* name, const ast::Expr* e) {
         if (!e) return;
         const auto* p = section.schema->param(name);
-        auto v = resolve(*e, typeOf(*p), Place{p, "`" + std::string(name) + "`"});
+        // Messages name what the user wrote: `evaluate`/`export` for the stage.
+        std::string what = std::string(name) == "stage" ? section.kind : name;
+        auto v = resolve(*e, typeOf(*p), Place{p, "`" + what + "`"});
         section.fields.push_back({name, v ? std::move(*v) : Value{}});
     };
     add("stage", refExpr(s.subject));
@@ -270,6 +319,7 @@ void Checker::run(const std::string& mainPath, const SourceFile* mainFile) {
         return;
     }
     declare();
+    checkLetCycles();
     for (const auto& m : c_.modules) {
         for (const auto& s : m.statements) {
             switch (s.kind) {

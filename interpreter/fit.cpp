@@ -237,8 +237,11 @@ void Checker::checkContract(const Value& v, const std::string& kind, const char*
 
 void Checker::checkData(const Section& data) {
     auto calls = blockCalls(data);
-    if (calls.empty()) return;
     const Value* blocks = data.field("blocks");
+    if (calls.empty() && blocks && blocks->kind == Value::Kind::Tuple && blocks->items.empty())
+        c_.diags.error("blocks", spanOr(*blocks, data.nameSpan), "`blocks` is empty: name the input and the target")
+            .hints.push_back("for example `blocks = (image, category)`");
+    if (calls.empty()) return;
     if (calls.size() == 1) {
         const auto& b = *calls[0]->builtin;
         if (!(b.canBeInput && b.canBeTarget)) {
@@ -369,7 +372,8 @@ void Checker::checkTrain(const Section& train) {
     }
     if (const Value* warmup = schedule->arg("warmup"); warmup && warmup->number >= 1 && warmup->number >= epochs) {
         auto& d = c_.diags.error("schedule", at(*warmup),
-                                 "a warmup of " + shown(*warmup) + " epochs leaves no time for the run of " +
+                                 "a warmup of " + shown(*warmup) + " epoch" + (warmup->number == 1 ? "" : "s") +
+                                     " leaves no time for the run of " +
                                      shown(*schedule->arg("epochs")) + " epoch" + (epochs == 1 ? "" : "s"));
         d.hints.push_back("write the warmup as a share of the run, e.g. `warmup = 0.1`");
     }

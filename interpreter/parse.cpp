@@ -268,8 +268,17 @@ private:
             addOpenBlockNote(parser, d);
             return;
         }
+        bool statementStart = expected.contains(size_t(PipeLexer::DATA)) && expected.contains(size_t(PipeLexer::SEED)) &&
+                              !expected.contains(size_t(PipeLexer::IDENT));
+        if (statementStart && offending->getText() == "}") {
+            auto& d = diags_.error("syntax", at, "this `}` has no block to close");
+            d.hints.push_back("remove it, or the `}` before it that closes its block too early");
+            return;
+        }
         auto& d = diags_.error("syntax", where,
                                "expected " + want + ", found " + describeToken(offending));
+        if (offending->getText() == "," && dynamic_cast<PipeParser::BlockStatementContext*>(parser->getContext()))
+            d.hints.push_back("fields are separated by line breaks or spaces, not commas");
         // A bracket left open at the end of a line: show where it opened.
         if (where.begin != at.begin) addOpenBracketNote(parser, d);
         if (expected.contains(size_t(PipeParser::T__0)) && expected.size() == 1)  // '=' alone: a field without a value

@@ -143,7 +143,11 @@ void Checker::checkSweeps() {
             keys = true;
             if (f.value->kind != ast::Expr::Kind::List || f.value->args.empty()) {
                 auto& d = c_.diags.error("sweep-values", f.value->span, "a sweep field takes a list of values to try");
-                d.hints.push_back("for example `" + f.key.text() + " = [1e-3, 3e-3]`");
+                if (f.value->kind == ast::Expr::Kind::List)
+                    d.hints.push_back("give at least one value: `" + f.key.text() + " = [...]`");
+                else
+                    d.hints.push_back("write it as a list: `" + f.key.text() + " = [" + std::string(f.value->span.text()) +
+                                      ", ...]`");
                 continue;
             }
             if (auto [first, fresh] = swept.emplace(f.key.text(), f.key.span); !fresh) {
