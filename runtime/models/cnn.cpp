@@ -1,0 +1,79 @@
+// A plain convolutional net: one stage per entry of `channels`, each a
+// stride-2 convolution (halving the image), batch norm and ReLU, as fastai's
+// simple_cnn. Names: features.0.conv.weight, features.0.bn.running_mean, ...
+#include "runtime/error.h"
+#include "runtime/models/parts.h"
+
+namespace pipelang::runtime::models {
+
+namespace {
+
+namespace nn = torch::nn;
+
+class ConvStageImpl : public nn::Module {
+public:
+    ConvStageImpl(int64_t in, int64_t out, int64_t kernel, bool batchNorm, double dropout) {
+        conv_ = register_module(
+            "conv", nn::Conv2d(nn::Conv2dOptions(in, out, kernel).stride(2).padding(kernel / 2).bias(!batchNorm)));
+        nn::init::kaiming_normal_(conv_->weight, 0.0, torch::kFanIn, torch::kReLU);
+        if (conv_->bias.defined()) nn::init::zeros_(conv_->bias);
+        if (batchNorm) bn_ = register_module("bn", nn::BatchNorm2d(out));
+        if (dropout > 0) dropout_ = register_module("dropout", nn::Dropout(dropout));
+    }
+    torch::Tensor forward(const torch::Tensor& x) {
+        torch::Tensor y = conv_->forward(x);
+        if (bn_) y = bn_->forward(y);
+        y = torch::relu(y);
+        return dropout_ ? dropout_->forward(y) : y;
+    }
+
+private:
+    nn::Conv2d conv_{nullptr};
+    nn::BatchNorm2d bn_{nullptr};
+    nn::Dropout dropout_{nullptr};
+};
+TORCH_MODULE(ConvStage);
+
+class Cnn : public Backbone {
+public:
+    Cnn(int64_t inChannels, const std::vector<int64_t>& channels, int64_t kernel, bool batchNorm, double dropout)
+        : inChannels_(inChannels) {
+        features_ = register_module("features", nn::Sequential());
+        int64_t in = inChannels;
+        for (int64_t out : channels) {
+            features_->push_back(ConvStage(in, out, kernel, batchNorm, dropout));
+            in = out;
+        }
+        width_ = in;
+    }
+    torch::Tensor forward(const Batch& batch) override {
+        const torch::Tensor& x = batch.x;
+        if (x.dim() != 4 || x.size(1) != inChannels_)
+            throw RuntimeError("cnn expects a batch of " + std::to_string(inChannels_) + "-channel images, {B, " +
+                               std::to_string(inChannels_) + ", H, W}, but got " + shapeText(x.sizes()));
+        return features_->forward(x);
+    }
+    int64_t features() const override { return width_; }
+    bool spatial() const override { return true; }
+    std::string firstConv() const override { return "features.0.conv.weight"; }
+    std::string builtinName() const override { return "cnn"; }
+
+private:
+    int64_t inChannels_;
+    int64_t width_ = 0;
+    nn::Sequential features_{nullptr};
+};
+
+}  // namespace
+
+std::shared_ptr<Backbone> makeCnn(const Value& call, const DataInfo& info) {
+    if (info.itemShape.size() != 3)
+        throw RuntimeError("cnn needs images of shape {channels, height, width}, but the data gives " +
+                           shapeText(info.itemShape));
+    std::vector<int64_t> channels = intListArg(call, "channels");
+    if (channels.empty()) throw RuntimeError("cnn needs at least one entry in `channels`");
+    return std::make_shared<Cnn>(info.itemShape[0], channels, intArg(call, "kernel"), boolArg(call, "batch_norm"),
+                                 floatArg(call, "dropout"));
+}
+
+}  // namespace pipelang::runtime::models

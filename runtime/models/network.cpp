@@ -1,0 +1,346 @@
+// A network is a backbone and a head, chosen by name from one table each.
+// Weights are saved and loaded by PyTorch state-dict names.
+#include "runtime/models/network.h"
+
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "runtime/error.h"
+#include "runtime/models/parts.h"
+#include "runtime/safetensors.h"
+
+namespace pipelang::runtime {
+
+namespace {
+
+using models::Backbone;
+using models::Head;
+
+using BackboneMaker = std::shared_ptr<Backbone> (*)(const Value&, const DataInfo&);
+using HeadMaker = std::shared_ptr<Head> (*)(const Value&, const DataInfo&, const Backbone&);
+
+// The backbones and heads this runtime builds: one entry each.
+const std::pair<const char*, BackboneMaker> kBackbones[] = {
+    {"mlp", models::makeMlp},
+    {"cnn", models::makeCnn},
+    {"resnet", models::makeResnet},
+};
+const std::pair<const char*, HeadMaker> kHeads[] = {
+    {"classifier", models::makeClassifier},
+    {"regressor", models::makeRegressor},
+};
+
+template <typename Table>
+auto lookup(const Table& table, const std::string& name) -> decltype(table[0].second) {
+    for (const auto& [key, make] : table)
+        if (name == key) return make;
+    return nullptr;
+}
+
+bool isBatchNorm(const torch::nn::Module& m) {
+    return dynamic_cast<const torch::nn::BatchNorm1dImpl*>(&m) || dynamic_cast<const torch::nn::BatchNorm2dImpl*>(&m);
+}
+
+class ComposedNetwork : public Network {
+public:
+    ComposedNetwork(std::shared_ptr<Backbone> backbone, std::shared_ptr<Head> head)
+        : backbone_(std::move(backbone)), head_(std::move(head)) {
+        // The parts' modules become this module's children, so names are the
+        // reference implementation's (`conv1.weight`, `fc.weight`).
+        for (const auto& child : backbone_->named_children()) register_module(child.key(), child.value());
+        if (backbone_->headPrefix().empty()) {
+            for (const auto& child : head_->named_children()) {
+                if (named_children().contains(child.key()))
+                    throw RuntimeError("internal error: head module `" + child.key() + "` clashes with the backbone's");
+                register_module(child.key(), child.value());
+            }
+        } else {
+            register_module(backbone_->headPrefix(), head_);
+        }
+    }
+
+    torch::Tensor forward(const Batch& batch) override { return head_->forward(backbone_->forward(batch)); }
+    std::vector<torch::Tensor> backboneParameters() override { return backbone_->parameters(); }
+    std::vector<torch::Tensor> headParameters() override { return head_->parameters(); }
+
+    void freezeBackbone(bool frozen) override {
+        if (fixed_) frozen = true;
+        for (const auto& module : backbone_->modules(/*include_self=*/false)) {
+            bool norm = isBatchNorm(*module);
+            for (auto& p : module->parameters(/*recurse=*/false)) p.set_requires_grad(!frozen || norm);
+        }
+    }
+    void fix() {
+        fixed_ = true;
+        freezeBackbone(true);
+    }
+
+    // Whether a state-dict entry (a parameter or buffer) belongs to the head.
+    std::set<const void*> headTensors() {
+        std::set<const void*> ids;
+        for (const auto& p : head_->parameters()) ids.insert(p.unsafeGetTensorImpl());
+        for (const auto& b : head_->buffers()) ids.insert(b.unsafeGetTensorImpl());
+        return ids;
+    }
+    std::string firstConv() const { return backbone_->firstConv(); }
+
+private:
+    std::shared_ptr<Backbone> backbone_;
+    std::shared_ptr<Head> head_;
+    bool fixed_ = false;
+};
+
+// Every parameter and buffer in PyTorch's state-dict order: a module's own
+// parameters, then its buffers, then its children's, depth first.
+void collectState(const torch::nn::Module& module, const std::string& prefix,
+                  std::vector<std::pair<std::string, torch::Tensor>>& out) {
+    for (const auto& p : module.named_parameters(/*recurse=*/false)) out.emplace_back(prefix + p.key(), p.value());
+    for (const auto& b : module.named_buffers(/*recurse=*/false)) out.emplace_back(prefix + b.key(), b.value());
+    for (const auto& c : module.named_children()) collectState(*c.value(), prefix + c.key() + ".", out);
+}
+
+
+// "a, b, c and 4 more"
+std::string listOf(const std::vector<std::string>& items, size_t most = 8) {
+    std::string text;
+    for (size_t i = 0; i < items.size() && i < most; ++i) text += (i ? ", " : "") + items[i];
+    if (items.size() > most) text += " and " + std::to_string(items.size() - most) + " more";
+    return text;
+}
+
+struct Mismatches {
+    std::vector<std::string> missing, unexpected, shapes;
+
+    bool empty() const { return missing.empty() && unexpected.empty() && shapes.empty(); }
+    void shape(const std::string& name, const torch::Tensor& file, const torch::Tensor& model) {
+        shapes.push_back("`" + name + "` is " + models::shapeText(file.sizes()) + " in the file but " +
+                         models::shapeText(model.sizes()) + " in the model");
+    }
+    [[noreturn]] void raise(const std::filesystem::path& path) const {
+        std::vector<std::string> parts;
+        auto quote = [](std::vector<std::string> names) {
+            for (auto& n : names) n = "`" + n + "`";
+            return names;
+        };
+        if (!missing.empty())
+            parts.push_back(std::to_string(missing.size()) + " missing (" + listOf(quote(missing)) + ")");
+        if (!unexpected.empty())
+            parts.push_back(std::to_string(unexpected.size()) + " unexpected (" + listOf(quote(unexpected)) + ")");
+        if (!shapes.empty())
+            parts.push_back(std::to_string(shapes.size()) + " of another shape (" + listOf(shapes, 4) + ")");
+        std::string text;
+        for (size_t i = 0; i < parts.size(); ++i) text += (i ? "; " : "") + parts[i];
+        throw RuntimeError("weights file `" + path.string() + "` does not fit the model: " + text);
+    }
+};
+
+void assign(torch::Tensor& target, const torch::Tensor& value) {
+    torch::NoGradGuard noGrad;
+    target.copy_(value);
+}
+
+void emit(const ModelLog& log, const std::string& line) {
+    if (log)
+        log(line);
+    else
+        std::cerr << line << "\n";
+}
+
+// Fits a first convolution made for `from` input channels to `to` channels,
+// as fastai does: summed for one channel, else repeated and rescaled.
+torch::Tensor adaptChannels(const torch::Tensor& weight, int64_t to) {
+    int64_t from = weight.size(1);
+    if (to == 1) return weight.sum(1, /*keepdim=*/true);
+    int64_t repeats = (to + from - 1) / from;
+    return weight.repeat({1, repeats, 1, 1}).narrow(1, 0, to) * (static_cast<double>(from) / static_cast<double>(to));
+}
+
+}  // namespace
+
+namespace models {
+
+DenseImpl::DenseImpl(int64_t in, int64_t out, const std::string& activation, double dropout) : activation_(activation) {
+    linear_ = register_module("linear", torch::nn::Linear(in, out));
+    if (dropout > 0) dropout_ = register_module("dropout", torch::nn::Dropout(dropout));
+}
+
+torch::Tensor DenseImpl::forward(const torch::Tensor& x) {
+    torch::Tensor y = linear_->forward(x);
+    if (activation_ == "gelu")
+        y = torch::gelu(y);
+    else if (activation_ == "tanh")
+        y = torch::tanh(y);
+    else
+        y = torch::relu(y);
+    return dropout_ ? dropout_->forward(y) : y;
+}
+
+namespace {
+const Value& argOf(const Value& call, std::string_view name) {
+    const Value* v = call.arg(name);
+    if (!v || v->isNone())
+        throw RuntimeError("`" + call.text + "` has no value for `" + std::string(name) + "`");
+    return *v;
+}
+}  // namespace
+
+int64_t intArg(const Value& call, std::string_view name) { return argOf(call, name).integer; }
+double floatArg(const Value& call, std::string_view name) { return argOf(call, name).number; }
+bool boolArg(const Value& call, std::string_view name) { return argOf(call, name).boolean; }
+std::string stringArg(const Value& call, std::string_view name) { return argOf(call, name).text; }
+std::vector<int64_t> intListArg(const Value& call, std::string_view name) {
+    std::vector<int64_t> out;
+    for (const auto& item : argOf(call, name).items) out.push_back(item.integer);
+    return out;
+}
+
+std::string shapeText(torch::IntArrayRef shape) {
+    std::string text = "[";
+    for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+    return text + "]";
+}
+
+}  // namespace models
+
+std::shared_ptr<Network> buildNetwork(const Value& backboneCall, const Value& headCall, const DataInfo& info,
+                                      const std::filesystem::path& baseDir, const ModelLog& log) {
+    if (backboneCall.kind == Value::Kind::Ref)
+        throw RuntimeError("`backbone = " + backboneCall.text + "` is not supported by this runtime yet");
+    if (backboneCall.kind != Value::Kind::Call) throw RuntimeError("the model has no backbone");
+    BackboneMaker makeBackbone = lookup(kBackbones, backboneCall.text);
+    if (!makeBackbone) throw RuntimeError("backbone `" + backboneCall.text + "` is not supported by this runtime yet");
+    if (headCall.kind != Value::Kind::Call) throw RuntimeError("the model has no head");
+    HeadMaker makeHead = lookup(kHeads, headCall.text);
+    if (!makeHead) throw RuntimeError("head `" + headCall.text + "` is not supported by this runtime yet");
+
+    std::shared_ptr<Backbone> backbone = makeBackbone(backboneCall, info);
+    std::shared_ptr<Head> head = makeHead(headCall, info, *backbone);
+    auto network = std::make_shared<ComposedNetwork>(backbone, head);
+
+    if (const Value* weights = backboneCall.arg("weights"); weights && weights->kind == Value::Kind::String) {
+        std::filesystem::path path = weights->text;
+        if (path.is_relative()) path = baseDir / path;
+        loadBackboneWeights(*network, path, log);
+    }
+    if (const Value* freeze = backboneCall.arg("freeze"); freeze && freeze->boolean) network->fix();
+    return network;
+}
+
+std::shared_ptr<Network> buildNetwork(const Section& model, const DataInfo& info,
+                                      const std::filesystem::path& baseDir, const ModelLog& log) {
+    const Value* backbone = model.field("backbone");
+    const Value* head = model.field("head");
+    if (!backbone || backbone->isNone()) throw RuntimeError("model `" + model.name + "` has no backbone");
+    if (!head || head->isNone()) throw RuntimeError("model `" + model.name + "` has no head");
+    return buildNetwork(*backbone, *head, info, baseDir, log);
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> namedState(Network& network) {
+    std::vector<std::pair<std::string, torch::Tensor>> state;
+    collectState(network, "", state);
+    return state;
+}
+
+void saveWeights(Network& network, const std::filesystem::path& path) {
+    NamedTensors data;
+    data.tensors = namedState(network);
+    data.metadata["format"] = "pt";  // as PyTorch's safetensors writer marks its files
+    writeSafetensors(path, data);
+}
+
+void loadWeights(Network& network, const std::filesystem::path& path) {
+    NamedTensors file = readSafetensors(path);
+    std::map<std::string, torch::Tensor> byName(file.tensors.begin(), file.tensors.end());
+    auto state = namedState(network);
+    Mismatches bad;
+    std::set<std::string> known;
+    for (const auto& [name, tensor] : state) {
+        known.insert(name);
+        auto it = byName.find(name);
+        if (it == byName.end())
+            bad.missing.push_back(name);
+        else if (it->second.sizes() != tensor.sizes())
+            bad.shape(name, it->second, tensor);
+    }
+    for (const auto& [name, _] : file.tensors)
+        if (!known.contains(name)) bad.unexpected.push_back(name);
+    if (!bad.empty()) bad.raise(path);
+    for (auto& [name, tensor] : state) assign(tensor, byName.at(name));
+}
+
+void loadBackboneWeights(Network& network, const std::filesystem::path& path, const ModelLog& log) {
+    auto* composed = dynamic_cast<ComposedNetwork*>(&network);
+    if (!composed) throw RuntimeError("internal error: pretrained weights load only into networks built by buildNetwork");
+    NamedTensors file = readSafetensors(path);
+    std::map<std::string, torch::Tensor> byName(file.tensors.begin(), file.tensors.end());
+    auto state = namedState(network);
+    std::set<const void*> headIds = composed->headTensors();
+    const std::string firstConv = composed->firstConv();
+
+    Mismatches bad;
+    std::set<std::string> known, headRoots;
+    std::vector<std::pair<torch::Tensor*, torch::Tensor>> loads;  // target, value
+    std::vector<std::pair<torch::Tensor*, torch::Tensor>> headLoads;
+    std::string headProblem;  // why the head keeps its fresh weights
+    std::string adapted;
+    for (auto& [name, tensor] : state) {
+        known.insert(name);
+        bool inHead = headIds.contains(tensor.unsafeGetTensorImpl());
+        if (inHead) headRoots.insert(name.substr(0, name.find('.')));
+        auto it = byName.find(name);
+        if (it == byName.end()) {
+            if (!inHead)
+                bad.missing.push_back(name);
+            else if (headProblem.empty())
+                headProblem = "it has no `" + name + "`";
+            continue;
+        }
+        torch::Tensor value = it->second;
+        if (value.sizes() != tensor.sizes()) {
+            if (inHead) {
+                if (headProblem.empty())
+                    headProblem = "its `" + name + "` is " + models::shapeText(value.sizes()) + ", here " +
+                                  models::shapeText(tensor.sizes());
+                continue;
+            }
+            if (name == firstConv && value.dim() == 4 && tensor.dim() == 4 && value.size(0) == tensor.size(0) &&
+                value.size(2) == tensor.size(2) && value.size(3) == tensor.size(3)) {
+                adapted = "`" + name + "` was made for " + std::to_string(value.size(1)) + " input channels; adapted to " +
+                          std::to_string(tensor.size(1));
+                value = adaptChannels(value.to(torch::kFloat32), tensor.size(1));
+            } else {
+                bad.shape(name, value, tensor);
+                continue;
+            }
+        }
+        (inHead ? headLoads : loads).emplace_back(&tensor, value);
+    }
+    // File tensors the model lacks: those under the head's names belong to a
+    // head made for other outputs; any other is a mismatch.
+    for (const auto& [name, _] : file.tensors) {
+        if (known.contains(name)) continue;
+        if (headRoots.contains(name.substr(0, name.find('.')))) {
+            if (headProblem.empty()) headProblem = "it has `" + name + "`, which this head lacks";
+        } else {
+            bad.unexpected.push_back(name);
+        }
+    }
+    if (!bad.empty()) bad.raise(path);
+
+    for (auto& [target, value] : loads) assign(*target, value);
+    if (!adapted.empty()) emit(log, "weights `" + path.string() + "`: " + adapted);
+    // A file without any head (a bare backbone) is no news; one whose head is
+    // for other outputs is worth a line.
+    bool fileHasHead = false;
+    for (const auto& [name, _] : file.tensors)
+        if (headRoots.contains(name.substr(0, name.find('.')))) fileHasHead = true;
+    if (headProblem.empty()) {
+        for (auto& [target, value] : headLoads) assign(*target, value);
+    } else if (fileHasHead) {
+        emit(log, "weights `" + path.string() + "`: the head starts from random weights, since the file's head does not fit (" +
+                      headProblem + ")");
+    }
+}
+
+}  // namespace pipelang::runtime

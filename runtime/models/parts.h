@@ -1,0 +1,67 @@
+// The parts a network is composed of, for the files of runtime/models only:
+// a backbone turns a batch into features, a head turns features into
+// predictions. network.cpp picks each by its built-in's name from one table.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "interpreter/pipeline.h"
+#include "runtime/data/dataset.h"
+
+namespace pipelang::runtime::models {
+
+class Backbone : public torch::nn::Module {
+public:
+    // Features for a batch: {B, C, H, W} maps when spatial(), else {B, C}.
+    virtual torch::Tensor forward(const Batch& batch) = 0;
+    virtual int64_t features() const = 0;
+    virtual bool spatial() const = 0;
+    // The built-in's name, for messages ("resnet").
+    virtual std::string builtinName() const = 0;
+    // Where the head's parameters go: "" puts them beside the backbone's, as
+    // torchvision's ResNet has its `fc`; otherwise a module of this name.
+    virtual std::string headPrefix() const { return "head"; }
+    // The first convolution's weight, whose input channels are adapted when
+    // pretrained weights were made for another channel count ("" if none).
+    virtual std::string firstConv() const { return ""; }
+};
+
+class Head : public torch::nn::Module {
+public:
+    virtual torch::Tensor forward(const torch::Tensor& features) = 0;
+};
+
+// One fully connected layer, its non-linearity and dropout: `linear.weight`.
+class DenseImpl : public torch::nn::Module {
+public:
+    DenseImpl(int64_t in, int64_t out, const std::string& activation, double dropout);
+    torch::Tensor forward(const torch::Tensor& x);
+
+private:
+    torch::nn::Linear linear_{nullptr};
+    torch::nn::Dropout dropout_{nullptr};
+    std::string activation_;
+};
+TORCH_MODULE(Dense);
+
+// Builders, one per built-in; `call` is the resolved call from the .pipe file.
+std::shared_ptr<Backbone> makeMlp(const Value& call, const DataInfo& info);
+std::shared_ptr<Backbone> makeCnn(const Value& call, const DataInfo& info);
+std::shared_ptr<Backbone> makeResnet(const Value& call, const DataInfo& info);
+std::shared_ptr<Head> makeClassifier(const Value& call, const DataInfo& info, const Backbone& backbone);
+std::shared_ptr<Head> makeRegressor(const Value& call, const DataInfo& info, const Backbone& backbone);
+
+// A call's arguments, with defaults already filled in by the checker.
+int64_t intArg(const Value& call, std::string_view name);
+double floatArg(const Value& call, std::string_view name);
+bool boolArg(const Value& call, std::string_view name);
+std::string stringArg(const Value& call, std::string_view name);
+std::vector<int64_t> intListArg(const Value& call, std::string_view name);
+
+// "[1, 3, 7, 7]"
+std::string shapeText(torch::IntArrayRef shape);
+
+}  // namespace pipelang::runtime::models

@@ -1,0 +1,150 @@
+#!/usr/bin/python3
+"""Reference weights for pipe's model tests, made by PyTorch + torchvision.
+
+Debian has no Python safetensors package, so the format is written and read
+here by hand: an 8-byte little-endian header length, the JSON header, the bytes.
+
+    make_weights.py reference DIR
+        DIR/resnet{18,34,50}.json   [[name, shape], ...] of torchvision's state dict (num_classes = 10)
+        DIR/resnet18.safetensors    a seeded resnet18(num_classes = 10), batch-norm statistics randomised
+        DIR/resnet18_io.safetensors `input` {2, 3, 64, 64} and its eval-mode `output` {2, 10}
+
+    make_weights.py dtypes FILE
+        one small tensor per dtype, values as in safetensors_test.cpp
+
+    make_weights.py check WEIGHTS IO NUM_CLASSES OUT
+        loads WEIGHTS (a pipe export) into resnet18(num_classes = NUM_CLASSES) with strict=True,
+        runs IO's `input` in eval mode and writes `output` to OUT; exits 1 with the error if it
+        does not load.
+"""
+import json
+import struct
+import sys
+
+import torch
+import torchvision
+
+DTYPES = {
+    torch.float32: "F32", torch.float64: "F64", torch.float16: "F16", torch.bfloat16: "BF16",
+    torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8",
+    torch.uint8: "U8", torch.bool: "BOOL",
+}
+BY_NAME = {v: k for k, v in DTYPES.items()}
+
+
+def tensor_bytes(t):
+    t = t.detach().cpu().contiguous()
+    if t.dtype == torch.bfloat16:
+        t = t.view(torch.int16)
+    return t.numpy().tobytes()  # little-endian on the machines this runs on
+
+
+def write(path, tensors, metadata=None):
+    header, blobs, offset = {}, [], 0
+    if metadata:
+        header["__metadata__"] = metadata
+    for name, t in tensors.items():
+        data = tensor_bytes(t)
+        header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+
+
+def read(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    data = raw[8 + n:]
+    out = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = e["data_offsets"]
+        dtype = BY_NAME[e["dtype"]]
+        chunk = bytearray(data[begin:end])
+        if dtype == torch.bfloat16:
+            t = torch.frombuffer(chunk, dtype=torch.int16).view(torch.bfloat16) if chunk else torch.empty(0, dtype=dtype)
+        else:
+            t = torch.frombuffer(chunk, dtype=dtype) if chunk else torch.empty(0, dtype=dtype)
+        out[name] = t.clone().reshape(e["shape"])
+    return out
+
+
+def seeded_resnet18(num_classes):
+    torch.manual_seed(0)
+    model = torchvision.models.resnet18(num_classes=num_classes)
+    # Fresh batch-norm layers are the identity in eval mode; random statistics
+    # and affine parameters make the comparison meaningful.
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
+                m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
+                m.weight.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
+                m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
+                m.num_batches_tracked.fill_(7)
+    return model.eval()
+
+
+def reference(out):
+    for depth in (18, 34, 50):
+        model = getattr(torchvision.models, f"resnet{depth}")(num_classes=10)
+        names = [[k, list(v.shape)] for k, v in model.state_dict().items()]
+        with open(f"{out}/resnet{depth}.json", "w") as f:
+            json.dump(names, f)
+
+    model = seeded_resnet18(10)
+    write(f"{out}/resnet18.safetensors", model.state_dict(), {"format": "pt"})
+    torch.manual_seed(2)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        y = model(x)
+    write(f"{out}/resnet18_io.safetensors", {"input": x, "output": y})
+
+
+def dtypes(path):
+    # The values safetensors_test.cpp expects.
+    base = torch.tensor([[0.5, -1.25, 3.0], [-0.0, 1024.0, -7.5]])
+    tensors = {
+        "f32": base.float(), "f64": base.double() / 3, "f16": base.half(), "bf16": base.bfloat16(),
+        "i64": torch.tensor([-(2 ** 40), 0, 2 ** 40 + 3]), "i32": torch.tensor([-70000, 1, 70000], dtype=torch.int32),
+        "i16": torch.tensor([-300, 2, 300], dtype=torch.int16), "i8": torch.tensor([-128, 0, 127], dtype=torch.int8),
+        "u8": torch.tensor([0, 128, 255], dtype=torch.uint8), "bool": torch.tensor([True, False, True]),
+        "scalar": torch.tensor(2.5), "empty": torch.zeros(0, 4),
+    }
+    write(path, tensors, {"made_by": "make_weights.py"})
+
+
+def check(weights, io, num_classes, out):
+    model = torchvision.models.resnet18(num_classes=int(num_classes))
+    try:
+        model.load_state_dict(read(weights), strict=True)
+    except RuntimeError as e:
+        print(e, file=sys.stderr)
+        sys.exit(1)
+    model.eval()
+    with torch.no_grad():
+        y = model(read(io)["input"])
+    write(out, {"output": y})
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "reference":
+        reference(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "dtypes":
+        dtypes(sys.argv[2])
+    elif len(sys.argv) == 6 and sys.argv[1] == "check":
+        check(*sys.argv[2:])
+    else:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
