@@ -250,6 +250,9 @@ private:
             where = Span{&file_, end, end};
         }
         std::string want = describeExpectedSet(expected, parser->getVocabulary());
+        // A `--set` value is not a file.
+        if (auto at = want.find("the end of the file"); at != std::string::npos)
+            want.replace(at, std::string("the end of the file").size(), "the end of " + std::string(whole_));
         if (offending->getType() == PipeLexer::STRAY) {
             auto& d = diags_.error("unexpected-character", at, "unexpected character `" + offending->getText() + "`");
             d.hints.push_back("expected " + want + " here");

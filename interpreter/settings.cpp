@@ -1,5 +1,6 @@
 // Dotted paths to settings — `fit.optimizer.lr` — as `--set` overrides and as
 // sweep keys. Both are checked exactly like values written in the file.
+#include <algorithm>
 #include <cctype>
 #include <map>
 
@@ -97,7 +98,11 @@ void Checker::applyOverrides() {
             bool ident = !part.empty() && (std::isalpha((unsigned char)part[0]) || part[0] == '_');
             for (char ch : part) ident = ident && (std::isalnum((unsigned char)ch) || ch == '_');
             Span span{&file, uint32_t(start), uint32_t(end)};
-            if (!ident) {
+            if (part.empty()) {
+                c_.diags.error("override", Span{&file, uint32_t(start), uint32_t(std::min(end + 1, eq))},
+                               "`" + text.substr(0, eq) + "` has an empty name between its dots");
+                ok = false;
+            } else if (!ident) {
                 c_.diags.error("override", span, "`" + part + "` is not a name");
                 ok = false;
             }
