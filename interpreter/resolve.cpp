@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include "interpreter/checker.h"
 #include "interpreter/parse.h"
@@ -449,6 +450,7 @@ std::optional<Value> Checker::resolveCall(const ast::Expr& e, const stdlib::Buil
     bool ok = true;
     bool sawNamed = false;
     size_t position = 0;
+    std::set<std::string> misspelt;  // parameters an unknown name was probably meant as
     for (const auto& arg : e.args) {  // empty for a bare name
         size_t index = 0;
         if (arg.name) {
@@ -459,8 +461,10 @@ std::optional<Value> Checker::resolveCall(const ast::Expr& e, const stdlib::Buil
                                          owner + " has no parameter `" + arg.name->text + "`");
                 std::vector<std::string> names;
                 for (const auto& q : b.params) names.push_back(q.name);
-                if (auto guess = closest(arg.name->text, names); !guess.empty())
+                if (auto guess = closest(arg.name->text, names); !guess.empty()) {
                     d.hints.push_back("did you mean `" + guess + "`?");
+                    misspelt.insert(guess);  // not reported again as missing
+                }
                 else if (!names.empty())
                     d.hints.push_back(owner + " takes " + joinQuoted(names, "`", "and"));
                 else
@@ -535,7 +539,8 @@ std::optional<Value> Checker::resolveCall(const ast::Expr& e, const stdlib::Buil
             }
             v.items.push_back(std::move(*resolved));
         } else if (p.required()) {
-            missing.push_back(p.name);
+            if (!misspelt.count(p.name)) missing.push_back(p.name);
+            ok = false;
             continue;
         } else {
             v.items.push_back(defaultValue(p, b.name));
