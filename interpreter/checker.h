@@ -50,7 +50,8 @@ private:
     void checkLetCycles();
     Section resolveSection(const ast::Statement& s);
     Section resolveStatement(const ast::Statement& s);
-    void fillFields(Section& section, const std::map<std::string, const ast::Field*>& written, Span where);
+    void fillFields(Section& section, const std::map<std::string, const ast::Field*>& written,
+                    const std::set<std::string>& misspelt, Span where);
     void warnUnused();
 
     // resolve.cpp

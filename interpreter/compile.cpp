@@ -160,7 +160,8 @@ void Checker::checkLetCycles() {
         if (d.kind == "let" && state[name] == 0) visit(name);
 }
 
-void Checker::fillFields(Section& section, const std::map<std::string, const ast::Field*>& written, Span where) {
+void Checker::fillFields(Section& section, const std::map<std::string, const ast::Field*>& written,
+                         const std::set<std::string>& misspelt, Span where) {
     std::vector<std::string> missing;
     for (const auto& p : section.schema->params) {
         auto it = written.find(p.name);
@@ -169,6 +170,13 @@ void Checker::fillFields(Section& section, const std::map<std::string, const ast
             auto v = resolve(*it->second->value, typeOf(p), place);
             section.fields.push_back({p.name, v ? std::move(*v) : Value{}});
             if (!v) section.fields.back().second.origin = Origin::Written;
+            continue;
+        }
+        if (misspelt.count(p.name) && !written.count(p.name)) {
+            // Its error is the misspelling: checks see it as written but failed.
+            Value failed;
+            failed.origin = Origin::Written;
+            section.fields.push_back({p.name, failed});
             continue;
         }
         if (p.required()) missing.push_back(p.name);
@@ -191,6 +199,7 @@ Section Checker::resolveSection(const ast::Statement& s) {
     section.span = s.span;
     section.nameSpan = s.name ? s.name->span : s.keyword;
     std::map<std::string, const ast::Field*> written;
+    std::set<std::string> misspelt;  // fields an unknown name was probably meant as
     for (const auto& f : s.fields) {
         const std::string key = f.key.text();
         if (f.key.parts.size() > 1 || (s.blockKind == ast::BlockKind::Sweep && key == "seed")) {
@@ -229,8 +238,10 @@ Section Checker::resolveSection(const ast::Statement& s) {
             }
             auto& d = c_.diags.error("unknown-field", f.key.span,
                                      "a " + section.kind + " block has no field `" + key + "`");
-            if (auto guess = closest(key, names); !guess.empty())
+            if (auto guess = closest(key, names); !guess.empty()) {
                 d.hints.push_back("did you mean `" + guess + "`?");
+                misspelt.insert(guess);
+            }
             else {
                 std::string list;
                 for (size_t i = 0; i < names.size(); ++i)
@@ -245,7 +256,7 @@ Section Checker::resolveSection(const ast::Statement& s) {
             d.notes.push_back({it->second->key.span, "first set here"});
         }
     }
-    fillFields(section, written, s.name ? s.name->span : s.keyword);
+    fillFields(section, written, misspelt, s.name ? s.name->span : s.keyword);
     return section;
 }
 
