@@ -482,8 +482,8 @@ void Checker::checkFit() {
                 std::string predicts = other ? shapeOf(*other).target : "", holds = shapeOf(*data).target;
                 if (other && !predicts.empty() && !holds.empty() && predicts != holds)
                     c_.diags.error("does-not-fit", on->span,
-                                   "`" + train->name + "` predicts " + predicts + " but `" + data->name + "` holds " +
-                                       holds + " targets")
+                                   "`" + train->name + "` predicts " + predicts + " targets, but `" + data->name +
+                                       "` holds " + holds + " targets")
                         .hints.push_back("evaluate on a split of `" + other->name + "`, e.g. `" + other->name +
                                          ".valid`");
                 else if (other)
