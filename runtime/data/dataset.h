@@ -1,0 +1,75 @@
+// Data for training: one `data` section of a checked pipeline, loaded, split
+// and prepared (vocabularies, normalisation statistics measured on the
+// training split), served as batches by a multi-threaded loader.
+//
+// Order of work, as the execution graph names it: `load` reads the source's
+// listing (paths or in-memory items, labels) and splits it; `prepare` builds the
+// target vocabulary and measures statistics on the training split only.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "interpreter/pipeline.h"
+
+namespace pipelang::runtime {
+
+enum class Split { Train, Valid, Test };
+const char* splitName(Split split);
+
+// What the data tells the model and the loss, known after `prepare`.
+struct DataInfo {
+    std::string input;                 // "image" or "tabular" (text arrives later)
+    std::string target;                // "category", "multi_category" or "number"
+    std::vector<int64_t> itemShape;    // one input after item transforms: {C, H, W}, or {features}
+    std::vector<std::string> classes;  // category / multi_category vocabulary, in a stable order
+    int64_t outputs = 1;               // what the head must produce: classes.size(), or 1 for a number
+    // tabular inputs
+    int64_t continuous = 0;            // normalised continuous columns (+ is-missing indicators)
+    std::vector<int64_t> cardinalities;  // per categorical column, including the "missing" level
+};
+
+struct Batch {
+    torch::Tensor x;       // float32: {B, C, H, W} images; {B, F} continuous tabular features
+    torch::Tensor xCat;    // int64 {B, K} categorical tabular codes; undefined otherwise
+    torch::Tensor y;       // int64 {B} category; float32 {B, classes} multi_category; float32 {B} number
+    std::vector<int64_t> index;  // the items' positions in their split, for interpretation
+    int64_t size() const { return x.size(0); }
+};
+
+class Loader {
+public:
+    virtual ~Loader() = default;
+    // Batches in one epoch.
+    virtual int64_t batches() const = 0;
+    // Starts an epoch: the training order is a permutation drawn from
+    // (seed, epoch) alone, so a run repeats exactly whatever the thread count.
+    virtual void start(int64_t epoch) = 0;
+    // The next batch of the epoch in order, or nothing at its end.
+    virtual std::optional<Batch> next() = 0;
+};
+
+class PreparedData {
+public:
+    virtual ~PreparedData() = default;
+    virtual const DataInfo& info() const = 0;
+    virtual int64_t size(Split split) const = 0;  // 0 when the split does not exist
+    // A loader over a split. Training loaders shuffle and apply random
+    // transforms; the others keep order and are deterministic.
+    virtual std::unique_ptr<Loader> loader(Split split, int64_t batchSize, int64_t workers) const = 0;
+    // Writes what `predict` needs to turn raw inputs into batches and outputs
+    // into labels (vocabulary, statistics) into the run directory.
+    virtual void save(const std::filesystem::path& runDir) const = 0;
+};
+
+// Loads, splits and prepares `data`. Relative paths are relative to `baseDir`
+// (the .pipe file's folder). Throws RuntimeError with a clear message on bad
+// or missing data.
+std::unique_ptr<PreparedData> prepareData(const Section& data, const std::filesystem::path& baseDir, uint64_t seed);
+
+}  // namespace pipelang::runtime

@@ -1,0 +1,114 @@
+#include "runtime/data/loader.h"
+
+#include <cstring>
+#include <numeric>
+
+#include "runtime/data/random.h"
+
+namespace pipelang::runtime {
+
+ThreadedLoader::ThreadedLoader(LoaderOptions options, MakeBatch make) : options_(options), make_(std::move(make)) {
+    if (options_.batchSize < 1) options_.batchSize = 1;
+    if (options_.prefetch <= 0) options_.prefetch = std::max<int64_t>(2, 2 * options_.workers);
+}
+
+ThreadedLoader::~ThreadedLoader() { stop(); }
+
+int64_t ThreadedLoader::batches() const {
+    int64_t n = options_.items, b = options_.batchSize;
+    if (options_.dropLast && n >= b) return n / b;
+    return (n + b - 1) / b;
+}
+
+std::vector<int64_t> ThreadedLoader::positionsOf(int64_t batch) const {
+    int64_t begin = batch * options_.batchSize;
+    int64_t end = std::min<int64_t>(begin + options_.batchSize, int64_t(order_.size()));
+    return {order_.begin() + begin, order_.begin() + end};
+}
+
+void ThreadedLoader::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    changed_.notify_all();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+}
+
+void ThreadedLoader::start(int64_t epoch) {
+    stop();
+    epoch_ = epoch;
+    if (options_.shuffle) {
+        order_ = Rng(options_.seed, uint64_t(epoch), 0x6f72646572).permutation(options_.items);
+    } else {
+        order_.resize(size_t(options_.items));
+        std::iota(order_.begin(), order_.end(), int64_t(0));
+    }
+    total_ = batches();
+    consumed_ = claimed_ = 0;
+    ready_.clear();
+    stopping_ = false;
+    for (int64_t w = 0; w < options_.workers; ++w) threads_.emplace_back([this] { work(); });
+}
+
+void ThreadedLoader::work() {
+    for (;;) {
+        int64_t batch;
+        {
+            std::unique_lock lock(mutex_);
+            changed_.wait(lock, [&] {
+                return stopping_ || (claimed_ < total_ && claimed_ < consumed_ + options_.prefetch);
+            });
+            if (stopping_) return;
+            batch = claimed_++;
+        }
+        Slot slot;
+        try {
+            slot.batch = make_(positionsOf(batch), epoch_);
+        } catch (...) {
+            slot.error = std::current_exception();
+        }
+        {
+            std::lock_guard lock(mutex_);
+            ready_[batch] = std::move(slot);
+        }
+        changed_.notify_all();
+    }
+}
+
+std::optional<Batch> ThreadedLoader::next() {
+    if (epoch_ < 0) start(0);
+    if (consumed_ >= total_) return std::nullopt;
+    if (options_.workers == 0) return make_(positionsOf(consumed_++), epoch_);
+    Slot slot;
+    {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return ready_.count(consumed_) > 0; });
+        auto it = ready_.find(consumed_);
+        slot = std::move(it->second);
+        ready_.erase(it);
+        ++consumed_;
+    }
+    changed_.notify_all();
+    if (slot.error) {
+        stop();
+        consumed_ = total_;
+        std::rethrow_exception(slot.error);
+    }
+    return std::move(slot.batch);
+}
+
+torch::Tensor gatherRows(const torch::Tensor& tensor, const std::vector<int64_t>& positions) {
+    auto sizes = tensor.sizes().vec();
+    sizes[0] = int64_t(positions.size());
+    torch::Tensor out = torch::empty(sizes, tensor.options());
+    size_t rowBytes = size_t(tensor.numel() / std::max<int64_t>(1, tensor.size(0))) * tensor.element_size();
+    auto* src = static_cast<const char*>(tensor.data_ptr());
+    auto* dst = static_cast<char*>(out.data_ptr());
+    for (size_t i = 0; i < positions.size(); ++i)
+        std::memcpy(dst + i * rowBytes, src + size_t(positions[i]) * rowBytes, rowBytes);
+    return out;
+}
+
+}  // namespace pipelang::runtime

@@ -1,0 +1,104 @@
+// prepareData: reads the data section and hands it to the image or the
+// tabular preparation.
+#include <cstdio>
+#include <fstream>
+
+#include "runtime/data/dataset.h"
+#include "runtime/data/prepared.h"
+#include "runtime/data/table.h"
+#include "runtime/data/values.h"
+#include "runtime/error.h"
+
+namespace pipelang::runtime {
+
+const char* splitName(Split split) {
+    switch (split) {
+    case Split::Train: return "train";
+    case Split::Valid: return "valid";
+    case Split::Test: return "test";
+    }
+    return "train";
+}
+
+void note(const DataRequest& request, const std::string& message) {
+    std::fprintf(stderr, "note: data `%s`: %s\n", request.name().c_str(), message.c_str());
+}
+
+std::vector<int64_t> itemsWithTarget(const DataRequest& request, const std::vector<std::string>& labels) {
+    bool multi = callName(request.target) == "multi_category";
+    std::vector<int64_t> keep;
+    keep.reserve(labels.size());
+    for (size_t i = 0; i < labels.size(); ++i)
+        if (multi || !isMissing(labels[i])) keep.push_back(int64_t(i));
+    if (keep.size() < labels.size())
+        note(request, "dropped " + std::to_string(labels.size() - keep.size()) + " of " +
+                          std::to_string(labels.size()) + " items without a target");
+    if (keep.empty()) throw RuntimeError("data `" + request.name() + "`: no item has a target; check `y`/`label`.");
+    return keep;
+}
+
+torch::Tensor targetTensor(const Targets& targets, const std::vector<int64_t>& positions) {
+    const int64_t n = int64_t(positions.size());
+    if (targets.kind == "category") {
+        torch::Tensor y = torch::empty({n}, torch::kInt64);
+        auto* out = y.data_ptr<int64_t>();
+        for (int64_t i = 0; i < n; ++i) out[i] = targets.codes[size_t(positions[size_t(i)])];
+        return y;
+    }
+    if (targets.kind == "multi_category") {
+        const int64_t k = int64_t(targets.classes.size());
+        torch::Tensor y = torch::empty({n, k}, torch::kFloat32);
+        auto* out = y.data_ptr<float>();
+        for (int64_t i = 0; i < n; ++i)
+            std::copy_n(targets.values.data() + positions[size_t(i)] * k, k, out + i * k);
+        return y;
+    }
+    torch::Tensor y = torch::empty({n}, torch::kFloat32);
+    auto* out = y.data_ptr<float>();
+    for (int64_t i = 0; i < n; ++i) out[i] = targets.values[size_t(positions[size_t(i)])];
+    return y;
+}
+
+void writeJson(const std::filesystem::path& dir, const std::string& name, const std::string& text) {
+    std::error_code error;
+    std::filesystem::create_directories(dir, error);
+    std::ofstream out(dir / name);
+    out << text << "\n";
+    if (!out) throw RuntimeError("cannot write `" + (dir / name).string() + "`; check that the run folder is writable.");
+}
+
+std::unique_ptr<PreparedData> prepareData(const Section& data, const std::filesystem::path& baseDir, uint64_t seed) {
+    DataRequest request;
+    request.section = &data;
+    request.baseDir = baseDir;
+    request.seed = seed;
+    auto blocks = calls(data.field("blocks"));
+    if (blocks.size() < 2)
+        throw RuntimeError("data `" + data.name +
+                           "` needs an input and a target block, e.g. `blocks = (image, category)`.");
+    request.input = blocks.front();
+    request.target = blocks.back();
+    auto given = [&](const char* field) -> const Value* {
+        const Value* v = data.field(field);
+        return v && !v->isNone() ? v : nullptr;
+    };
+    request.x = given("x");
+    request.y = given("y") ? given("y") : given("label");
+    request.split = given("split");
+    if (const Value* fold = given("fold")) request.fold = fold->integer;
+    request.items = given("item");
+    request.batches = given("batch");
+    if (const Value* cache = given("cache")) request.cache = cache->boolean;
+
+    const std::string target = callName(request.target);
+    if (target != "category" && target != "multi_category" && target != "number")
+        throw RuntimeError("data `" + data.name + "`: the target block `" + target +
+                           "` is not supported by the runtime yet; use category, multi_category or number.");
+    const std::string input = callName(request.input);
+    if (input == "image") return prepareImages(request);
+    if (input == "tabular") return prepareTabular(request);
+    throw RuntimeError("data `" + data.name + "`: the input block `" + input +
+                       "` is not supported by the runtime yet; use image or tabular.");
+}
+
+}  // namespace pipelang::runtime

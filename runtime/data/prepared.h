@@ -1,0 +1,49 @@
+// Inside prepareData: what the image and tabular preparations share. Not
+// part of the runtime's interface (see dataset.h for that).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/data/dataset.h"
+#include "runtime/data/listing.h"
+#include "runtime/data/splits.h"
+#include "runtime/data/targets.h"
+
+namespace pipelang::runtime {
+
+struct DataRequest {
+    const Section* section = nullptr;
+    std::filesystem::path baseDir;
+    uint64_t seed = 0;
+    const Value* input = nullptr;   // the input block's call
+    const Value* target = nullptr;  // the target block's call
+    const Value* x = nullptr;       // the `x` field, or null
+    const Value* y = nullptr;       // `y`, else `label`, or null
+    const Value* split = nullptr;
+    std::optional<int64_t> fold;
+    const Value* items = nullptr;   // `item`
+    const Value* batches = nullptr; // `batch`
+    bool cache = true;
+
+    std::string name() const { return section->name; }
+};
+
+// Prints a line about the data to stderr: `note: data NAME: MESSAGE`.
+void note(const DataRequest& request, const std::string& message);
+
+// The items with a target: those whose label is missing (empty, NA, ...) are
+// dropped and counted on stderr. multi_category keeps empty labels (no class).
+std::vector<int64_t> itemsWithTarget(const DataRequest& request, const std::vector<std::string>& labels);
+
+std::unique_ptr<PreparedData> prepareImages(const DataRequest& request);
+std::unique_ptr<PreparedData> prepareTabular(const DataRequest& request);
+
+// Targets of the items at `positions` as the loss reads them.
+torch::Tensor targetTensor(const Targets& targets, const std::vector<int64_t>& positions);
+// Writes `json` text to `dir/name`, creating the folder.
+void writeJson(const std::filesystem::path& dir, const std::string& name, const std::string& text);
+
+}  // namespace pipelang::runtime

@@ -1,0 +1,153 @@
+// Tabular data: rows of a csv, json or jsonl table; continuous and
+// categorical feature columns and a target column, held in memory.
+#include <nlohmann/json.hpp>
+
+#include <array>
+
+#include "runtime/data/labels.h"
+#include "runtime/data/loader.h"
+#include "runtime/data/prepared.h"
+#include "runtime/data/tabular.h"
+#include "runtime/data/values.h"
+#include "runtime/error.h"
+
+namespace pipelang::runtime {
+
+namespace {
+
+struct TableSplit {
+    torch::Tensor x, xCat, y;
+};
+
+class TabularData : public PreparedData {
+public:
+    TabularData(const DataRequest& request, TabularSpec spec, Tabular tabular, Targets targets,
+                std::array<TableSplit, 3> splits)
+        : seed_(request.seed), spec_(std::move(spec)), tabular_(std::move(tabular)), splits_(std::move(splits)) {
+        info_.input = "tabular";
+        info_.target = targets.kind;
+        info_.classes = targets.classes;
+        info_.outputs = targets.kind == "number" ? 1 : int64_t(targets.classes.size());
+        info_.itemShape = {tabular_.featureCount()};
+        info_.continuous = tabular_.featureCount();
+        for (const auto& categories : tabular_.categories) info_.cardinalities.push_back(int64_t(categories.size()) + 1);
+        if (splits_[0].y.size(0) == 0)
+            throw RuntimeError("data `" + request.name() + "` has no training rows; check the source and the split.");
+    }
+
+    const DataInfo& info() const override { return info_; }
+    int64_t size(Split split) const override {
+        const auto& y = splits_[size_t(split)].y;
+        return y.defined() ? y.size(0) : 0;
+    }
+
+    std::unique_ptr<Loader> loader(Split split, int64_t batchSize, int64_t workers) const override {
+        bool training = split == Split::Train;
+        LoaderOptions options;
+        options.items = size(split);
+        options.batchSize = batchSize;
+        options.workers = workers;
+        options.shuffle = options.dropLast = training;
+        options.seed = seed_;
+        const TableSplit* data = &splits_[size_t(split)];
+        return std::make_unique<ThreadedLoader>(options, [data](const std::vector<int64_t>& positions, int64_t) {
+            Batch batch;
+            batch.x = gatherRows(data->x, positions);
+            batch.xCat = gatherRows(data->xCat, positions);
+            batch.y = gatherRows(data->y, positions);
+            batch.index = positions;
+            return batch;
+        });
+    }
+
+    void save(const std::filesystem::path& runDir) const override {
+        nlohmann::ordered_json classes;
+        classes["target"] = info_.target;
+        classes["classes"] = info_.classes;
+        writeJson(runDir, "classes.json", classes.dump(2));
+        nlohmann::ordered_json stats;
+        stats["input"] = "tabular";
+        stats["missing"] = spec_.dropMissing ? "drop" : "fill";
+        stats["features"] = tabular_.features;
+        auto& cont = stats["continuous"] = nlohmann::ordered_json::array();
+        for (size_t c = 0; c < spec_.cont.size(); ++c)
+            cont.push_back({{"name", spec_.cont[c]},
+                            {"median", tabular_.medians[c]},
+                            {"mean", tabular_.means[c]},
+                            {"std", tabular_.stds[c]}});
+        auto& cat = stats["categorical"] = nlohmann::ordered_json::array();
+        for (size_t c = 0; c < spec_.cat.size(); ++c)
+            cat.push_back({{"name", spec_.cat[c]}, {"categories", tabular_.categories[c]}});
+        writeJson(runDir, "stats.json", stats.dump(2));
+    }
+
+private:
+    uint64_t seed_;
+    TabularSpec spec_;
+    Tabular tabular_;
+    std::array<TableSplit, 3> splits_;
+    DataInfo info_;
+};
+
+}  // namespace
+
+std::unique_ptr<PreparedData> prepareTabular(const DataRequest& request) {
+    const Value& source = *request.section->field("source");
+    if (request.x)
+        throw RuntimeError("data `" + request.name() + "`: a tabular input takes its columns from the block, e.g. "
+                           "`tabular(cont = [\"age\"], cat = [\"city\"])`; remove `x`.");
+    if (!request.y)
+        throw RuntimeError("data `" + request.name() + "`: say which column is the target, e.g. `y = column(\"price\")`.");
+    TabularSpec spec;
+    spec.cont = stringsArg(request.input, "cont");
+    spec.cat = stringsArg(request.input, "cat");
+    spec.dropMissing = stringArg(request.input, "missing", "fill") == "drop";
+    if (spec.cont.empty() && spec.cat.empty())
+        throw RuntimeError("data `" + request.name() + "`: the tabular block lists no columns; name them with `cont = "
+                           "[...]` and `cat = [...]`.");
+
+    Listing listing = listSource(source, request.baseDir);
+    if (!listing.table)
+        throw RuntimeError("data `" + request.name() + "`: tabular data needs a csv, json or jsonl source.");
+    auto labels = readLabels(*request.y, listing);
+    auto keep = itemsWithTarget(request, labels);
+    if (spec.dropMissing) {
+        Listing withTarget = subset(listing, keep);
+        auto complete = rowsWithoutMissing(*withTarget.table, spec);
+        if (complete.size() < keep.size())
+            note(request, "dropped " + std::to_string(keep.size() - complete.size()) + " of " +
+                              std::to_string(keep.size()) + " rows with missing values (missing = \"drop\")");
+        std::vector<int64_t> both;
+        for (int64_t i : complete) both.push_back(keep[size_t(i)]);
+        keep = std::move(both);
+        if (keep.empty())
+            throw RuntimeError("data `" + request.name() + "`: every row has a missing value; use missing = \"fill\".");
+    }
+    listing = subset(listing, keep);
+    {
+        std::vector<std::string> kept;
+        for (int64_t i : keep) kept.push_back(labels[size_t(i)]);
+        labels = std::move(kept);
+    }
+    auto sides = assignSplits(*request.split, listing, labels, request.fold);
+    const std::string kind = callName(request.target);
+    Targets targets = encodeTargets(kind, labels, sides, stringArg(request.target, "delimiter", " "));
+    Tabular tabular = encodeTabular(*listing.table, spec, sides);
+
+    std::array<std::vector<int64_t>, 3> rows;
+    for (size_t i = 0; i < sides.size(); ++i)
+        if (sides[i] != Side::None) rows[size_t(sides[i])].push_back(int64_t(i));
+    const int64_t n = int64_t(sides.size()), f = tabular.featureCount(), k = int64_t(spec.cat.size());
+    torch::Tensor x = torch::from_blob(tabular.x.data(), {n, f}, torch::kFloat32);
+    torch::Tensor codes = torch::from_blob(tabular.codes.data(), {n, k}, torch::kInt64);
+    std::array<TableSplit, 3> splits;
+    for (size_t s = 0; s < 3; ++s) {
+        splits[s].x = gatherRows(x, rows[s]);
+        splits[s].xCat = gatherRows(codes, rows[s]);
+        splits[s].y = targetTensor(targets, rows[s]);
+    }
+    return std::make_unique<TabularData>(request, std::move(spec), std::move(tabular), std::move(targets),
+                                         std::move(splits));
+}
+
+}  // namespace pipelang::runtime
