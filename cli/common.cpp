@@ -1,7 +1,7 @@
 #include "cli/common.h"
 
-#include <cstdlib>
 #include <unistd.h>
+#include <cstdlib>
 
 namespace pipelang::cli {
 

@@ -1,6 +1,6 @@
 // `pipe doc [NAME] [--markdown]`: the reference of the built-ins, from the registry.
-#include "cli/common.h"
 #include "stdlib/doc.h"
+#include "cli/common.h"
 
 namespace pipelang::cli {
 
@@ -26,8 +26,9 @@ std::vector<const stdlib::Builtin*> entriesFor(const std::string& name) {
 }  // namespace
 
 int doc(const std::vector<std::string>& args) {
-    CLI::App app{"Print the reference of the built-ins: signature, parameters (type, default, allowed values) "
-                 "and contracts. With NAME, only the built-ins of that name, or of that family."};
+    CLI::App app{
+        "Print the reference of the built-ins: signature, parameters (type, default, allowed values) "
+        "and contracts. With NAME, only the built-ins of that name, or of that family."};
     std::string name;
     bool markdown = false;
     app.add_option("name", name, "a built-in (`adamw`, `data`) or a family (`optimizer`); all when left out");
@@ -40,7 +41,8 @@ int doc(const std::vector<std::string>& args) {
     auto entries = entriesFor(name);
     if (entries.empty()) {
         std::fprintf(stderr, "pipe doc: unknown built-in `%s`", name.c_str());
-        if (auto guess = closest(name, knownNames()); !guess.empty()) std::fprintf(stderr, "; did you mean `%s`?", guess.c_str());
+        if (auto guess = closest(name, knownNames()); !guess.empty())
+            std::fprintf(stderr, "; did you mean `%s`?", guess.c_str());
         std::fprintf(stderr, "\nrun `pipe doc` for the list of built-ins\n");
         return kBadInput;
     }

@@ -36,8 +36,9 @@ bool writeAtomically(const std::string& path, const std::string& text) {
 }  // namespace
 
 int fmt(const std::vector<std::string>& args) {
-    CLI::App app{"Rewrite .pipe files in the one canonical layout; comments are kept and meaning never changes.\n"
-                 "With no file, or `-`, formats standard input to standard output."};
+    CLI::App app{
+        "Rewrite .pipe files in the one canonical layout; comments are kept and meaning never changes.\n"
+        "With no file, or `-`, formats standard input to standard output."};
     std::vector<std::string> files;
     bool check = false;
     app.add_option("files", files, "the .pipe files to format in place");

@@ -1,13 +1,14 @@
 // `pipe graph FILE [--dot]`: the stages a run performs and what they hand on.
+#include "interpreter/graph.h"
 #include "cli/common.h"
 #include "interpreter/compile.h"
-#include "interpreter/graph.h"
 
 namespace pipelang::cli {
 
 int graph(const std::vector<std::string>& args) {
-    CLI::App app{"Print the execution graph: the stages of a run in order (load, tokenizer, prepare, train, "
-                 "evaluate, export) and the artifacts each hands the next."};
+    CLI::App app{
+        "Print the execution graph: the stages of a run in order (load, tokenizer, prepare, train, "
+        "evaluate, export) and the artifacts each hands the next."};
     std::string file;
     std::vector<std::string> overrides;
     bool dot = false;

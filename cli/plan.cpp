@@ -1,13 +1,14 @@
 // `pipe plan FILE`: the resolved pipeline, each value marked with its origin.
+#include "interpreter/plan.h"
 #include "cli/common.h"
 #include "interpreter/compile.h"
-#include "interpreter/plan.h"
 
 namespace pipelang::cli {
 
 int plan(const std::vector<std::string>& args) {
-    CLI::App app{"Print the resolved pipeline: every setting of every block, each marked as written, default, "
-                 "from data or override."};
+    CLI::App app{
+        "Print the resolved pipeline: every setting of every block, each marked as written, default, "
+        "from data or override."};
     std::string file;
     std::vector<std::string> overrides;
     bool json = false;

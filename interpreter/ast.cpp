@@ -50,7 +50,9 @@ std::string dump(const Expr& e) {
     case Expr::Kind::Call:
     case Expr::Kind::List:
     case Expr::Kind::Tuple: {
-        std::string out = e.kind == Expr::Kind::Call ? "call:" + e.path.text() + "(" : e.kind == Expr::Kind::List ? "[" : "(";
+        std::string out = e.kind == Expr::Kind::Call   ? "call:" + e.path.text() + "("
+                          : e.kind == Expr::Kind::List ? "["
+                                                       : "(";
         for (size_t i = 0; i < e.args.size(); ++i) {
             if (i) out += ", ";
             if (e.args[i].name) out += e.args[i].name->text + "=";

@@ -45,14 +45,14 @@ struct Expr {
     Kind kind = Kind::Number;
     Span span;
 
-    double number = 0;         // Number
-    bool isInteger = false;    // Number written without '.' or exponent
-    std::string text;          // Number: as written; String: the decoded value
-    bool boolean = false;      // Bool
-    Path path;                 // Ref, Call (the callee)
-    std::vector<Argument> args;  // Call arguments; List/Tuple items (never named)
+    double number = 0;                          // Number
+    bool isInteger = false;                     // Number written without '.' or exponent
+    std::string text;                           // Number: as written; String: the decoded value
+    bool boolean = false;                       // Bool
+    Path path;                                  // Ref, Call (the callee)
+    std::vector<Argument> args;                 // Call arguments; List/Tuple items (never named)
     std::vector<std::string> danglingComments;  // comments before the closing bracket
-    Comments comments;         // when this expression is an item of a list or tuple
+    Comments comments;                          // when this expression is an item of a list or tuple
 };
 
 struct Field {
@@ -75,12 +75,12 @@ struct Statement {
     std::unique_ptr<Expr> value;  // Seed, Let (value), Export (destination), Evaluate (`with`, optional)
     std::string importPath;       // Import (decoded)
     Span importSpan;
-    std::optional<Name> name;     // Let name, Block name (optional)
+    std::optional<Name> name;  // Let name, Block name (optional)
     BlockKind blockKind = BlockKind::Data;
-    std::vector<Field> fields;    // Block
+    std::vector<Field> fields;                  // Block
     std::vector<std::string> danglingComments;  // Block: comments before `}`
-    Path subject;                 // Evaluate, Export: the train stage
-    Path target;                  // Evaluate: `data.split`
+    Path subject;                               // Evaluate, Export: the train stage
+    Path target;                                // Evaluate: `data.split`
 };
 
 struct Module {

@@ -22,7 +22,7 @@ struct Declaration {
     const ast::Statement* statement = nullptr;
     std::string kind;  // tokenizer, data, model, train, sweep, let
     std::string name;
-    Span nameSpan;     // the name, or the keyword when the name is implied
+    Span nameSpan;  // the name, or the keyword when the name is implied
 };
 
 // Says what a value is for in messages: "`lr` of `adamw`", "field `batch_size`".
@@ -66,9 +66,9 @@ private:
 
     // settings.cpp
     struct Setting {
-        Value* value = nullptr;                 // the value at the path
-        const stdlib::Param* param = nullptr;   // its parameter (type, constraints)
-        std::string owner;                      // "`adamw`" or "the train block `fit`"
+        Value* value = nullptr;                // the value at the path
+        const stdlib::Param* param = nullptr;  // its parameter (type, constraints)
+        std::string owner;                     // "`adamw`" or "the train block `fit`"
     };
     std::optional<Setting> findSetting(const ast::Path& path, Span where, bool report);
     void applyOverrides();
@@ -87,14 +87,14 @@ private:
 
     Compilation& c_;
     const CompileOptions& options_;
-    std::map<std::string, Declaration> decls_;  // blocks and lets by name
-    std::multimap<std::string, Declaration> duplicates_;  // later declarations of a name, already reported
-    std::set<std::string> failedRefKinds_;       // block kinds a reference failed to find, e.g. "data"
-    std::set<std::string> usedNames_;            // declarations something refers to
-    std::vector<std::string> letStack_;          // lets being resolved, to find cycles
-    std::set<std::set<std::string>> reportedCycles_;  // let cycles already reported
-    std::vector<const ast::Statement*> sweeps_;  // sweep blocks, for their dotted keys
-    std::set<std::string> loaded_;               // canonical paths of loaded files
+    std::map<std::string, Declaration> decls_;              // blocks and lets by name
+    std::multimap<std::string, Declaration> duplicates_;    // later declarations of a name, already reported
+    std::set<std::string> failedRefKinds_;                  // block kinds a reference failed to find, e.g. "data"
+    std::set<std::string> usedNames_;                       // declarations something refers to
+    std::vector<std::string> letStack_;                     // lets being resolved, to find cycles
+    std::set<std::set<std::string>> reportedCycles_;        // let cycles already reported
+    std::vector<const ast::Statement*> sweeps_;             // sweep blocks, for their dotted keys
+    std::set<std::string> loaded_;                          // canonical paths of loaded files
     std::vector<std::pair<Span, std::string>> importedAt_;  // per file being loaded: the import that loaded it
 };
 

@@ -44,8 +44,8 @@ void Checker::load(const SourceFile& file, std::vector<const SourceFile*>& stack
         if (s.kind != ast::Statement::Kind::Import) continue;
         std::string path = (dir / s.importPath).lexically_normal().string();
         std::string key = canonical(path);
-        auto onStack = std::find_if(stack.begin(), stack.end(),
-                                    [&](const SourceFile* f) { return canonical(f->name) == key; });
+        auto onStack =
+            std::find_if(stack.begin(), stack.end(), [&](const SourceFile* f) { return canonical(f->name) == key; });
         if (onStack == stack.end() - 1) {
             c_.diags.error("import-cycle", s.importSpan, "a file cannot import itself")
                 .hints.push_back("remove this import");
@@ -76,7 +76,8 @@ void Checker::load(const SourceFile& file, std::vector<const SourceFile*>& stack
             // A near-miss among the .pipe files of the folder it names.
             fs::path wanted(s.importPath);
             std::vector<std::string> siblings;
-            for (const auto& entry : fs::directory_iterator(fs::path(path).parent_path().empty() ? "." : fs::path(path).parent_path(), ec))
+            for (const auto& entry :
+                 fs::directory_iterator(fs::path(path).parent_path().empty() ? "." : fs::path(path).parent_path(), ec))
                 if (entry.path().extension() == ".pipe") siblings.push_back(entry.path().filename().string());
             std::sort(siblings.begin(), siblings.end());
             if (auto guess = closest(wanted.filename().string(), siblings); !guess.empty())
@@ -107,7 +108,8 @@ void Checker::declare(const ast::Statement& s, const std::string& kind, const st
         return;
     }
     auto& d = c_.diags.error("duplicate-name", nameSpan, "the name `" + name + "` is already used");
-    d.notes.push_back({first.nameSpan, first.kind == "let" ? "by the `let` here" : "by the " + first.kind + " block here"});
+    d.notes.push_back(
+        {first.nameSpan, first.kind == "let" ? "by the `let` here" : "by the " + first.kind + " block here"});
     d.hints.push_back("every block and `let` needs a name of its own");
 }
 
@@ -204,7 +206,8 @@ Section Checker::resolveSection(const ast::Statement& s) {
         const std::string key = f.key.text();
         if (f.key.parts.size() > 1 || (s.blockKind == ast::BlockKind::Sweep && key == "seed")) {
             if (s.blockKind != ast::BlockKind::Sweep) {
-                auto& d = c_.diags.error("dotted-field", f.key.span, "only a sweep takes dotted names like `" + key + "`");
+                auto& d =
+                    c_.diags.error("dotted-field", f.key.span, "only a sweep takes dotted names like `" + key + "`");
                 // Name the call: the one written for that field, or its default.
                 std::string call = "name";
                 if (const auto* p = section.schema->param(f.key.parts[0].text)) {
@@ -236,13 +239,12 @@ Section Checker::resolveSection(const ast::Statement& s) {
                 d.hints.push_back("for example `fit.optimizer.lr = [1e-3, 3e-3]`");
                 continue;
             }
-            auto& d = c_.diags.error("unknown-field", f.key.span,
-                                     "a " + section.kind + " block has no field `" + key + "`");
+            auto& d =
+                c_.diags.error("unknown-field", f.key.span, "a " + section.kind + " block has no field `" + key + "`");
             if (auto guess = closest(key, names); !guess.empty()) {
                 d.hints.push_back("did you mean `" + guess + "`?");
                 misspelt.insert(guess);
-            }
-            else {
+            } else {
                 std::string list;
                 for (size_t i = 0; i < names.size(); ++i)
                     list += (i == 0 ? "`" : i + 1 == names.size() ? " and `" : ", `") + names[i] + "`";
@@ -311,8 +313,9 @@ void Checker::warnUnused() {
             // A block in an imported file may be there for other importers.
             if (d.statement->span.file != c_.modules.back().file) continue;
             auto& w = c_.diags.warning("unused", d.nameSpan, "the " + d.kind + " block `" + name + "` is never used");
-            w.hints.push_back(d.kind == "tokenizer" ? "use it in a `text(tokenizer = " + name + ")` block"
-                                                    : "refer to it from a train block: `" + d.kind + " = " + name + "`");
+            w.hints.push_back(d.kind == "tokenizer"
+                                  ? "use it in a `text(tokenizer = " + name + ")` block"
+                                  : "refer to it from a train block: `" + d.kind + " = " + name + "`");
         }
     }
 }

@@ -30,7 +30,6 @@ struct Compilation {
 // Compiles the file at `path`.
 std::unique_ptr<Compilation> compileFile(const std::string& path, const CompileOptions& options = {});
 // Compiles text as if it were the file `name` (imports resolve next to `name`).
-std::unique_ptr<Compilation> compileText(const std::string& name, std::string text,
-                                         const CompileOptions& options = {});
+std::unique_ptr<Compilation> compileText(const std::string& name, std::string text, const CompileOptions& options = {});
 
 }  // namespace pipelang

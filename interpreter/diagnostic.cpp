@@ -15,11 +15,13 @@ Diagnostic& Diagnostics::warning(std::string code, Span span, std::string messag
     return items_.back();
 }
 
-bool Diagnostics::hasErrors() const { return errorCount() > 0; }
+bool Diagnostics::hasErrors() const {
+    return errorCount() > 0;
+}
 
 size_t Diagnostics::errorCount() const {
-    return size_t(std::count_if(items_.begin(), items_.end(),
-                                [](const Diagnostic& d) { return d.severity == Severity::Error; }));
+    return size_t(
+        std::count_if(items_.begin(), items_.end(), [](const Diagnostic& d) { return d.severity == Severity::Error; }));
 }
 
 size_t Diagnostics::warningCount() const {
@@ -187,7 +189,9 @@ std::string closest(const std::string& word, const std::vector<std::string>& can
         size_t distance = editDistance(word, c);
         // On a tie, a word of the same length wins: a mistyped letter is
         // likelier than a missing or extra one (`adamx` is `adamw`, not `adam`).
-        auto lengthGap = [&](const std::string& s) { return s.size() > word.size() ? s.size() - word.size() : word.size() - s.size(); };
+        auto lengthGap = [&](const std::string& s) {
+            return s.size() > word.size() ? s.size() - word.size() : word.size() - s.size();
+        };
         if (distance < bestDistance || (distance == bestDistance && !best.empty() && lengthGap(c) < lengthGap(best))) {
             bestDistance = distance;
             best = c;

@@ -19,10 +19,10 @@ struct FixIt {
 
 struct Diagnostic {
     Severity severity = Severity::Error;
-    std::string code;     // stable id, e.g. "unknown-builtin"
-    std::string message;  // one sentence, what is wrong
-    Span span;            // where; may be invalid for whole-file problems
-    std::vector<std::string> hints;  // what to do, each printed as `hint: ...`
+    std::string code;                                 // stable id, e.g. "unknown-builtin"
+    std::string message;                              // one sentence, what is wrong
+    Span span;                                        // where; may be invalid for whole-file problems
+    std::vector<std::string> hints;                   // what to do, each printed as `hint: ...`
     std::vector<std::pair<Span, std::string>> notes;  // related places
     std::vector<FixIt> fixes;
 };

@@ -23,7 +23,8 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
 
 std::string joinNames(const std::vector<std::string>& names) {
     std::string out;
-    for (size_t i = 0; i < names.size(); ++i) out += (i ? (i + 1 == names.size() ? " or `" : ", `") : "`") + names[i] + "`";
+    for (size_t i = 0; i < names.size(); ++i)
+        out += (i ? (i + 1 == names.size() ? " or `" : ", `") : "`") + names[i] + "`";
     return out;
 }
 
@@ -51,14 +52,20 @@ std::vector<const Value*> blockCalls(const Section& data) {
     return out;
 }
 
-Span spanOr(const Value& v, Span fallback) { return v.span.valid() ? v.span : fallback; }
+Span spanOr(const Value& v, Span fallback) {
+    return v.span.valid() ? v.span : fallback;
+}
 
 // A value as the user wrote it (`2e-5`, not `2e-05`), or as pipe would write it.
-std::string shown(const Value& v) { return v.span.valid() ? std::string(v.span.text()) : v.str(); }
+std::string shown(const Value& v) {
+    return v.span.valid() ? std::string(v.span.text()) : v.str();
+}
 
 // A field whose written value had an error (already reported): checks that
 // would see it as missing must not report it again.
-bool failed(const Value* v) { return v && v->isNone() && v->origin == Origin::Written; }
+bool failed(const Value* v) {
+    return v && v->isNone() && v->origin == Origin::Written;
+}
 
 // The column names in the header line of a CSV file, or nothing when it
 // cannot be read. Quoted names may hold the delimiter.
@@ -162,10 +169,10 @@ void Checker::derive() {
             names.push_back(s->name);
         }
         failedRefKinds_.insert(kind);  // its blocks are not "unused": the train block does not say
-        auto& d = c_.diags.error("missing-field", train.nameSpan,
-                                 all.empty() ? "there is no " + std::string(kind) + " block for `" + train.name + "` to train"
-                                             : "the train block `" + train.name + "` must say which " + kind +
-                                                   " block it uses");
+        auto& d = c_.diags.error(
+            "missing-field", train.nameSpan,
+            all.empty() ? "there is no " + std::string(kind) + " block for `" + train.name + "` to train"
+                        : "the train block `" + train.name + "` must say which " + kind + " block it uses");
         if (all.empty())
             d.hints.push_back("add a `" + std::string(kind) + " { ... }` block");
         else
@@ -187,7 +194,8 @@ void Checker::derive() {
         pickOnly(train, "model", "model");
         pickOnly(train, "data", "data");
         const Value* dataRef = train.field("data");
-        const Section* data = dataRef && dataRef->kind == Value::Kind::Ref ? c_.pipeline.find("data", dataRef->text) : nullptr;
+        const Section* data =
+            dataRef && dataRef->kind == Value::Kind::Ref ? c_.pipeline.find("data", dataRef->text) : nullptr;
         if (!data) continue;
         std::string target = shapeOf(*data).target;
         if (target.empty()) continue;
@@ -204,7 +212,8 @@ void Checker::derive() {
         const Value* modelRef = train.field("model");
         Section* model = nullptr;
         for (auto& s : c_.pipeline.sections)
-            if (s.kind == "model" && modelRef && modelRef->kind == Value::Kind::Ref && s.name == modelRef->text) model = &s;
+            if (s.kind == "model" && modelRef && modelRef->kind == Value::Kind::Ref && s.name == modelRef->text)
+                model = &s;
         if (!model) continue;
         Value* head = model->field("head");
         if (head->isNone() && head->origin == Origin::Derived)
@@ -273,9 +282,10 @@ void Checker::checkData(const Section& data) {
             c_.diags.error("fold", fold->span, "`fold` needs a k-fold splitter, but the split is `" + split->text + "`")
                 .hints.push_back("use `kfold`, `stratified_kfold` or `group_kfold`, or remove `fold`");
         else if (fold->integer >= k->integer)
-            c_.diags.error("fold", fold->span, "fold " + std::to_string(fold->integer) + " does not exist: `" +
-                                                   split->text + "` makes " + std::to_string(k->integer) +
-                                                   " folds, numbered from 0")
+            c_.diags
+                .error("fold", fold->span,
+                       "fold " + std::to_string(fold->integer) + " does not exist: `" + split->text + "` makes " +
+                           std::to_string(k->integer) + " folds, numbered from 0")
                 .hints.push_back("pick a fold from 0 to " + std::to_string(k->integer - 1));
     }
     // Missing data is reported at run time, but a wrong path is worth knowing now.
@@ -319,8 +329,9 @@ void Checker::checkTokenizer(const Section& t) {
         auto dot = from->text.find('.');
         std::string split = from->text.substr(dot + 1, from->text.find('.', dot + 1) - dot - 1);
         if (split != "train") {
-            auto& d = c_.diags.error("leak", from->span,
-                                     "the tokenizer would learn from the " + split + " split, which the model is judged on");
+            auto& d =
+                c_.diags.error("leak", from->span,
+                               "the tokenizer would learn from the " + split + " split, which the model is judged on");
             d.hints.push_back("train it on the training split: `" + from->text.substr(0, dot) + ".train" +
                               from->text.substr(from->text.find('.', dot + 1)) + "`");
         }
@@ -365,16 +376,16 @@ void Checker::checkTrain(const Section& train) {
     const Value* schedule = train.field("schedule");
     double epochs = number(schedule->arg("epochs"), 1);
     if (const Value* freeze = schedule->arg("freeze_epochs"); freeze && freeze->number > epochs) {
-        auto& d = c_.diags.error("schedule", at(*freeze),
-                                 "`freeze_epochs` (" + shown(*freeze) + ") is more than `epochs` (" +
-                                     shown(*schedule->arg("epochs")) + ")");
+        auto& d = c_.diags.error(
+            "schedule", at(*freeze),
+            "`freeze_epochs` (" + shown(*freeze) + ") is more than `epochs` (" + shown(*schedule->arg("epochs")) + ")");
         d.hints.push_back("the frozen phase is a warm-up for the head; keep it shorter than the unfrozen one");
     }
     if (const Value* warmup = schedule->arg("warmup"); warmup && warmup->number >= 1 && warmup->number >= epochs) {
         auto& d = c_.diags.error("schedule", at(*warmup),
                                  "a warmup of " + shown(*warmup) + " epoch" + (warmup->number == 1 ? "" : "s") +
-                                     " leaves no time for the run of " +
-                                     shown(*schedule->arg("epochs")) + " epoch" + (epochs == 1 ? "" : "s"));
+                                     " leaves no time for the run of " + shown(*schedule->arg("epochs")) + " epoch" +
+                                     (epochs == 1 ? "" : "s"));
         d.hints.push_back("write the warmup as a share of the run, e.g. `warmup = 0.1`");
     }
 
@@ -382,7 +393,8 @@ void Checker::checkTrain(const Section& train) {
     const Value* optimizer = train.field("optimizer");
     if (const Value* lr = optimizer->arg("lr")) {
         if (lr->kind == Value::Kind::Call && lr->items.size() >= 2 && lr->items[0].number > lr->items[1].number) {
-            auto& d = c_.diags.error("slice", lr->span, "`slice(lo, hi)` needs lo ≤ hi: the backbone learns slower than the head");
+            auto& d = c_.diags.error("slice", lr->span,
+                                     "`slice(lo, hi)` needs lo ≤ hi: the backbone learns slower than the head");
             d.hints.push_back("swap them: `slice(" + shown(lr->items[1]) + ", " + shown(lr->items[0]) + ")`");
         } else if (lr->kind == Value::Kind::Float && lr->number > 1) {
             c_.diags.warning("suspicious", lr->span, "a learning rate of " + shown(*lr) + " is very large")
@@ -398,8 +410,9 @@ void Checker::checkTrain(const Section& train) {
     for (const Value* w : watchers) {
         const Value* monitor = w && w->kind == Value::Kind::Call ? w->arg("monitor") : nullptr;
         if (!monitor || monitor->kind != Value::Kind::String || contains(measured, monitor->text)) continue;
-        auto& d = c_.diags.error("monitor", at(*monitor),
-                                 "`" + w->text + "` watches `" + monitor->text + "`, which this train block does not measure");
+        auto& d = c_.diags.error(
+            "monitor", at(*monitor),
+            "`" + w->text + "` watches `" + monitor->text + "`, which this train block does not measure");
         d.hints.push_back("add `" + monitor->text + "` to `metrics`, or watch one of " + joinNames(measured));
     }
 
@@ -413,8 +426,10 @@ void Checker::checkTrain(const Section& train) {
         const Value* valid = split ? split->arg("valid") : nullptr;
         const Value* keep = train.field("keep");
         if (valid && valid->number == 0 && keep->kind == Value::Kind::Call)
-            c_.diags.error("no-validation", at(*keep), "`" + keep->text + "` needs a validation split, but `" +
-                                                           data->name + "` keeps none (`valid = 0`)")
+            c_.diags
+                .error(
+                    "no-validation", at(*keep),
+                    "`" + keep->text + "` needs a validation split, but `" + data->name + "` keeps none (`valid = 0`)")
                 .hints.push_back("keep some items for validation, e.g. `valid = 0.2`, or remove `keep`");
     }
 }
@@ -469,21 +484,23 @@ void Checker::checkFit() {
             const Section* data = c_.pipeline.find("data", on->text.substr(0, on->text.find('.')));
             const Value* source = data ? data->field("source") : nullptr;
             if (on->text.ends_with(".test") && source && source->builtin && !source->builtin->param("test")) {
-                auto& d = c_.diags.error("no-test-split", on->span,
-                                         "`" + data->name + "` has no test split: its source `" + source->text +
-                                             "` gives none");
+                auto& d = c_.diags.error(
+                    "no-test-split", on->span,
+                    "`" + data->name + "` has no test split: its source `" + source->text + "` gives none");
                 d.hints.push_back("evaluate on `" + data->name + ".valid`, or use a source with a test split");
             }
             const Value* stage = s.field("stage");
-            const Section* train = stage && stage->kind == Value::Kind::Ref ? c_.pipeline.find("train", stage->text) : nullptr;
+            const Section* train =
+                stage && stage->kind == Value::Kind::Ref ? c_.pipeline.find("train", stage->text) : nullptr;
             const Value* trainData = train ? train->field("data") : nullptr;
             if (data && trainData && trainData->kind == Value::Kind::Ref) {
                 const Section* other = c_.pipeline.find("data", trainData->text);
                 std::string predicts = other ? shapeOf(*other).target : "", holds = shapeOf(*data).target;
                 if (other && !predicts.empty() && !holds.empty() && predicts != holds)
-                    c_.diags.error("does-not-fit", on->span,
-                                   "`" + train->name + "` predicts " + predicts + " targets, but `" + data->name +
-                                       "` holds " + holds + " targets")
+                    c_.diags
+                        .error("does-not-fit", on->span,
+                               "`" + train->name + "` predicts " + predicts + " targets, but `" + data->name +
+                                   "` holds " + holds + " targets")
                         .hints.push_back("evaluate on a split of `" + other->name + "`, e.g. `" + other->name +
                                          ".valid`");
                 else if (other)

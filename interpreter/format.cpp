@@ -13,7 +13,9 @@ constexpr int kIndent = 4;
 
 using ast::Expr;
 
-std::string indentation(int level) { return std::string(size_t(level * kIndent), ' '); }
+std::string indentation(int level) {
+    return std::string(size_t(level * kIndent), ' ');
+}
 
 // Columns a text takes: UTF-8 code points, so non-ASCII strings count right.
 size_t width(std::string_view text) {
@@ -44,7 +46,9 @@ std::string opener(const Expr& e) {
     return e.kind == Expr::Kind::List ? "[" : "(";
 }
 
-const char* closer(const Expr& e) { return e.kind == Expr::Kind::List ? "]" : ")"; }
+const char* closer(const Expr& e) {
+    return e.kind == Expr::Kind::List ? "]" : ")";
+}
 
 // The comments of one item of a container: the parser puts those of a call
 // argument on the argument, those of a list or tuple item on the item itself.
@@ -52,7 +56,9 @@ const ast::Comments& itemComments(const Expr& container, const ast::Argument& it
     return container.kind == Expr::Kind::Call ? item.comments : item.value->comments;
 }
 
-bool hasComments(const ast::Comments& c) { return !c.leading.empty() || !c.trailing.empty(); }
+bool hasComments(const ast::Comments& c) {
+    return !c.leading.empty() || !c.trailing.empty();
+}
 
 // A container holding a comment anywhere inside is always broken, so that
 // every comment ends its line and nothing follows it.
@@ -98,7 +104,9 @@ bool blankLineAfter(const SourceFile* file, uint32_t offset) {
     return false;
 }
 
-bool isBlock(const ast::Statement& s) { return s.kind == ast::Statement::Kind::Block; }
+bool isBlock(const ast::Statement& s) {
+    return s.kind == ast::Statement::Kind::Block;
+}
 
 // The width each field's key is padded to, so that `=` signs line up: the
 // longest key of its run of fields. A blank line or a comment line ends a run.
@@ -234,6 +242,8 @@ private:
 
 }  // namespace
 
-std::string format(const ast::Module& module) { return Printer(module.file).module(module); }
+std::string format(const ast::Module& module) {
+    return Printer(module.file).module(module);
+}
 
 }  // namespace pipelang

@@ -46,7 +46,9 @@ void tokenizersIn(const Value& v, std::vector<std::string>& out) {
     }
 }
 
-bool chosen(const Value& v) { return v.origin == Origin::Written || v.origin == Origin::Override; }
+bool chosen(const Value& v) {
+    return v.origin == Origin::Written || v.origin == Origin::Override;
+}
 
 // A value as the researcher chose it: calls show only the arguments written or
 // overridden (`one_cycle(epochs = 5)`, a derived loss as just `cross_entropy`),
@@ -136,9 +138,7 @@ private:
     void connect(Stage& stage) {
         const Section& s = *stage.section;
         switch (stage.kind) {
-        case StageKind::Load:
-            summarize(stage, &s, {"source", "split"});
-            break;
+        case StageKind::Load: summarize(stage, &s, {"source", "split"}); break;
         case StageKind::Tokenizer:
             need(stage, StageKind::Load, refHead(s.field("from")));
             summarize(stage, &s, {"train", "load", "from"});
@@ -257,7 +257,9 @@ std::optional<size_t> Graph::find(StageKind kind, const std::string& name) const
     return std::nullopt;
 }
 
-Graph buildGraph(const Pipeline& pipeline) { return Builder(pipeline).build(); }
+Graph buildGraph(const Pipeline& pipeline) {
+    return Builder(pipeline).build();
+}
 
 std::string renderText(const Graph& graph) {
     std::string out;
@@ -272,9 +274,10 @@ std::string renderText(const Graph& graph) {
 }
 
 std::string renderDot(const Graph& graph) {
-    std::string out = "digraph pipeline {\n"
-                      "    node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=10];\n"
-                      "    edge [fontname=\"Helvetica\", fontsize=9];\n";
+    std::string out =
+        "digraph pipeline {\n"
+        "    node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=10];\n"
+        "    edge [fontname=\"Helvetica\", fontsize=9];\n";
     for (size_t i = 0; i < graph.stages.size(); ++i) {
         const Stage& stage = graph.stages[i];
         out += "    s" + std::to_string(i + 1) + " [label=\"" + dotLabel(stage) + "\", fillcolor=\"" +

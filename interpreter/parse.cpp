@@ -108,14 +108,16 @@ std::string describeExpected(size_t type, const antlr4::dfa::Vocabulary& vocabul
 std::string describeExpectedSet(const antlr4::misc::IntervalSet& set, const antlr4::dfa::Vocabulary& vocabulary) {
     std::vector<size_t> types;
     for (ssize_t t : set.toList()) types.push_back(size_t(t));
-    bool statementStart = set.contains(size_t(PipeLexer::DATA)) && set.contains(size_t(PipeLexer::SEED)) && !set.contains(size_t(PipeLexer::IDENT));
+    bool statementStart = set.contains(size_t(PipeLexer::DATA)) && set.contains(size_t(PipeLexer::SEED)) &&
+                          !set.contains(size_t(PipeLexer::IDENT));
     std::vector<std::string> phrases;
     auto addPhrase = [&](const std::string& p) {
         if (!p.empty() && std::find(phrases.begin(), phrases.end(), p) == phrases.end()) phrases.push_back(p);
     };
     if (statementStart)
-        addPhrase("a statement (`data`, `model`, `train`, `tokenizer`, `sweep`, `evaluate`, `export`, `let`, `seed` "
-                  "or `import`)");
+        addPhrase(
+            "a statement (`data`, `model`, `train`, `tokenizer`, `sweep`, `evaluate`, `export`, `let`, `seed` "
+            "or `import`)");
     bool valueStart = set.contains(size_t(PipeLexer::NUMBER)) && set.contains(size_t(PipeLexer::IDENT));
     if (valueStart) addPhrase("a value");
     for (size_t t : types) {
@@ -175,7 +177,8 @@ protected:
                 uint32_t end = offsets_.byte(last->getStopIndex() + 1);
                 auto& d = diags_.error("unclosed-block", Span{&file_, end, end}, blockWords(block) + " is not closed");
                 antlr4::Token* next = parser->getTokenStream()->LT(1);
-                d.hints.push_back("add `}` before `" + next->getText() + "` on line " + std::to_string(next->getLine()));
+                d.hints.push_back("add `}` before `" + next->getText() + "` on line " +
+                                  std::to_string(next->getLine()));
                 d.notes.push_back({tokenSpan(block->getStart()), "the block starts here"});
             }
             beginErrorCondition(parser);
@@ -199,10 +202,20 @@ private:
 
     static bool isName(size_t type) {
         switch (type) {
-        case PipeLexer::IDENT: case PipeLexer::SEED: case PipeLexer::IMPORT: case PipeLexer::LET:
-        case PipeLexer::TOKENIZER: case PipeLexer::DATA: case PipeLexer::MODEL: case PipeLexer::TRAIN:
-        case PipeLexer::SWEEP: case PipeLexer::EVALUATE: case PipeLexer::EXPORT: case PipeLexer::ON:
-        case PipeLexer::WITH: case PipeLexer::TO: return true;
+        case PipeLexer::IDENT:
+        case PipeLexer::SEED:
+        case PipeLexer::IMPORT:
+        case PipeLexer::LET:
+        case PipeLexer::TOKENIZER:
+        case PipeLexer::DATA:
+        case PipeLexer::MODEL:
+        case PipeLexer::TRAIN:
+        case PipeLexer::SWEEP:
+        case PipeLexer::EVALUATE:
+        case PipeLexer::EXPORT:
+        case PipeLexer::ON:
+        case PipeLexer::WITH:
+        case PipeLexer::TO: return true;
         default: return false;
         }
     }
@@ -271,15 +284,15 @@ private:
             addOpenBlockNote(parser, d);
             return;
         }
-        bool statementStart = expected.contains(size_t(PipeLexer::DATA)) && expected.contains(size_t(PipeLexer::SEED)) &&
+        bool statementStart = expected.contains(size_t(PipeLexer::DATA)) &&
+                              expected.contains(size_t(PipeLexer::SEED)) &&
                               !expected.contains(size_t(PipeLexer::IDENT));
         if (statementStart && offending->getText() == "}") {
             auto& d = diags_.error("syntax", at, "this `}` has no block to close");
             d.hints.push_back("remove it, or the `}` before it that closes its block too early");
             return;
         }
-        auto& d = diags_.error("syntax", where,
-                               "expected " + want + ", found " + describeToken(offending));
+        auto& d = diags_.error("syntax", where, "expected " + want + ", found " + describeToken(offending));
         if (offending->getText() == "," && dynamic_cast<PipeParser::BlockStatementContext*>(parser->getContext()))
             d.hints.push_back("fields are separated by line breaks or spaces, not commas");
         // A bracket left open at the end of a line: show where it opened.
@@ -294,13 +307,16 @@ private:
         for (auto* ctx = parser->getContext(); ctx; ctx = dynamic_cast<antlr4::ParserRuleContext*>(ctx->parent)) {
             if (dynamic_cast<PipeParser::BlockStatementContext*>(ctx)) return;
             bool call = dynamic_cast<PipeParser::CallExprContext*>(ctx) != nullptr;
-            if (!call && !dynamic_cast<PipeParser::ListExprContext*>(ctx) && !dynamic_cast<PipeParser::TupleExprContext*>(ctx))
+            if (!call && !dynamic_cast<PipeParser::ListExprContext*>(ctx) &&
+                !dynamic_cast<PipeParser::TupleExprContext*>(ctx))
                 continue;
             for (auto* child : ctx->children) {
                 auto* t = dynamic_cast<antlr4::tree::TerminalNode*>(child);
                 if (!t || (t->getText() != "(" && t->getText() != "[")) continue;
                 std::string open = t->getText(), close = open == "(" ? ")" : "]";
-                std::string what = call ? "the call of `" + ctx->children[0]->getText() + "`" : open == "[" ? "the list" : "the tuple";
+                std::string what = call          ? "the call of `" + ctx->children[0]->getText() + "`"
+                                   : open == "[" ? "the list"
+                                                 : "the tuple";
                 d.notes.push_back({tokenSpan(t->getSymbol()), what + " opens here; close it with `" + close + "`"});
                 return;
             }
@@ -538,7 +554,8 @@ private:
                 size_t len = 1;
                 while (i + len - 1 < raw.size() - 1 && ((unsigned char)raw[i + len - 1] & 0xC0) == 0x80) ++len;
                 seq += raw.substr(i, 1);
-                auto& d = diags_.error("bad-escape", Span{&file_, at, at + 2}, "unknown escape `" + seq + "` in a string");
+                auto& d =
+                    diags_.error("bad-escape", Span{&file_, at, at + 2}, "unknown escape `" + seq + "` in a string");
                 d.hints.push_back("the escapes are \\n, \\t, \\r, \\\" and \\\\; write `\\\\` for a backslash");
                 return std::nullopt;
             }
@@ -631,8 +648,8 @@ public:
 
 private:
     void collect(ast::Expr& e) {
-        bool container = e.kind == ast::Expr::Kind::Call || e.kind == ast::Expr::Kind::List ||
-                         e.kind == ast::Expr::Kind::Tuple;
+        bool container =
+            e.kind == ast::Expr::Kind::Call || e.kind == ast::Expr::Kind::List || e.kind == ast::Expr::Kind::Tuple;
         if (!container) return;
         containers_.push_back({e.span.begin, e.span.end, &e.danglingComments});
         for (auto& a : e.args) {
@@ -790,8 +807,7 @@ auto* runParser(Pipeline& p, const SourceFile& file, const Offsets& offsets, Dia
     p.parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
     try {
         return (p.parser.*rule)();
-    } catch (const antlr4::ParseCancellationException&) {
-    }
+    } catch (const antlr4::ParseCancellationException&) {}
     p.tokens.seek(0);
     p.parser.reset();
     p.parser.setErrorHandler(std::make_shared<ErrorStrategy>(file, offsets, diags, whole));

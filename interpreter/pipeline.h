@@ -30,10 +30,10 @@ struct Value {
     Kind kind = Kind::None;
     bool boolean = false;
     int64_t integer = 0;
-    double number = 0;  // Float, and Int as a double
-    std::string text;   // String: the value; Call: the built-in's name; Ref: "a.b.c"
-    std::vector<Value> items;              // List, Tuple; Call: arguments in signature order
-    std::vector<std::string> names;        // Call: the parameter name of each item
+    double number = 0;                         // Float, and Int as a double
+    std::string text;                          // String: the value; Call: the built-in's name; Ref: "a.b.c"
+    std::vector<Value> items;                  // List, Tuple; Call: arguments in signature order
+    std::vector<std::string> names;            // Call: the parameter name of each item
     const stdlib::Builtin* builtin = nullptr;  // Call
     Origin origin = Origin::Written;
     Span span;  // where it was written (invalid for defaults)
@@ -48,12 +48,12 @@ struct Value {
 
 // One top-level block (or `evaluate` / `export` statement), every field present.
 struct Section {
-    const stdlib::Builtin* schema = nullptr;  // the Section-family registry entry
-    std::string kind;                         // "data", "train", "evaluate", ...
-    std::string name;                         // given or implied ("data", "train", ...)
-    bool named = false;                       // the user wrote the name
-    Span span;                                // the whole block
-    Span nameSpan;                            // its name, or its keyword when unnamed
+    const stdlib::Builtin* schema = nullptr;            // the Section-family registry entry
+    std::string kind;                                   // "data", "train", "evaluate", ...
+    std::string name;                                   // given or implied ("data", "train", ...)
+    bool named = false;                                 // the user wrote the name
+    Span span;                                          // the whole block
+    Span nameSpan;                                      // its name, or its keyword when unnamed
     std::vector<std::pair<std::string, Value>> fields;  // in schema order, then sweep keys
 
     const Value* field(std::string_view name) const;

@@ -27,7 +27,9 @@ size_t displayWidth(const std::string& s) {
     return std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
 }
 
-bool isSequence(const Value& v) { return v.kind == Value::Kind::List || v.kind == Value::Kind::Tuple; }
+bool isSequence(const Value& v) {
+    return v.kind == Value::Kind::List || v.kind == Value::Kind::Tuple;
+}
 
 // Whether a value gets lines of its own beneath it: a call with parameters,
 // or a list/tuple holding one. Everything else fits on one line as source text.
@@ -67,7 +69,9 @@ void addNamed(std::vector<Line>& lines, int depth, const Named& values) {
         addValue(lines, depth, name + std::string(width - displayWidth(name), ' ') + " = ", *value);
 }
 
-std::string sectionTitle(const Section& s) { return s.named ? s.kind + " " + s.name : s.kind; }
+std::string sectionTitle(const Section& s) {
+    return s.named ? s.kind + " " + s.name : s.kind;
+}
 
 std::vector<Line> planLines(const Pipeline& p) {
     std::vector<Line> lines;
@@ -129,8 +133,7 @@ Json scalar(const Value& v) {
 
 Json valueJson(const Value& v) {
     Json j = {{"origin", originName(v.origin)}, {"kind", kindName(v.kind)}, {"text", v.str()}};
-    if (v.span.valid())
-        j["at"] = {{"file", v.span.file->name}, {"line", v.span.line()}, {"column", v.span.column()}};
+    if (v.span.valid()) j["at"] = {{"file", v.span.file->name}, {"line", v.span.line()}, {"column", v.span.column()}};
     if (v.kind == Value::Kind::Call) {
         j["call"] = v.text;
         if (v.builtin) j["family"] = stdlib::familyName(v.builtin->family);
@@ -155,7 +158,9 @@ Json sectionJson(const Section& s) {
 
 }  // namespace
 
-std::string renderPlan(const Pipeline& pipeline) { return layout(planLines(pipeline)); }
+std::string renderPlan(const Pipeline& pipeline) {
+    return layout(planLines(pipeline));
+}
 
 std::string renderPlanJson(const Pipeline& pipeline) {
     Json seed = {{"origin", originName(pipeline.seedOrigin)}, {"value", nullptr}};

@@ -87,8 +87,7 @@ void markDefault(Value& v) {
 }
 
 bool isMonitorName(const std::string& name) {
-    return name == "valid_loss" || name == "train_loss" ||
-           stdlib::registry().find(Family::Metric, name) != nullptr;
+    return name == "valid_loss" || name == "train_loss" || stdlib::registry().find(Family::Metric, name) != nullptr;
 }
 
 }  // namespace
@@ -128,10 +127,11 @@ void Checker::mismatch(const ast::Expr& e, const Type& type, const Place& place)
         d.hints.push_back("write it as a string: \"" + e.path.text() + "\"");
     else if (e.kind == ast::Expr::Kind::Number && !e.isInteger && findKind(type, Type::Kind::Int))
         d.hints.push_back("write a whole number");
-    else if (e.kind == ast::Expr::Kind::String && (findKind(type, Type::Kind::Int) || findKind(type, Type::Kind::Float)) &&
-             looksNumeric(e.text))
+    else if (e.kind == ast::Expr::Kind::String &&
+             (findKind(type, Type::Kind::Int) || findKind(type, Type::Kind::Float)) && looksNumeric(e.text))
         d.hints.push_back("write the number without quotes: " + e.text);
-    else if (e.kind == ast::Expr::Kind::String && findKind(type, Type::Kind::Bool) && (e.text == "true" || e.text == "false"))
+    else if (e.kind == ast::Expr::Kind::String && findKind(type, Type::Kind::Bool) &&
+             (e.text == "true" || e.text == "false"))
         d.hints.push_back("write it without quotes: " + e.text);
     else if (e.kind != ast::Expr::Kind::Ref && e.kind != ast::Expr::Kind::Call && !takesScalar(type))
         // A literal where only a built-in goes: name the ones that fit.
@@ -174,7 +174,8 @@ std::optional<Value> Checker::resolve(const ast::Expr& e, const Type& type, cons
                 auto names = stdlib::registry().names(Family::Metric);
                 names.push_back("valid_loss");
                 names.push_back("train_loss");
-                if (auto guess = closest(e.text, names); !guess.empty()) d.hints.push_back("did you mean `" + guess + "`?");
+                if (auto guess = closest(e.text, names); !guess.empty())
+                    d.hints.push_back("did you mean `" + guess + "`?");
                 return std::nullopt;
             }
             Value v{Value::Kind::String};
@@ -227,16 +228,14 @@ std::optional<Value> Checker::resolve(const ast::Expr& e, const Type& type, cons
         for (Family f : families)
             for (auto& n : stdlib::registry().names(f)) names.push_back(n);
         std::string familyWord = familyNoun(families[0]);
-        auto& d = c_.diags.error("unknown-builtin", e.path.span,
-                                 "unknown " + familyWord + " `" + e.path.text() + "`");
+        auto& d = c_.diags.error("unknown-builtin", e.path.span, "unknown " + familyWord + " `" + e.path.text() + "`");
         if (auto guess = closest(e.path.text(), names); !guess.empty())
             d.hints.push_back("did you mean `" + guess + "`?");
         else
             d.hints.push_back("the " + familyWord + "s are " + joinQuoted(names));
         return std::nullopt;
     }
-    case ast::Expr::Kind::Ref:
-        return resolveRef(e, type, place);
+    case ast::Expr::Kind::Ref: return resolveRef(e, type, place);
     }
     if (!out) {
         mismatch(e, type, place);
@@ -269,9 +268,10 @@ std::optional<Value> Checker::resolveRef(const ast::Expr& e, const Type& type, c
         auto it = decls_.find(n.text);
         auto names = blockNames(kind);
         if (it != decls_.end()) {
-            auto& d = c_.diags.error("wrong-kind", n.span,
-                                     "`" + n.text + "` is a " + it->second.kind + " " +
-                                         (it->second.kind == "let" ? "constant" : "block") + ", not a " + kind + " block");
+            auto& d =
+                c_.diags.error("wrong-kind", n.span,
+                               "`" + n.text + "` is a " + it->second.kind + " " +
+                                   (it->second.kind == "let" ? "constant" : "block") + ", not a " + kind + " block");
             if (!names.empty())
                 d.hints.push_back("the " + kind + " block" + (names.size() == 1 ? " is " : "s are ") +
                                   joinQuoted(names, "`", "and"));
@@ -345,7 +345,8 @@ std::optional<Value> Checker::resolveLet(const ast::Expr& e, const Declaration& 
     letStack_.pop_back();
     if (!v) {
         // Point from the definition's error to the use that led to it.
-        if (c_.diags.errorCount() > errors) c_.diags.last().notes.push_back({e.span, "`" + let.name + "` is used here"});
+        if (c_.diags.errorCount() > errors)
+            c_.diags.last().notes.push_back({e.span, "`" + let.name + "` is used here"});
         return std::nullopt;
     }
     v->span = e.span;
@@ -355,8 +356,8 @@ std::optional<Value> Checker::resolveLet(const ast::Expr& e, const Declaration& 
 std::optional<Value> Checker::resolveName(const ast::Expr& e, const Type& type, const Place& place) {
     const std::string& name = e.path.parts[0].text;
     std::vector<std::string> candidates;
-    std::string expected;        // what the name should have been: "optimizer", "data block"
-    bool wantsBlock = false;     // a block's name rather than a built-in
+    std::string expected;     // what the name should have been: "optimizer", "data block"
+    bool wantsBlock = false;  // a block's name rather than a built-in
     std::vector<std::string> blockKinds;
     for (const Type* a : alternatives(type)) {
         if (a->kind == Type::Kind::Call) {
@@ -367,8 +368,8 @@ std::optional<Value> Checker::resolveName(const ast::Expr& e, const Type& type, 
             }
             for (auto& n : stdlib::registry().names(a->family)) candidates.push_back(n);
             if (expected.empty()) expected = familyNoun(a->family);
-        } else if (a->kind == Type::Kind::Ref && (a->ref == "tokenizer" || a->ref == "data" || a->ref == "model" ||
-                                                  a->ref == "train")) {
+        } else if (a->kind == Type::Kind::Ref &&
+                   (a->ref == "tokenizer" || a->ref == "data" || a->ref == "model" || a->ref == "train")) {
             if (hasBlock(name, a->ref)) {
                 usedNames_.insert(name);
                 Value v{Value::Kind::Ref};
@@ -409,9 +410,9 @@ std::optional<Value> Checker::resolveName(const ast::Expr& e, const Type& type, 
     if (duplicates_.count(name)) return std::nullopt;
     auto it = decls_.find(name);
     if (wantsBlock && it != decls_.end() && it->second.kind != "let") {
-        auto& d = c_.diags.error("wrong-kind", e.span,
-                                 place.what + " expects " + type.describe() + ", but `" + name + "` is a " +
-                                     it->second.kind + " block");
+        auto& d = c_.diags.error(
+            "wrong-kind", e.span,
+            place.what + " expects " + type.describe() + ", but `" + name + "` is a " + it->second.kind + " block");
         if (auto names = blockNames(blockKinds[0]); !names.empty())
             d.hints.push_back("the " + blockKinds[0] + " block" + (names.size() == 1 ? " is " : "s are ") +
                               joinQuoted(names, "`", "and"));
@@ -426,8 +427,8 @@ std::optional<Value> Checker::resolveName(const ast::Expr& e, const Type& type, 
         mismatch(e, type, place);
         return std::nullopt;
     }
-    std::string message = wantsBlock ? "there is no " + expected + " named `" + name + "`"
-                                     : "unknown " + expected + " `" + name + "`";
+    std::string message =
+        wantsBlock ? "there is no " + expected + " named `" + name + "`" : "unknown " + expected + " `" + name + "`";
     auto& d = c_.diags.error(wantsBlock ? "unknown-name" : "unknown-builtin", e.span, message);
     if (!guess.empty())
         d.hints.push_back("did you mean `" + guess + "`?");
@@ -450,7 +451,7 @@ std::optional<Value> Checker::resolveCall(const ast::Expr& e, const stdlib::Buil
     bool ok = true;
     bool sawNamed = false;
     size_t position = 0;
-    std::set<std::string> misspelt;  // parameters an unknown name was probably meant as
+    std::set<std::string> misspelt;   // parameters an unknown name was probably meant as
     for (const auto& arg : e.args) {  // empty for a bare name
         size_t index = 0;
         if (arg.name) {
@@ -464,8 +465,7 @@ std::optional<Value> Checker::resolveCall(const ast::Expr& e, const stdlib::Buil
                 if (auto guess = closest(arg.name->text, names); !guess.empty()) {
                     d.hints.push_back("did you mean `" + guess + "`?");
                     misspelt.insert(guess);  // not reported again as missing
-                }
-                else if (!names.empty())
+                } else if (!names.empty())
                     d.hints.push_back(owner + " takes " + joinQuoted(names, "`", "and"));
                 else
                     d.hints.push_back(owner + " takes no parameters");
@@ -605,8 +605,9 @@ bool Checker::checkConstraints(const Value& v, const stdlib::Param& p, const std
         std::string text = v.kind == Value::Kind::Int ? std::to_string(v.integer) : v.text;
         if (std::find(p.choices.begin(), p.choices.end(), text) == p.choices.end()) {
             const char* quote = v.kind == Value::Kind::String ? "\"" : "";
-            auto& d = c_.diags.error("not-allowed", v.span,
-                                     what + " must be " + joinQuoted(p.choices, quote) + ", not " + quote + text + quote);
+            auto& d =
+                c_.diags.error("not-allowed", v.span,
+                               what + " must be " + joinQuoted(p.choices, quote) + ", not " + quote + text + quote);
             // Numbers close in spelling are not close in meaning: no guess for them.
             if (auto guess = closest(text, p.choices); !guess.empty() && v.kind == Value::Kind::String)
                 d.hints.push_back(std::string("did you mean ") + quote + guess + quote + "?");
@@ -624,8 +625,8 @@ bool Checker::checkConstraints(const Value& v, const stdlib::Param& p, const std
         bool high = p.max && x > *p.max;
         if (low || high) {
             std::string range = p.min && p.max ? "between " + show(*p.min) + " and " + show(*p.max)
-                                : p.min    ? "at least " + show(*p.min)
-                                           : "at most " + show(*p.max);
+                                : p.min        ? "at least " + show(*p.min)
+                                               : "at most " + show(*p.max);
             c_.diags.error("out-of-range", v.span, what + " must be " + range + ", not " + show(x));
             return false;
         }

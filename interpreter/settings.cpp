@@ -62,9 +62,9 @@ std::optional<Checker::Setting> Checker::findSetting(const ast::Path& path, Span
         for (size_t k = 0; k < i; ++k) sofar += (k ? "." : "") + parts[k].text;
         if (s.value->kind != Value::Kind::Call || !s.value->builtin)
             return fail(parts[i].span,
-                        s.value->isNone() ? "`" + sofar + "` is not set, so it has no `" + parts[i].text + "` to change"
-                                          : "`" + sofar + "` is `" + s.value->str() + "`, which has no `" +
-                                                parts[i].text + "`",
+                        s.value->isNone()
+                            ? "`" + sofar + "` is not set, so it has no `" + parts[i].text + "` to change"
+                            : "`" + sofar + "` is `" + s.value->str() + "`, which has no `" + parts[i].text + "`",
                         "", "change `" + sofar + "` as a whole");
         const stdlib::Builtin& b = *s.value->builtin;
         const stdlib::Param* p = b.param(parts[i].text);
@@ -136,11 +136,12 @@ void Checker::checkSweeps() {
     for (const ast::Statement* s : sweeps_) {
         Section* section = nullptr;
         for (auto& candidate : c_.pipeline.sections)
-            if (candidate.kind == "sweep" && candidate.span.begin == s->span.begin && candidate.span.file == s->span.file)
+            if (candidate.kind == "sweep" && candidate.span.begin == s->span.begin &&
+                candidate.span.file == s->span.file)
                 section = &candidate;
         if (!section) continue;
         size_t points = 1;
-        bool keys = false;  // the sweep names a setting, even a wrong one
+        bool keys = false;                  // the sweep names a setting, even a wrong one
         std::map<std::string, Span> swept;  // key → where it is first swept
         for (const auto& f : s->fields) {
             bool seed = f.key.parts.size() == 1 && f.key.text() == "seed";
@@ -151,8 +152,8 @@ void Checker::checkSweeps() {
                 if (f.value->kind == ast::Expr::Kind::List)
                     d.hints.push_back("give at least one value: `" + f.key.text() + " = [...]`");
                 else
-                    d.hints.push_back("write it as a list: `" + f.key.text() + " = [" + std::string(f.value->span.text()) +
-                                      ", ...]`");
+                    d.hints.push_back("write it as a list: `" + f.key.text() + " = [" +
+                                      std::string(f.value->span.text()) + ", ...]`");
                 continue;
             }
             if (auto [first, fresh] = swept.emplace(f.key.text(), f.key.span); !fresh) {
@@ -174,7 +175,8 @@ void Checker::checkSweeps() {
                 auto setting = findSetting(f.key, f.key.span, true);
                 if (!setting) continue;
                 for (const auto& item : f.value->args) {
-                    auto v = resolve(*item.value, typeOf(*setting->param), Place{setting->param, "`" + f.key.text() + "`"});
+                    auto v =
+                        resolve(*item.value, typeOf(*setting->param), Place{setting->param, "`" + f.key.text() + "`"});
                     if (v) list.items.push_back(std::move(*v));
                     ok = ok && v;
                 }
@@ -187,8 +189,9 @@ void Checker::checkSweeps() {
             c_.diags.warning("empty-sweep", s->keyword, "this sweep changes no setting, so it runs the file once")
                 .hints.push_back("add a field such as `fit.optimizer.lr = [1e-3, 3e-3]`");
         else if (points > 1000)
-            c_.diags.warning("large-sweep", s->keyword,
-                             "this grid has " + std::to_string(points) + " points; each is a whole run")
+            c_.diags
+                .warning("large-sweep", s->keyword,
+                         "this grid has " + std::to_string(points) + " points; each is a whole run")
                 .hints.push_back("use `strategy = random(trials = 20)` to sample some of them");
     }
 }

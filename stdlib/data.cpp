@@ -7,7 +7,8 @@ namespace pipelang::stdlib {
 namespace {
 
 void addSources(Registry& r) {
-    r.add({"idx", Family::Source,
+    r.add({"idx",
+           Family::Source,
            "Images and labels in gzipped IDX files, as (Fashion-)MNIST ships in /usr/share/datasets/fashion-mnist.",
            {
                {"path", "path", "", "the folder of `PREFIX-images-idx3-ubyte.gz` and `PREFIX-labels-idx1-ubyte.gz`"},
@@ -15,7 +16,9 @@ void addSources(Registry& r) {
                {"test", "string", "\"t10k\"", "the file prefix of the held-out test items, scored by `evaluate`"},
            }});
 
-    r.add({"folder", Family::Source, "Every file under a folder with one of the given extensions; an item is a file.",
+    r.add({"folder",
+           Family::Source,
+           "Every file under a folder with one of the given extensions; an item is a file.",
            {
                {"path", "path", "", "the folder to scan"},
                {"extensions", "list<string>", R"([".jpg", ".jpeg", ".png"])",
@@ -23,7 +26,9 @@ void addSources(Registry& r) {
                {"recurse", "bool", "true", "look in sub-folders too (needed for `parent_label`)"},
            }});
 
-    r.add({"csv", Family::Source, "The rows of a CSV file; an item is a row, its fields read with `column(\"name\")`.",
+    r.add({"csv",
+           Family::Source,
+           "The rows of a CSV file; an item is a row, its fields read with `column(\"name\")`.",
            {
                {"path", "path", "", "the CSV file"},
                {"delimiter", "string", "\",\"", "the character between fields, e.g. `\"\\t\"` for tab-separated"},
@@ -31,28 +36,37 @@ void addSources(Registry& r) {
                {"folder", "path", "none", "the base folder for a column of relative file paths, e.g. images"},
            }});
 
-    r.add({"jsonl", Family::Source, "A JSON Lines file: one object per line, its fields read with `column(\"name\")`.",
+    r.add({"jsonl",
+           Family::Source,
+           "A JSON Lines file: one object per line, its fields read with `column(\"name\")`.",
            {
                {"path", "path", "", "the `.jsonl` file"},
            }});
 
-    r.add({"json", Family::Source, "A JSON file holding an array of records; fields are read with `column(\"name\")`.",
+    r.add({"json",
+           Family::Source,
+           "A JSON file holding an array of records; fields are read with `column(\"name\")`.",
            {
                {"path", "path", "", "the `.json` file"},
            }});
 
-    r.add({"lines", Family::Source, "One item per line of a text file, e.g. the words in /usr/share/dict/words.",
+    r.add({"lines",
+           Family::Source,
+           "One item per line of a text file, e.g. the words in /usr/share/dict/words.",
            {
                {"path", "path", "", "the text file"},
            }});
 
-    r.add({"fortunes", Family::Source,
+    r.add({"fortunes",
+           Family::Source,
            "The fortune-cookie files Debian ships: each fortune is a text item, labelled by its file or language.",
            {
                {"path", "path", "\"/usr/share/games/fortunes\"", "the folder of fortune files"},
                {"files", "list<string>", "none",
                 "which files to read, e.g. `[\"art\", \"food\"]` or `[\"de/computer\"]`; by default all"},
-               {"by", "string", "\"file\"",
+               {"by",
+                "string",
+                "\"file\"",
                 "the label: the file's name (`art`), or its language (`en`, or the `de`/`es`/`it` folder)",
                 {"file", "language"}},
            }});
@@ -100,7 +114,9 @@ void addBlocks(Registry& r) {
                {
                    {"cont", "list<string>", "[]", "the names of the continuous (numeric) columns"},
                    {"cat", "list<string>", "[]", "the names of the categorical columns"},
-                   {"missing", "string", "\"fill\"",
+                   {"missing",
+                    "string",
+                    "\"fill\"",
                     "empty cells: `fill` them (the training median, or a missing-value class) or `drop` their rows",
                     {"fill", "drop"}},
                },
@@ -143,65 +159,82 @@ void addBlocks(Registry& r) {
 }
 
 void addLabels(Registry& r) {
-    r.add({"parent_label", Family::Label,
-           "The name of the folder that holds the file, e.g. `happy` for `data/emotions/happy/x.jpg`.", {}});
+    r.add({"parent_label",
+           Family::Label,
+           "The name of the folder that holds the file, e.g. `happy` for `data/emotions/happy/x.jpg`.",
+           {}});
 
-    r.add({"column", Family::Label, "The value of a named column of a table source (csv, json, jsonl).",
+    r.add({"column",
+           Family::Label,
+           "The value of a named column of a table source (csv, json, jsonl).",
            {
                {"name", "string", "", "the column's name, e.g. `\"label\"`"},
            }});
 
-    r.add({"regex", Family::Label, "The part of the item's path that a regular expression captures.",
+    r.add({"regex",
+           Family::Label,
+           "The part of the item's path that a regular expression captures.",
            {
                {"pattern", "string", "", "an ECMAScript regular expression searched for in the path"},
                {"group", "int", "1", "which capture group is the label (0 for the whole match)", {}, 0, {}},
            }});
 
-    r.add({"filename", Family::Label, "The file's name without its folder or extension, e.g. `cat` for `pets/cat.jpg`.",
+    r.add({"filename",
+           Family::Label,
+           "The file's name without its folder or extension, e.g. `cat` for `pets/cat.jpg`.",
            {}});
 }
 
 void addSplitters(Registry& r) {
-    r.add({"random", Family::Splitter, "Puts a random share of the items in the validation split.",
+    r.add({"random",
+           Family::Splitter,
+           "Puts a random share of the items in the validation split.",
            {
                {"valid", "float", "0.2", "the share of items that go to validation", {}, 0, 1},
                {"seed", "int", "42", "the seed of the shuffle: the same seed gives the same split", {}, 0, {}},
            }});
 
-    r.add({"folder", Family::Splitter,
+    r.add({"folder",
+           Family::Splitter,
            "Splits by a folder name in each item's path, e.g. `train/` and `valid/` (fastai's GrandparentSplitter).",
            {
                {"train", "string", "\"train\"", "the folder name of training items"},
                {"valid", "string", "\"valid\"", "the folder name of validation items"},
            }});
 
-    r.add({"column", Family::Splitter,
+    r.add({"column",
+           Family::Splitter,
            "Puts an item in the validation split when a column says so (true, 1 or yes), like fastai's ColSplitter.",
            {
                {"name", "string", "", "the column that marks validation items, e.g. `\"is_valid\"`"},
            }});
 
-    r.add({"stratified", Family::Splitter,
+    r.add({"stratified",
+           Family::Splitter,
            "Like `random`, but each class keeps the same share of items in both splits.",
            {
                {"valid", "float", "0.2", "the share of items that go to validation", {}, 0, 1},
                {"seed", "int", "42", "the seed of the shuffle: the same seed gives the same split", {}, 0, {}},
            }});
 
-    r.add({"kfold", Family::Splitter,
+    r.add({"kfold",
+           Family::Splitter,
            "Cross-validation: k runs, each validating on a different fold (the data block's `fold` runs one).",
            {
                {"k", "int", "5", "the number of folds", {}, 2, {}},
                {"seed", "int", "42", "the seed of the shuffle before the items are dealt into folds", {}, 0, {}},
            }});
 
-    r.add({"stratified_kfold", Family::Splitter, "Like `kfold`, but each class keeps the same share in every fold.",
+    r.add({"stratified_kfold",
+           Family::Splitter,
+           "Like `kfold`, but each class keeps the same share in every fold.",
            {
                {"k", "int", "5", "the number of folds", {}, 2, {}},
                {"seed", "int", "42", "the seed of the shuffle before the items are dealt into folds", {}, 0, {}},
            }});
 
-    r.add({"group_kfold", Family::Splitter,
+    r.add({"group_kfold",
+           Family::Splitter,
            "Like `kfold`, but the items of one group (a patient, a prompt) stay in one fold: no group leaks.",
            {
                {"k", "int", "5", "the number of folds (at most the number of groups)", {}, 2, {}},
@@ -218,7 +251,9 @@ void addData(Registry& r) {
     addLabels(r);
     addSplitters(r);
 
-    r.add({"column", Family::Column, "A named column of a table source (csv, json, jsonl), e.g. `column(\"text\")`.",
+    r.add({"column",
+           Family::Column,
+           "A named column of a table source (csv, json, jsonl), e.g. `column(\"text\")`.",
            {
                {"name", "string", "", "the column's name, e.g. `\"text\"`"},
            }});

@@ -14,8 +14,12 @@ constexpr size_t kSignatureWidth = 88;
 
 // How a piece of code is shown: as is in the terminal, in backticks in Markdown.
 using Code = std::string (*)(const std::string&);
-std::string plain(const std::string& s) { return s; }
-std::string backticks(const std::string& s) { return s.empty() ? s : "`" + s + "`"; }
+std::string plain(const std::string& s) {
+    return s;
+}
+std::string backticks(const std::string& s) {
+    return s.empty() ? s : "`" + s + "`";
+}
 
 std::string join(const std::vector<std::string>& items, const std::string& separator, Code code = plain) {
     std::string out;
@@ -42,9 +46,12 @@ std::string allowed(const Param& p, Code code) {
         for (const auto& c : p.choices) shown.push_back(code(quoted ? "\"" + c + "\"" : c));
         parts.push_back("one of " + join(shown, ", "));
     }
-    if (p.min && p.max) parts.push_back(number(*p.min) + " to " + number(*p.max));
-    else if (p.min) parts.push_back(">= " + number(*p.min));
-    else if (p.max) parts.push_back("<= " + number(*p.max));
+    if (p.min && p.max)
+        parts.push_back(number(*p.min) + " to " + number(*p.max));
+    else if (p.min)
+        parts.push_back(">= " + number(*p.min));
+    else if (p.max)
+        parts.push_back("<= " + number(*p.max));
     return join(parts, "; ");
 }
 
@@ -74,7 +81,9 @@ std::string paramSignature(const Param& p) {
 }
 
 // A block has fields; a call has parameters.
-std::string paramWord(const Builtin& b) { return b.family == Family::Section ? "field" : "parameter"; }
+std::string paramWord(const Builtin& b) {
+    return b.family == Family::Section ? "field" : "parameter";
+}
 
 std::string indentLines(const std::string& text, const std::string& indent) {
     std::string out;
@@ -139,8 +148,10 @@ std::string cell(const std::string& s) {
 std::string anchor(const std::string& heading) {
     std::string out;
     for (unsigned char c : heading) {
-        if (std::isalnum(c) || c == '-' || c == '_') out += static_cast<char>(std::tolower(c));
-        else if (c == ' ') out += '-';
+        if (std::isalnum(c) || c == '-' || c == '_')
+            out += static_cast<char>(std::tolower(c));
+        else if (c == ' ')
+            out += '-';
     }
     return out;
 }
@@ -151,8 +162,8 @@ std::string markdownEntry(const Builtin& b) {
         out += "\n| " + paramWord(b) + " | type | default | allowed | description |\n| --- | --- | --- | --- | --- |\n";
         for (const auto& p : b.params) {
             Row r = row(p, backticks);
-            out += "| " + cell(r.name) + " | " + cell(r.type) + " | " + cell(r.defaultValue) + " | " +
-                   cell(r.allowed) + " | " + cell(r.doc) + " |\n";
+            out += "| " + cell(r.name) + " | " + cell(r.type) + " | " + cell(r.defaultValue) + " | " + cell(r.allowed) +
+                   " | " + cell(r.doc) + " |\n";
         }
     }
     std::vector<std::string> lines;

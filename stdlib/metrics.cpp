@@ -63,10 +63,7 @@ void addMetrics(Registry& r) {
            .accepts = {"multi_category"}});
 
     // ---- regression ---------------------------------------------------------
-    r.add({.name = "mse",
-           .family = Family::Metric,
-           .doc = "Mean squared error.",
-           .accepts = {"number"}});
+    r.add({.name = "mse", .family = Family::Metric, .doc = "Mean squared error.", .accepts = {"number"}});
 
     r.add({.name = "mae",
            .family = Family::Metric,

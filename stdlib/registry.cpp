@@ -44,8 +44,12 @@ const FamilyInfo& info(Family family) {
 
 }  // namespace
 
-const char* familyName(Family family) { return info(family).name; }
-const char* familyTitle(Family family) { return info(family).title; }
+const char* familyName(Family family) {
+    return info(family).name;
+}
+const char* familyTitle(Family family) {
+    return info(family).title;
+}
 
 std::optional<Family> familyFromName(std::string_view name) {
     for (const auto& f : kFamilies)
@@ -70,8 +74,8 @@ const Param* Builtin::param(std::string_view n) const {
 
 void Registry::add(Builtin builtin) {
     if (find(builtin.family, builtin.name)) {
-        std::fprintf(stderr, "pipe: internal error: built-in %s `%s` registered twice\n",
-                     familyName(builtin.family), builtin.name.c_str());
+        std::fprintf(stderr, "pipe: internal error: built-in %s `%s` registered twice\n", familyName(builtin.family),
+                     builtin.name.c_str());
         std::abort();
     }
     entries_.push_back(std::move(builtin));
@@ -165,8 +169,8 @@ private:
             return t;
         }
         static const std::pair<const char*, Type::Kind> scalars[] = {
-            {"any", Type::Kind::Any},       {"int", Type::Kind::Int},       {"float", Type::Kind::Float},
-            {"bool", Type::Kind::Bool},     {"string", Type::Kind::String}, {"path", Type::Kind::Path},
+            {"any", Type::Kind::Any},         {"int", Type::Kind::Int},       {"float", Type::Kind::Float},
+            {"bool", Type::Kind::Bool},       {"string", Type::Kind::String}, {"path", Type::Kind::Path},
             {"monitor", Type::Kind::Monitor}, {"key", Type::Kind::Key},
         };
         for (const auto& [name, kind] : scalars)
@@ -208,7 +212,9 @@ private:
 
 }  // namespace
 
-Type Type::parse(std::string_view text) { return TypeParser(text).parseAll(); }
+Type Type::parse(std::string_view text) {
+    return TypeParser(text).parseAll();
+}
 
 std::string Type::describe() const {
     switch (kind) {

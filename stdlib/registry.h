@@ -34,8 +34,23 @@ namespace pipelang::stdlib {
 
 enum class Family {
     Section,  // the top-level blocks: tokenizer, data, model, train, sweep, evaluate, export
-    Source, Block, Label, Splitter, Item, Batch, Backbone, Head, Loss, Optimizer, Schedule,
-    Metric, Callback, Trainer, Strategy, Column, Range,
+    Source,
+    Block,
+    Label,
+    Splitter,
+    Item,
+    Batch,
+    Backbone,
+    Head,
+    Loss,
+    Optimizer,
+    Schedule,
+    Metric,
+    Callback,
+    Trainer,
+    Strategy,
+    Column,
+    Range,
 };
 // The family's name as used in type expressions ("item", "backbone").
 const char* familyName(Family family);
@@ -46,10 +61,10 @@ const std::vector<Family>& allFamilies();
 
 struct Param {
     std::string name;
-    std::string type;          // a type expression, see above
-    std::string defaultValue;  // .pipe source text; "" required, "none", "auto"
-    std::string doc;           // one line
-    std::vector<std::string> choices = {};  // allowed values (strings, names or integers as text)
+    std::string type;                          // a type expression, see above
+    std::string defaultValue;                  // .pipe source text; "" required, "none", "auto"
+    std::string doc;                           // one line
+    std::vector<std::string> choices = {};     // allowed values (strings, names or integers as text)
     std::optional<double> min = std::nullopt;  // inclusive bounds for numbers
     std::optional<double> max = std::nullopt;
 
@@ -69,9 +84,9 @@ struct Builtin {
     std::vector<Param> params;
     std::vector<std::string> accepts = {};
     std::vector<std::string> defaultFor = {};  // target kinds for which this is the default
-    std::string produces = {};            // data blocks only
-    bool canBeTarget = false;             // data blocks only: may stand last as the label
-    bool canBeInput = false;              // data blocks only
+    std::string produces = {};                 // data blocks only
+    bool canBeTarget = false;                  // data blocks only: may stand last as the label
+    bool canBeInput = false;                   // data blocks only
 
     const Param* param(std::string_view name) const;
 };
@@ -95,10 +110,10 @@ const Registry& registry();
 
 // The entries of each family, one function per file in stdlib/.
 void addSections(Registry& r);
-void addData(Registry& r);       // sources, data blocks, labels, splitters, columns
+void addData(Registry& r);  // sources, data blocks, labels, splitters, columns
 void addTransforms(Registry& r);
-void addModels(Registry& r);     // backbones, heads
-void addTraining(Registry& r);   // losses, optimizers, schedules, ranges, callbacks, strategies
+void addModels(Registry& r);    // backbones, heads
+void addTraining(Registry& r);  // losses, optimizers, schedules, ranges, callbacks, strategies
 void addMetrics(Registry& r);
 void addTokenizers(Registry& r);
 

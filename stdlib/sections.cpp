@@ -5,7 +5,8 @@
 namespace pipelang::stdlib {
 
 void addSections(Registry& r) {
-    r.add({"tokenizer", Family::Section,
+    r.add({"tokenizer",
+           Family::Section,
            "A sentencepiece tokenizer: loaded from a `.model` file, or trained on a column of a training split.",
            {
                {"train", "trainer", "none", "how to train a new tokenizer, e.g. `sentencepiece(vocab = 8000)`"},
@@ -15,11 +16,13 @@ void addSections(Registry& r) {
                 "special tokens, in id order: pad, unk, bos, eos, cls"},
            }});
 
-    r.add({"data", Family::Section,
+    r.add({"data",
+           Family::Section,
            "Where the items come from, what their inputs and labels are, how they are split and transformed.",
            {
                {"source", "source", "", "where the items come from, e.g. `idx(...)`, `folder(...)`, `csv(...)`"},
-               {"blocks", "block|tuple<block>", "", "the kinds of input and target, e.g. `(image, category)`; the last is the target"},
+               {"blocks", "block|tuple<block>", "",
+                "the kinds of input and target, e.g. `(image, category)`; the last is the target"},
                {"x", "column|label", "none", "how to get the input from an item (default: the source's own input)"},
                {"y", "column|label", "none", "how to get the target from an item (default: the source's own label)"},
                {"label", "label", "none", "how to get the target from an item, e.g. `parent_label` (same as `y`)"},
@@ -32,18 +35,24 @@ void addSections(Registry& r) {
                {"cache", "bool", "true", "keep decoded items in memory when the source is small"},
            }});
 
-    r.add({"model", Family::Section, "A network: a backbone that makes features and a head that makes predictions.",
+    r.add({"model",
+           Family::Section,
+           "A network: a backbone that makes features and a head that makes predictions.",
            {
-               {"backbone", "backbone|backbone_ref", "", "the feature extractor, or `stage.backbone` to start from a trained one"},
+               {"backbone", "backbone|backbone_ref", "",
+                "the feature extractor, or `stage.backbone` to start from a trained one"},
                {"head", "head", "auto", "the output layer; by default sized and chosen from the target block"},
            }});
 
-    r.add({"train", Family::Section, "How a model is fitted to a data block, and how it is judged.",
+    r.add({"train",
+           Family::Section,
+           "How a model is fitted to a data block, and how it is judged.",
            {
                {"model", "model_ref", "auto", "the model to train (may be left out when there is one)"},
                {"data", "data_ref", "auto", "the data to train on (may be left out when there is one)"},
-               {"loss", "loss", "auto", "the loss; by default from the target: category → cross_entropy, "
-                                        "multi_category → bce_with_logits, number → mse"},
+               {"loss", "loss", "auto",
+                "the loss; by default from the target: category → cross_entropy, "
+                "multi_category → bce_with_logits, number → mse"},
                {"optimizer", "optimizer", "adamw()", "the optimizer"},
                {"schedule", "schedule", "one_cycle(epochs = 1)", "the learning-rate schedule and the number of epochs"},
                {"metrics", "list<metric>", "auto", "what to report each epoch; by default from the target"},
@@ -55,21 +64,26 @@ void addSections(Registry& r) {
                {"device", "string", "\"auto\"", "where to train", {"auto", "cpu", "cuda"}},
            }});
 
-    r.add({"sweep", Family::Section,
+    r.add({"sweep",
+           Family::Section,
            "Runs the file once per combination of settings. Other fields are `stage.part.param = [values]`.",
            {
                {"strategy", "strategy", "grid", "which combinations to run: `grid`, or `random(trials, seed)`"},
                {"metric", "monitor", "valid_loss", "the metric the results are sorted by"},
            }});
 
-    r.add({"evaluate", Family::Section, "`evaluate STAGE on DATA.SPLIT [with METRICS]`: scores a trained model.",
+    r.add({"evaluate",
+           Family::Section,
+           "`evaluate STAGE on DATA.SPLIT [with METRICS]`: scores a trained model.",
            {
                {"stage", "train_ref", "", "the train stage whose model is scored"},
                {"on", "split_ref", "", "the data split to score it on, e.g. `fashion.test`"},
                {"with", "list<metric>", "auto", "the metrics; by default the stage's own"},
            }});
 
-    r.add({"export", Family::Section, "`export STAGE to \"FILE\"`: writes the trained weights as safetensors.",
+    r.add({"export",
+           Family::Section,
+           "`export STAGE to \"FILE\"`: writes the trained weights as safetensors.",
            {
                {"stage", "train_ref", "", "the train stage whose model is written"},
                {"to", "path", "", "the file to write (`.safetensors`)"},

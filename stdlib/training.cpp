@@ -13,8 +13,13 @@ void addLosses(Registry& r) {
            .doc = "Cross-entropy of the softmax: the loss for single-label classification and for language models.",
            .params =
                {
-                   {"label_smoothing", "float", "0.0",
-                    "move this share of each target's probability onto the other classes, e.g. 0.1", {}, 0, 1},
+                   {"label_smoothing",
+                    "float",
+                    "0.0",
+                    "move this share of each target's probability onto the other classes, e.g. 0.1",
+                    {},
+                    0,
+                    1},
                },
            .accepts = {"category", "tokens"},
            .defaultFor = {"category", "tokens"}});
@@ -24,8 +29,13 @@ void addLosses(Registry& r) {
            .doc = "Binary cross-entropy of each label on its own: the loss for multi-label classification.",
            .params =
                {
-                   {"pos_weight", "float|list<float>", "none",
-                    "weight of positive examples (one, or one per label) to make up for rare labels", {}, 0, {}},
+                   {"pos_weight",
+                    "float|list<float>",
+                    "none",
+                    "weight of positive examples (one, or one per label) to make up for rare labels",
+                    {},
+                    0,
+                    {}},
                },
            .accepts = {"multi_category"},
            .defaultFor = {"multi_category"}});
@@ -54,7 +64,9 @@ void addLosses(Registry& r) {
 void addOptimizers(Registry& r) {
     const char* lrDoc = "the learning rate (the peak, under a schedule), or `slice(lo, hi)`: backbone lr .. head lr";
 
-    r.add({"sgd", Family::Optimizer, "Stochastic gradient descent with momentum.",
+    r.add({"sgd",
+           Family::Optimizer,
+           "Stochastic gradient descent with momentum.",
            {
                {"lr", "float|range", "0.1", lrDoc, {}, 0, {}},
                {"momentum", "float", "0.9", "how much of the previous step is carried into the next", {}, 0, 1},
@@ -62,7 +74,9 @@ void addOptimizers(Registry& r) {
                {"weight_decay", "float", "0.0", "L2 penalty on the weights, added to the gradient", {}, 0, {}},
            }});
 
-    r.add({"adam", Family::Optimizer, "Adam (Kingma & Ba 2014): steps scaled per weight by its gradient history.",
+    r.add({"adam",
+           Family::Optimizer,
+           "Adam (Kingma & Ba 2014): steps scaled per weight by its gradient history.",
            {
                {"lr", "float|range", "1e-3", lrDoc, {}, 0, {}},
                {"betas", "list<float>", "[0.9, 0.999]", "decay rates of the running mean and variance of the gradient"},
@@ -70,54 +84,87 @@ void addOptimizers(Registry& r) {
                {"weight_decay", "float", "0.0", "L2 penalty on the weights, added to the gradient", {}, 0, {}},
            }});
 
-    r.add({"adamw", Family::Optimizer,
+    r.add({"adamw",
+           Family::Optimizer,
            "Adam with weight decay kept apart from the gradient (Loshchilov & Hutter 2019): the usual choice.",
            {
                {"lr", "float|range", "1e-3", lrDoc, {}, 0, {}},
                {"betas", "list<float>", "[0.9, 0.999]", "decay rates of the running mean and variance of the gradient"},
                {"eps", "float", "1e-8", "added to the denominator so steps stay finite", {}, 0, {}},
-               {"weight_decay", "float", "0.01", "how much the weights shrink at each step, apart from the gradient",
-                {}, 0, {}},
+               {"weight_decay",
+                "float",
+                "0.01",
+                "how much the weights shrink at each step, apart from the gradient",
+                {},
+                0,
+                {}},
            }});
 
-    r.add({"slice", Family::Range,
+    r.add({"slice",
+           Family::Range,
            "Discriminative learning rates, backbone lr .. head lr: early layers learn slowest, the head fastest.",
            {
                {"lo", "float", "", "the learning rate of the backbone's first layers", {}, 0, {}},
-               {"hi", "float", "", "the learning rate of the head (at least `lo`); layers between are spaced evenly "
-                                   "on a log scale",
-                {}, 0, {}},
+               {"hi",
+                "float",
+                "",
+                "the learning rate of the head (at least `lo`); layers between are spaced evenly "
+                "on a log scale",
+                {},
+                0,
+                {}},
            }});
 }
 
 void addSchedules(Registry& r) {
     const char* epochsDoc = "how many times to go through the training split";
 
-    r.add({"constant", Family::Schedule, "The same learning rate throughout.",
+    r.add({"constant",
+           Family::Schedule,
+           "The same learning rate throughout.",
            {
                {"epochs", "int", "1", epochsDoc, {}, 1, {}},
            }});
 
-    r.add({"step", Family::Schedule, "Multiplies the learning rate by `gamma` every `every` epochs.",
+    r.add({"step",
+           Family::Schedule,
+           "Multiplies the learning rate by `gamma` every `every` epochs.",
            {
                {"epochs", "int", "1", epochsDoc, {}, 1, {}},
                {"every", "int", "1", "epochs between two drops", {}, 1, {}},
                {"gamma", "float", "0.1", "the factor applied at each drop", {}, 0, 1},
            }});
 
-    r.add({"linear", Family::Schedule, "Rises from zero during warmup, then falls in a straight line to zero.",
+    r.add({"linear",
+           Family::Schedule,
+           "Rises from zero during warmup, then falls in a straight line to zero.",
            {
                {"epochs", "int", "1", epochsDoc, {}, 1, {}},
-               {"warmup", "float", "0.0", "time spent rising from zero: a share of the run below 1 (`0.1`), or epochs (`2`)", {}, 0, {}},
+               {"warmup",
+                "float",
+                "0.0",
+                "time spent rising from zero: a share of the run below 1 (`0.1`), or epochs (`2`)",
+                {},
+                0,
+                {}},
            }});
 
-    r.add({"cosine", Family::Schedule, "Rises from zero during warmup, then falls along a half cosine to zero.",
+    r.add({"cosine",
+           Family::Schedule,
+           "Rises from zero during warmup, then falls along a half cosine to zero.",
            {
                {"epochs", "int", "1", epochsDoc, {}, 1, {}},
-               {"warmup", "float", "0.0", "time spent rising from zero: a share of the run below 1 (`0.1`), or epochs (`2`)", {}, 0, {}},
+               {"warmup",
+                "float",
+                "0.0",
+                "time spent rising from zero: a share of the run below 1 (`0.1`), or epochs (`2`)",
+                {},
+                0,
+                {}},
            }});
 
-    r.add({"one_cycle", Family::Schedule,
+    r.add({"one_cycle",
+           Family::Schedule,
            "Smith's 1cycle as in fastai: the rate rises from lr/div to lr, then anneals to lr/final_div.",
            {
                {"epochs", "int", "1", epochsDoc, {}, 1, {}},
@@ -126,36 +173,52 @@ void addSchedules(Registry& r) {
                {"final_div", "float", "1e5", "the final rate is lr / final_div", {}, 1, {}},
            }});
 
-    r.add({"fine_tune", Family::Schedule,
+    r.add({"fine_tune",
+           Family::Schedule,
            "fastai's fine_tune: `freeze_epochs` of one-cycle with the backbone frozen, then `epochs` unfrozen "
            "at discriminative rates (base_lr/2/lr_mult .. base_lr/2).",
            {
                {"epochs", "int", "1", "epochs with the whole model training, after the frozen ones", {}, 1, {}},
                {"freeze_epochs", "int", "1", "epochs first spent training the head alone, backbone frozen", {}, 0, {}},
-               {"base_lr", "float", "none",
-                "the head's rate while frozen, halved once unfrozen; by default the optimizer's `lr`", {}, 0, {}},
-               {"lr_mult", "float", "100",
-                "once unfrozen, the backbone's first layers learn this many times slower than the head", {}, 1, {}},
+               {"base_lr",
+                "float",
+                "none",
+                "the head's rate while frozen, halved once unfrozen; by default the optimizer's `lr`",
+                {},
+                0,
+                {}},
+               {"lr_mult",
+                "float",
+                "100",
+                "once unfrozen, the backbone's first layers learn this many times slower than the head",
+                {},
+                1,
+                {}},
            }});
 }
 
 void addCallbacks(Registry& r) {
     const char* monitorDoc = "what epochs are compared by: `valid_loss`, `train_loss` or a metric's name";
 
-    r.add({"best", Family::Callback,
+    r.add({"best",
+           Family::Callback,
            "Keeps the weights of the epoch with the best `monitor` (lowest loss, highest accuracy), not the last.",
            {
                {"monitor", "monitor", "valid_loss", monitorDoc},
            }});
 
-    r.add({"early_stop", Family::Callback, "Stops training once `monitor` has not improved for `patience` epochs.",
+    r.add({"early_stop",
+           Family::Callback,
+           "Stops training once `monitor` has not improved for `patience` epochs.",
            {
                {"monitor", "monitor", "valid_loss", monitorDoc},
                {"patience", "int", "3", "epochs without improvement to wait before stopping", {}, 1, {}},
                {"min_delta", "float", "0.0", "the smallest change that counts as an improvement", {}, 0, {}},
            }});
 
-    r.add({"checkpoint", Family::Callback, "Saves the weights and optimizer state, so a run can be resumed.",
+    r.add({"checkpoint",
+           Family::Callback,
+           "Saves the weights and optimizer state, so a run can be resumed.",
            {
                {"every", "int", "1", "epochs between two saves", {}, 1, {}},
            }});
@@ -164,7 +227,9 @@ void addCallbacks(Registry& r) {
 void addStrategies(Registry& r) {
     r.add({"grid", Family::Strategy, "Runs every combination of the swept values.", {}});
 
-    r.add({"random", Family::Strategy, "Runs `trials` combinations of the swept values, drawn at random.",
+    r.add({"random",
+           Family::Strategy,
+           "Runs `trials` combinations of the swept values, drawn at random.",
            {
                {"trials", "int", "10", "how many combinations to run", {}, 1, {}},
                {"seed", "int", "0", "the seed of the draw: the same seed runs the same combinations", {}, 0, {}},

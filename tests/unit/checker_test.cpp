@@ -45,12 +45,19 @@ const Section& section(const Compilation& c, const std::string& kind, const std:
 std::string withTarget(const std::string& blocks, const std::string& backbone = "mlp()", bool named = false) {
     return "data d {\n"
            "    source = csv(\"/dev/null\")\n"
-           "    blocks = " + blocks + "\n"
+           "    blocks = " +
+           blocks +
+           "\n"
            "}\n"
-           "model m { backbone = " + backbone + " }\n"
-           "train t { " + (named ? "model = m  data = d  " : "") + "schedule = one_cycle(epochs = 2) }\n";
+           "model m { backbone = " +
+           backbone +
+           " }\n"
+           "train t { " +
+           (named ? "model = m  data = d  " : "") + "schedule = one_cycle(epochs = 2) }\n";
 }
-std::string named(const std::string& blocks) { return withTarget(blocks, "mlp()", true); }
+std::string named(const std::string& blocks) {
+    return withTarget(blocks, "mlp()", true);
+}
 
 // ---- the examples ------------------------------------------------------------
 
@@ -77,8 +84,7 @@ class CheckerDefaults : public ::testing::TestWithParam<TargetDefaults> {};
 TEST_P(CheckerDefaults, LossMetricsAndHeadComeFromTheTarget) {
     const auto& want = GetParam();
     std::string text = withTarget(want.blocks, want.backbone);
-    if (want.blocks.find("tokenizer") != std::string::npos)
-        text += "tokenizer spm { load = \"spm.model\" }\n";
+    if (want.blocks.find("tokenizer") != std::string::npos) text += "tokenizer spm { load = \"spm.model\" }\n";
     auto c = checkClean(text);
     const Section& train = section(*c, "train", "t");
     const Value* loss = train.field("loss");
@@ -101,19 +107,19 @@ TEST_P(CheckerDefaults, LossMetricsAndHeadComeFromTheTarget) {
 
 INSTANTIATE_TEST_SUITE_P(
     Targets, CheckerDefaults,
-    ::testing::Values(TargetDefaults{"(tabular(cont = [\"a\"]), category)", "mlp()", "cross_entropy", "accuracy", "classifier"},
-                      TargetDefaults{"(tabular(cont = [\"a\"]), multi_category)", "mlp()", "bce_with_logits", "f1",
-                                     "classifier"},
-                      TargetDefaults{"(tabular(cont = [\"a\"]), number)", "mlp()", "mse", "rmse", "regressor"},
-                      TargetDefaults{"(tokens(tokenizer = spm))", "lstm()", "cross_entropy", "perplexity",
-                                     "next_token"}),
+    ::testing::Values(
+        TargetDefaults{"(tabular(cont = [\"a\"]), category)", "mlp()", "cross_entropy", "accuracy", "classifier"},
+        TargetDefaults{"(tabular(cont = [\"a\"]), multi_category)", "mlp()", "bce_with_logits", "f1", "classifier"},
+        TargetDefaults{"(tabular(cont = [\"a\"]), number)", "mlp()", "mse", "rmse", "regressor"},
+        TargetDefaults{"(tokens(tokenizer = spm))", "lstm()", "cross_entropy", "perplexity", "next_token"}),
     [](const ::testing::TestParamInfo<TargetDefaults>& info) {
         return std::string(info.param.loss) + "_" + info.param.metric;
     });
 
 TEST(Checker, WrittenValuesAreNotReplacedByDerivedOnes) {
-    auto c = checkClean(named("(tabular(cont = [\"a\"]), category)") +
-                        "train u { model = m  data = d  loss = cross_entropy(label_smoothing = 0.1)  metrics = [error_rate] }\n");
+    auto c = checkClean(
+        named("(tabular(cont = [\"a\"]), category)") +
+        "train u { model = m  data = d  loss = cross_entropy(label_smoothing = 0.1)  metrics = [error_rate] }\n");
     const Section& train = section(*c, "train", "u");
     EXPECT_EQ(train.field("loss")->origin, Origin::Written);
     EXPECT_EQ(train.field("metrics")->items.at(0).text, "error_rate");
@@ -160,10 +166,10 @@ TEST(Checker, OverridesReplaceValuesAndAreMarked) {
 
 TEST(Checker, OverridesAreTypeCheckedLikeTheFile) {
     auto c = check(withTarget("(tabular(cont = [\"a\"]), category)"),
-                   {"t.optimizer.lr=\"fast\"", "d.batch_size=0", "t.precision=\"fp8\"", "t.optimizer.lrr=1",
-                    "nothing", "t.schedule=fine_tune(epochs = 1, freeze_epochs = 2)"});
+                   {"t.optimizer.lr=\"fast\"", "d.batch_size=0", "t.precision=\"fp8\"", "t.optimizer.lrr=1", "nothing",
+                    "t.schedule=fine_tune(epochs = 1, freeze_epochs = 2)"});
     EXPECT_EQ(codes(*c), (std::vector<std::string>{"type", "out-of-range", "not-allowed", "unknown-setting", "override",
-                                                    "schedule"}))
+                                                   "schedule"}))
         << render(c->diags);
     // A rejected override leaves the written value in place.
     EXPECT_EQ(section(*c, "data", "d").field("batch_size")->integer, 64);
@@ -284,7 +290,7 @@ train t {
 )");
     EXPECT_EQ(c->diags.errorCount(), 5u) << render(c->diags);
     EXPECT_EQ(codes(*c), (std::vector<std::string>{"type", "unknown-parameter", "unknown-builtin", "out-of-range",
-                                                    "not-allowed"}));
+                                                   "not-allowed"}));
     // In the order of the file.
     int line = 0;
     for (const auto& d : c->diags.items()) {
@@ -305,15 +311,17 @@ TEST(Checker, ErrorsDoNotEcho) {
     EXPECT_EQ(codes(*c), std::vector<std::string>{"unknown-name"}) << render(c->diags);
     EXPECT_TRUE(codes(*c, Severity::Warning).empty()) << render(c->diags);
     // A duplicated name is one error, wherever it is used.
-    c = check(named("(tabular, category)") + "data m { source = csv(\"/dev/null\")  blocks = (tabular, number) }\n"
-                                                  "train u { model = m  data = d }\n");
+    c = check(named("(tabular, category)") +
+              "data m { source = csv(\"/dev/null\")  blocks = (tabular, number) }\n"
+              "train u { model = m  data = d }\n");
     EXPECT_EQ(codes(*c), std::vector<std::string>{"duplicate-name"}) << render(c->diags);
 }
 
 TEST(Checker, UnusedBlocksAndLetsWarn) {
-    auto c = check("let unused = 3\n" + named("(tabular, category)") + "model other { backbone = mlp() }\n"
-                                                                          "train u { model = other  data = d }\n"
-                                                                          "model spare { backbone = mlp() }\n");
+    auto c = check("let unused = 3\n" + named("(tabular, category)") +
+                   "model other { backbone = mlp() }\n"
+                   "train u { model = other  data = d }\n"
+                   "model spare { backbone = mlp() }\n");
     EXPECT_TRUE(c->ok()) << render(c->diags);
     EXPECT_EQ(codes(*c, Severity::Warning), (std::vector<std::string>{"unused", "unused"})) << render(c->diags);
 }
@@ -324,7 +332,8 @@ TEST(Checker, ContractsAreCheckedForEveryTargetKind) {
                    "train u { model = m  data = d  loss = cross_entropy  metrics = [accuracy, mae] }\n"
                    "model h { backbone = mlp()  head = classifier }\n"
                    "train v { model = h  data = d }\n");
-    EXPECT_EQ(codes(*c), (std::vector<std::string>{"does-not-fit", "does-not-fit", "does-not-fit"})) << render(c->diags);
+    EXPECT_EQ(codes(*c), (std::vector<std::string>{"does-not-fit", "does-not-fit", "does-not-fit"}))
+        << render(c->diags);
 }
 
 }  // namespace

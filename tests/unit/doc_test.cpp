@@ -43,7 +43,7 @@ TEST(Doc, ReferenceListsEveryEntryAndParameter) {
 
 TEST(Doc, Signatures) {
     EXPECT_EQ(signature(entry(Family::Loss, "cross_entropy")), "cross_entropy(label_smoothing: float = 0.0)");
-    EXPECT_EQ(signature(entry(Family::Block, "category")), "category");  // written as a bare name
+    EXPECT_EQ(signature(entry(Family::Block, "category")), "category");                   // written as a bare name
     EXPECT_EQ(signature(entry(Family::Source, "idx")).rfind("idx(path: path, ", 0), 0u);  // required: no default
     std::string adamw = signature(entry(Family::Optimizer, "adamw"));
     EXPECT_NE(adamw.find("\n    lr: float|range = 1e-3,\n"), std::string::npos) << adamw;  // long: one per line

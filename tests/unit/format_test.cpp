@@ -34,8 +34,10 @@ std::vector<std::string> commentsIn(const std::string& text) {
     for (size_t i = 0; i < text.size(); ++i) {
         char c = text[i];
         if (inString) {
-            if (c == '\\') ++i;
-            else if (c == '"' || c == '\n') inString = false;
+            if (c == '\\')
+                ++i;
+            else if (c == '"' || c == '\n')
+                inString = false;
         } else if (c == '"') {
             inString = true;
         } else if (c == '#') {
@@ -236,10 +238,14 @@ TEST(Format, ACommentBetweenAnyTwoTokensIsKeptAndStable) {
         bool inString = false, inComment = false;
         for (size_t i = 1; i < text.size(); ++i) {
             char c = text[i - 1];
-            if (inComment) inComment = c != '\n';
-            else if (inString) inString = !(c == '"' && text[i - 2] != '\\');
-            else if (c == '#') inComment = true;
-            else if (c == '"') inString = true;
+            if (inComment)
+                inComment = c != '\n';
+            else if (inString)
+                inString = !(c == '"' && text[i - 2] != '\\');
+            else if (c == '#')
+                inComment = true;
+            else if (c == '"')
+                inString = true;
             if (inString || inComment || (isWord(c) && isWord(text[i]))) continue;
             for (const char* comment : {" # fuzz\n", "\n# fuzz\n\n"})
                 checked += expectFormatsWellIfItParses(text.substr(0, i) + comment + text.substr(i));
@@ -280,10 +286,12 @@ TEST(Format, BreaksOnlyTheContainersThatDoNotFit) {
     EXPECT_EQ(formatText("data d { source = csv(\"" + longString + "\", columns = [\"a\", \"b\"]) }"),
               "data d {\n"
               "    source = csv(\n"
-              "        \"" + longString + "\",\n"
-              "        columns = [\"a\", \"b\"],\n"
-              "    )\n"
-              "}\n");
+              "        \"" +
+                  longString +
+                  "\",\n"
+                  "        columns = [\"a\", \"b\"],\n"
+                  "    )\n"
+                  "}\n");
 }
 
 TEST(Format, ACommentInsideAListBreaksItAndItsParents) {

@@ -69,7 +69,8 @@ std::string mutate(const std::string& text, std::mt19937& rng) {
         return out;
     }
     case 1:  // drop tokens
-        for (size_t n = 1 + pick(3); n > 0 && !tokens.empty(); --n) tokens.erase(tokens.begin() + long(pick(tokens.size())));
+        for (size_t n = 1 + pick(3); n > 0 && !tokens.empty(); --n)
+            tokens.erase(tokens.begin() + long(pick(tokens.size())));
         return join(tokens);
     case 2:  // duplicate a token
         if (!tokens.empty()) {
@@ -130,8 +131,9 @@ TEST(Fuzz, MutatedExamplesNeverCrashAndFormatIdempotently) {
         SourceManager again;
         Diagnostics diags2;
         ast::Module reparsed = parse(again.add(name, once), diags2);
-        ASSERT_FALSE(diags2.hasErrors()) << "formatted text does not parse, input " << i << ":\n" << input
-                                         << "\nformatted:\n" << once << render(diags2);
+        ASSERT_FALSE(diags2.hasErrors()) << "formatted text does not parse, input " << i << ":\n"
+                                         << input << "\nformatted:\n"
+                                         << once << render(diags2);
         ASSERT_EQ(ast::dump(module), ast::dump(reparsed)) << "formatting changed the meaning of:\n" << input;
         ASSERT_EQ(format(reparsed), once) << "formatting is not idempotent on:\n" << input;
     }

@@ -61,7 +61,8 @@ std::vector<std::string> overridesOf(const std::string& text) {
     size_t at = rest.find(flag);
     while (at != std::string::npos) {
         size_t next = rest.find(" " + flag, at + flag.size());
-        std::string value = rest.substr(at + flag.size(), next == std::string::npos ? std::string::npos : next - at - flag.size());
+        std::string value =
+            rest.substr(at + flag.size(), next == std::string::npos ? std::string::npos : next - at - flag.size());
         size_t b = value.find_first_not_of(' '), e = value.find_last_not_of(' ');
         out.push_back(b == std::string::npos ? "" : value.substr(b, e - b + 1));
         at = next == std::string::npos ? next : next + 1;
@@ -125,8 +126,8 @@ TEST_P(GoldenCase, Diagnostics) {
                                           << actual;
     std::string expected = readFile(expectedPath);
     EXPECT_TRUE(expected == actual) << "diagnostics of " << pipePath << " differ from " << expectedPath
-                                << " (- expected, + actual; UPDATE_GOLDEN=1 accepts them):\n"
-                                << diff(expected, actual);
+                                    << " (- expected, + actual; UPDATE_GOLDEN=1 accepts them):\n"
+                                    << diff(expected, actual);
 }
 
 INSTANTIATE_TEST_SUITE_P(Golden, GoldenCase, ::testing::ValuesIn(caseNames()),

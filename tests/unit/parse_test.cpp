@@ -39,7 +39,9 @@ std::string exprDump(const std::string& expr) {
     return ast::dump(*p->module.statements[0].value);
 }
 
-const ast::Expr& letValue(const Parsed& p, size_t i = 0) { return *p.module.statements.at(i).value; }
+const ast::Expr& letValue(const Parsed& p, size_t i = 0) {
+    return *p.module.statements.at(i).value;
+}
 
 std::vector<std::string> errorCodes(const Parsed& p) {
     std::vector<std::string> out;
@@ -100,7 +102,8 @@ TEST(Parse, NumberErrors) {
 // ---- strings ---------------------------------------------------------------
 
 TEST(Parse, StringEscapes) {
-    auto p = parseClean(R"(let s = "a\"b\\c\nd\te\r")" "\n");
+    auto p = parseClean(R"(let s = "a\"b\\c\nd\te\r")"
+                        "\n");
     EXPECT_EQ(letValue(*p).kind, ast::Expr::Kind::String);
     EXPECT_EQ(letValue(*p).text, "a\"b\\c\nd\te\r");
     p = parseClean("let s = \"\"\nlet t = \"caf\xC3\xA9 \xE2\x86\x92\"\n");
@@ -247,7 +250,8 @@ export fit to "fit.safetensors"
 
 TEST(Parse, FieldsOnOneLineOrMany) {
     auto a = parseClean("train { model = lm  data = corpus  schedule = one_cycle(epochs = 5) }\n");
-    auto b = parseClean("train {\n    model = lm\n    data = corpus\n    schedule = one_cycle(\n        epochs = 5,\n    )\n}\n");
+    auto b = parseClean(
+        "train {\n    model = lm\n    data = corpus\n    schedule = one_cycle(\n        epochs = 5,\n    )\n}\n");
     EXPECT_EQ(ast::dump(a->module), ast::dump(b->module));
 }
 

@@ -64,7 +64,7 @@ TEST(Plan, MarksWrittenDefaultAndDerivedValues) {
     EXPECT_EQ(originOf(plan, "eps", "1e-08"), "default") << plan;
     EXPECT_EQ(originOf(plan, "batch_size", "128"), "written") << plan;
     EXPECT_EQ(originOf(plan, "workers", "4"), "default") << plan;
-    EXPECT_EQ(originOf(plan, "clip", "none"), "default") << plan;  // optional and unset
+    EXPECT_EQ(originOf(plan, "clip", "none"), "default") << plan;    // optional and unset
     EXPECT_EQ(originOf(plan, "model", "net"), "from data") << plan;  // the only model
     EXPECT_EQ(plan.rfind("seed 42 ", 0), 0u) << plan;
 }
@@ -100,8 +100,8 @@ TEST(Plan, ShowsEveryFieldOfEveryBlock) {
         ASSERT_NE(heading, std::string::npos) << s.name << "\n" << plan;
         std::string block = plan.substr(heading, plan.find("\n\n", heading + 1) - heading);
         for (const auto& [name, value] : s.fields)
-            EXPECT_FALSE(lineOf(block, name, value.isNone() ? "none" : "").empty())
-                << s.name << "." << name << "\n" << plan;
+            EXPECT_FALSE(lineOf(block, name, value.isNone() ? "none" : "").empty()) << s.name << "." << name << "\n"
+                                                                                    << plan;
     }
 }
 
@@ -120,7 +120,8 @@ TEST(Plan, AlignsTheOriginColumn) {
 }
 
 TEST(Plan, JsonGivesTheSameTree) {
-    auto c = compileText("fashion.pipe", readFile(kExamples + "fashion.pipe"), CompileOptions{{"fit.optimizer.lr=0.01"}});
+    auto c =
+        compileText("fashion.pipe", readFile(kExamples + "fashion.pipe"), CompileOptions{{"fit.optimizer.lr=0.01"}});
     ASSERT_TRUE(c->ok()) << render(c->diags);
     auto json = nlohmann::json::parse(renderPlanJson(c->pipeline));
     EXPECT_EQ(json["seed"]["value"], 42);

@@ -21,11 +21,17 @@ bool contains(const std::vector<std::string>& list, const std::string& value) {
     return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-std::string where(const Builtin& b) { return std::string(familyName(b.family)) + " `" + b.name + "`"; }
-std::string where(const Builtin& b, const Param& p) { return where(b) + " param `" + p.name + "`"; }
+std::string where(const Builtin& b) {
+    return std::string(familyName(b.family)) + " `" + b.name + "`";
+}
+std::string where(const Builtin& b, const Param& p) {
+    return where(b) + " param `" + p.name + "`";
+}
 
 // A default that is a value rather than "required", "none" or "auto".
-bool hasValue(const Param& p) { return !p.required() && p.defaultValue != "none" && p.defaultValue != "auto"; }
+bool hasValue(const Param& p) {
+    return !p.required() && p.defaultValue != "none" && p.defaultValue != "auto";
+}
 
 std::string unquote(const std::string& text) {
     if (text.size() >= 2 && text.front() == '"' && text.back() == '"') return text.substr(1, text.size() - 2);
@@ -166,14 +172,11 @@ TEST(Registry, ExamplesBuiltinsAreRegistered) {
         {Family::Source, {"idx", "folder", "csv", "jsonl", "json", "lines", "fortunes"}},
         {Family::Block, {"image", "category", "multi_category", "number", "tabular", "text", "tokens", "chars"}},
         {Family::Label, {"parent_label", "column", "regex", "filename"}},
-        {Family::Splitter,
-         {"random", "folder", "column", "stratified", "kfold", "stratified_kfold", "group_kfold"}},
+        {Family::Splitter, {"random", "folder", "column", "stratified", "kfold", "stratified_kfold", "group_kfold"}},
         {Family::Column, {"column"}},
-        {Family::Item,
-         {"resize", "pad", "random_crop", "center_crop", "flip", "rotate", "brightness", "contrast"}},
+        {Family::Item, {"resize", "pad", "random_crop", "center_crop", "flip", "rotate", "brightness", "contrast"}},
         {Family::Batch, {"normalize"}},
-        {Family::Backbone,
-         {"mlp", "cnn", "resnet", "embedding_mlp", "lstm", "gru", "transformer", "tfidf"}},
+        {Family::Backbone, {"mlp", "cnn", "resnet", "embedding_mlp", "lstm", "gru", "transformer", "tfidf"}},
         {Family::Head, {"classifier", "regressor", "next_token", "linear"}},
         {Family::Loss, {"cross_entropy", "bce_with_logits", "mse", "l1", "huber"}},
         {Family::Optimizer, {"sgd", "adam", "adamw"}},
