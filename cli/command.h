@@ -10,7 +10,7 @@ namespace pipelang::cli {
 
 struct Command {
     const char* name;
-    const char* synopsis;  // one line for `pipe --help`
+    const char* synopsis;                              // one line for `pipe --help`
     int (*run)(const std::vector<std::string>& args);  // args after the command name
 };
 
@@ -24,7 +24,7 @@ int fmt(const std::vector<std::string>& args);
 int plan(const std::vector<std::string>& args);
 int graph(const std::vector<std::string>& args);
 int doc(const std::vector<std::string>& args);
-
+int run(const std::vector<std::string>& args);
 
 // Prints diagnostics to stderr, in colour on a terminal unless NO_COLOR is set.
 void printDiagnostics(const pipelang::Diagnostics& diags);

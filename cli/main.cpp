@@ -13,6 +13,7 @@ namespace {
 using pipelang::cli::Command;
 
 const Command kCommands[] = {
+    {"run", "check, compile and run a .pipe file on LibTorch: train, evaluate, export", pipelang::cli::run},
     {"check", "check files and report every error, without running anything", pipelang::cli::check},
     {"fmt", "rewrite files in the one canonical layout", pipelang::cli::fmt},
     {"plan", "print the resolved pipeline, each value marked with where it came from", pipelang::cli::plan},
@@ -23,8 +24,9 @@ const Command kCommands[] = {
 void usage(FILE* out) {
     std::fprintf(out, "pipe — declarative deep-learning experiments\n\nusage: pipe COMMAND [ARGS]...\n\ncommands:\n");
     for (const auto& c : kCommands) std::fprintf(out, "  %-8s %s\n", c.name, c.synopsis);
-    std::fprintf(out, "\n`pipe COMMAND --help` describes a command. Exit codes: 0 success, 1 a run failed, "
-                      "2 bad usage or a file that does not check.\n");
+    std::fprintf(out,
+                 "\n`pipe COMMAND --help` describes a command. Exit codes: 0 success, 1 a run failed, "
+                 "2 bad usage or a file that does not check.\n");
 }
 
 }  // namespace
@@ -57,7 +59,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> names;
     for (const auto& c : kCommands) names.push_back(c.name);
     std::fprintf(stderr, "pipe: unknown command `%s`", name.c_str());
-    if (auto guess = pipelang::closest(name, names); !guess.empty()) std::fprintf(stderr, "; did you mean `%s`?", guess.c_str());
+    if (auto guess = pipelang::closest(name, names); !guess.empty())
+        std::fprintf(stderr, "; did you mean `%s`?", guess.c_str());
     std::fprintf(stderr, "\nrun `pipe --help` for the list of commands\n");
     return pipelang::cli::kBadInput;
 }

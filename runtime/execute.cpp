@@ -1,0 +1,196 @@
+#include "runtime/execute.h"
+
+#include <c10/util/Exception.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "interpreter/compile.h"
+#include "interpreter/graph.h"
+#include "interpreter/plan.h"
+#include "runtime/data/dataset.h"
+#include "runtime/error.h"
+#include "runtime/models/network.h"
+#include "runtime/train/fit.h"
+
+namespace pipelang::runtime {
+
+namespace fs = std::filesystem;
+
+fs::path makeRunDirectory(const fs::path& runsDir, const std::string& file) {
+    std::time_t now = std::time(nullptr);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+    std::string base = fs::path(file).stem().string() + "-" + stamp;
+    fs::path dir = runsDir / base;
+    // Two runs in the same second get -2, -3...
+    for (int n = 2; fs::exists(dir); ++n) dir = runsDir / (base + "-" + std::to_string(n));
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw RuntimeError("cannot create the run directory `" + dir.string() + "`: " + ec.message());
+    return dir;
+}
+
+namespace {
+
+const Section& sectionOf(const Pipeline& p, const char* kind, const Value* ref) {
+    const Section* s =
+        ref && ref->kind == Value::Kind::Ref ? p.find(kind, ref->text.substr(0, ref->text.find('.'))) : nullptr;
+    if (!s) throw RuntimeError(std::string("internal error: a checked pipeline lost its ") + kind + " block");
+    return *s;
+}
+
+Split splitOf(const std::string& ref) {
+    std::string name = ref.substr(ref.find('.') + 1);
+    return name == "train" ? Split::Train : name == "test" ? Split::Test : Split::Valid;
+}
+
+torch::Device chooseDevice(const std::string& wanted) {
+    if (wanted == "cuda") {
+        if (!torch::cuda::is_available())
+            throw RuntimeError("`device = \"cuda\"` was asked for, but this LibTorch sees no CUDA GPU");
+        return torch::Device(torch::kCUDA);
+    }
+    if (wanted == "auto" && torch::cuda::is_available()) return torch::Device(torch::kCUDA);
+    return torch::Device(torch::kCPU);
+}
+
+void copyBackbone(Network& from, Network& to) {
+    // A stage's trained backbone seeds another model: same names, same shapes.
+    torch::NoGradGuard noGrad;
+    auto target = to.named_parameters();
+    auto source = from.named_parameters();
+    std::vector<torch::Tensor> backbone = to.backboneParameters();
+    size_t copied = 0;
+    for (const auto& item : target) {
+        bool inBackbone = false;
+        for (const auto& b : backbone) inBackbone = inBackbone || b.is_same(item.value());
+        if (!inBackbone) continue;
+        const auto* s = source.find(item.key());
+        if (!s || s->sizes() != item.value().sizes())
+            throw RuntimeError("cannot start from the trained backbone: `" + item.key() + "` does not match");
+        item.value().copy_(*s);
+        ++copied;
+    }
+    auto targetBuffers = to.named_buffers();
+    auto sourceBuffers = from.named_buffers();
+    for (const auto& item : targetBuffers)
+        if (const auto* s = sourceBuffers.find(item.key()); s && s->sizes() == item.value().sizes())
+            item.value().copy_(*s);
+    if (copied == 0) throw RuntimeError("the trained backbone has no parameters in common with the new model");
+}
+
+}  // namespace
+
+int runPipeline(const RunOptions& options) {
+    auto c = compileFile(options.file, CompileOptions{options.overrides});
+    if (!c->ok()) {
+        std::fputs(render(c->diags).c_str(), stderr);
+        return 2;
+    }
+    std::fputs(render(c->diags).c_str(), stderr);  // warnings
+    const Pipeline& pipeline = c->pipeline;
+    Graph graph = buildGraph(pipeline);
+    fs::path baseDir = fs::path(options.file).parent_path();
+    uint64_t seed = uint64_t(pipeline.seed.value_or(0));
+    int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    torch::set_num_threads(threads);
+
+    fs::path runDir = makeRunDirectory(options.runsDir, options.file);
+    {
+        std::ofstream(runDir / "plan.txt") << renderPlan(pipeline);
+        std::ofstream(runDir / "graph.txt") << renderText(graph);
+        fs::copy_file(options.file, runDir / "source.pipe", fs::copy_options::overwrite_existing);
+        std::ofstream overrides(runDir / "overrides.txt");
+        for (const auto& o : options.overrides) overrides << o << "\n";
+    }
+    std::printf("run %s  (seed %llu, %d threads)\n", runDir.string().c_str(), (unsigned long long)seed, threads);
+
+    std::map<std::string, std::unique_ptr<PreparedData>> data;
+    std::map<std::string, std::shared_ptr<Network>> trained;
+    Progress progress;
+    for (const Stage& stage : graph.stages) {
+        const Section& section = *stage.section;
+        switch (stage.kind) {
+        case StageKind::Load: {
+            auto started = std::chrono::steady_clock::now();
+            data[stage.name] = prepareData(section, baseDir, seed);
+            const auto& d = *data[stage.name];
+            double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            std::printf("load %s: %lld train, %lld valid, %lld test items (%.1f s)\n", stage.name.c_str(),
+                        (long long)d.size(Split::Train), (long long)d.size(Split::Valid),
+                        (long long)d.size(Split::Test), seconds);
+            break;
+        }
+        case StageKind::Prepare: {
+            fs::path dir = runDir / stage.name;
+            fs::create_directories(dir);
+            data.at(stage.name)->save(dir);
+            break;
+        }
+        case StageKind::Tokenizer:
+            throw RuntimeError("tokenizer `" + stage.name + "`: tokenizers are not supported by this runtime yet");
+        case StageKind::Train: {
+            const Section& dataSection = sectionOf(pipeline, "data", section.field("data"));
+            const Section& model = sectionOf(pipeline, "model", section.field("model"));
+            const PreparedData& d = *data.at(dataSection.name);
+            torch::Device device =
+                chooseDevice(options.device.empty() ? section.field("device")->text : options.device);
+            torch::manual_seed(seed);
+            auto network = buildNetwork(model, d.info(), baseDir);
+            if (const Value* backbone = model.field("backbone"); backbone->kind == Value::Kind::Ref)
+                copyBackbone(*trained.at(backbone->text.substr(0, backbone->text.find('.'))), *network);
+            network->to(device);
+            std::printf("\ntrain %s: %s on %s, %s\n", stage.name.c_str(), model.field("backbone")->str().c_str(),
+                        dataSection.name.c_str(), device.str().c_str());
+            fs::path dir = runDir / stage.name;
+            fit(*network, d, dataSection, section, device, dir, progress);
+            network->to(torch::kCPU);
+            saveWeights(*network, dir / "weights.safetensors");
+            network->to(device);
+            trained[stage.name] = network;
+            break;
+        }
+        case StageKind::Evaluate: {
+            const Section& train = sectionOf(pipeline, "train", section.field("stage"));
+            const Value* on = section.field("on");
+            const Section& dataSection = sectionOf(pipeline, "data", on);
+            Network& network = *trained.at(train.name);
+            torch::Device device =
+                network.parameters().empty() ? torch::Device(torch::kCPU) : network.parameters().front().device();
+            Evaluation ev = evaluate(network, *data.at(dataSection.name), dataSection, splitOf(on->text), train,
+                                     *section.field("with"), device);
+            std::string line = "\nevaluate " + section.name + ": " + std::to_string(ev.items) + " items, loss " +
+                               formatNumber(ev.loss);
+            for (const auto& [name, value] : ev.metrics) line += ", " + name + " " + formatNumber(value);
+            std::printf("%s\n", line.c_str());
+            if (!ev.confusion.empty()) std::printf("%s", ev.confusion.c_str());
+            std::ofstream(runDir / ("evaluate-" + train.name + ".txt")) << line.substr(1) << "\n" << ev.confusion;
+            break;
+        }
+        case StageKind::Export: {
+            const Section& train = sectionOf(pipeline, "train", section.field("stage"));
+            fs::path to = section.field("to")->text;
+            if (to.is_relative()) to = runDir / to;  // outputs stay in the run unless a path says otherwise
+            Network& network = *trained.at(train.name);
+            auto device =
+                network.parameters().empty() ? torch::Device(torch::kCPU) : network.parameters().front().device();
+            network.to(torch::kCPU);
+            saveWeights(network, to);
+            network.to(device);
+            std::printf("export %s → %s\n", train.name.c_str(), to.string().c_str());
+            break;
+        }
+        }
+    }
+    std::printf("\ndone: %s\n", runDir.string().c_str());
+    return 0;
+}
+
+}  // namespace pipelang::runtime

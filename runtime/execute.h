@@ -1,0 +1,27 @@
+// Runs a checked pipeline: compiles its execution graph and runs the stages
+// in order — load and prepare data, train, evaluate, export — recording each
+// artifact in the run directory.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace pipelang::runtime {
+
+struct RunOptions {
+    std::string file;                    // the .pipe file
+    std::vector<std::string> overrides;  // --set key=value
+    std::string device = "";             // --device: "", "cpu" or "cuda" (overrides the file)
+    std::filesystem::path runsDir = "runs";
+    int threads = 0;  // intra-op threads; 0: every core
+};
+
+// Returns the process exit code: 0 success, 1 the run failed, 2 the file does
+// not check. Prints diagnostics and progress.
+int runPipeline(const RunOptions& options);
+
+// A run directory named so a person can find it: runs/fashion-20261122-103501.
+std::filesystem::path makeRunDirectory(const std::filesystem::path& runsDir, const std::string& file);
+
+}  // namespace pipelang::runtime

@@ -1,0 +1,256 @@
+#include "runtime/train/fit.h"
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+
+#include "runtime/error.h"
+#include "runtime/train/loss.h"
+#include "runtime/train/metrics.h"
+#include "runtime/train/optimizer.h"
+#include "runtime/train/schedule.h"
+
+namespace pipelang::runtime {
+
+namespace fs = std::filesystem;
+
+bool higherIsBetter(const std::string& m) {
+    static const char* lower[] = {"valid_loss", "train_loss", "error_rate", "mse", "mae", "rmse", "perplexity"};
+    for (const char* name : lower)
+        if (m == name) return false;
+    return true;
+}
+
+std::string formatNumber(double value) {
+    if (std::isnan(value)) return "nan";
+    char buffer[32];
+    double magnitude = std::fabs(value);
+    std::snprintf(buffer, sizeof buffer, magnitude != 0 && (magnitude < 1e-3 || magnitude >= 1e5) ? "%.3e" : "%.6f",
+                  value);
+    return buffer;
+}
+
+namespace {
+
+int64_t intArg(const Section& s, const char* field, int64_t fallback) {
+    const Value* v = s.field(field);
+    return v && v->kind == Value::Kind::Int ? v->integer : fallback;
+}
+
+Batch toDevice(Batch batch, const torch::Device& device) {
+    if (device.is_cpu()) return batch;
+    batch.x = batch.x.to(device, /*non_blocking=*/true);
+    if (batch.xCat.defined()) batch.xCat = batch.xCat.to(device, true);
+    batch.y = batch.y.to(device, true);
+    return batch;
+}
+
+// What a `keep = best(...)` or `early_stop(...)` callback watches.
+struct Watch {
+    std::string monitor;
+    bool higher = false;
+    double best = 0;
+    int64_t bestEpoch = -1;
+    double minDelta = 0;
+
+    explicit Watch(const Value& callback) {
+        const Value* m = callback.arg("monitor");
+        monitor = m && m->kind == Value::Kind::String ? m->text : "valid_loss";
+        higher = higherIsBetter(monitor);
+        if (const Value* d = callback.arg("min_delta")) minDelta = d->number;
+    }
+    // Records the epoch's value; true when it improved on the best so far.
+    bool update(const EpochResult& r) {
+        double value = read(r);
+        if (std::isnan(value)) return false;
+        bool improved = bestEpoch < 0 || (higher ? value > best + minDelta : value < best - minDelta);
+        if (improved) {
+            best = value;
+            bestEpoch = r.epoch;
+        }
+        return improved;
+    }
+    double read(const EpochResult& r) const {
+        if (monitor == "valid_loss") return r.validLoss;
+        if (monitor == "train_loss") return r.trainLoss;
+        for (const auto& [name, value] : r.metrics)
+            if (name == monitor) return value;
+        return std::nan("");
+    }
+};
+
+std::vector<std::pair<std::string, torch::Tensor>> snapshot(Network& network) {
+    std::vector<std::pair<std::string, torch::Tensor>> out;
+    for (const auto& p : network.named_parameters()) out.push_back({p.key(), p.value().detach().clone()});
+    for (const auto& b : network.named_buffers()) out.push_back({b.key(), b.value().detach().clone()});
+    return out;
+}
+
+void restore(Network& network, const std::vector<std::pair<std::string, torch::Tensor>>& weights) {
+    torch::NoGradGuard noGrad;
+    auto params = network.named_parameters();
+    auto buffers = network.named_buffers();
+    for (const auto& [name, tensor] : weights) {
+        if (auto* p = params.find(name)) p->copy_(tensor);
+        if (auto* b = buffers.find(name)) b->copy_(tensor);
+    }
+}
+
+}  // namespace
+
+Evaluation evaluate(Network& network, const PreparedData& data, const Section& dataSection, Split split,
+                    const Section& train, const Value& metricList, const torch::Device& device) {
+    Evaluation result;
+    LossFn loss = makeLoss(*train.field("loss"));
+    Metrics metrics(metricList, data.info());
+    // Scoring keeps no activations for backward, so it can take larger batches.
+    auto loader = data.loader(split, 2 * intArg(dataSection, "batch_size", 64), intArg(dataSection, "workers", 4));
+    loader->start(0);
+    torch::NoGradGuard noGrad;
+    network.eval();
+    double total = 0;
+    while (auto batch = loader->next()) {
+        Batch b = toDevice(std::move(*batch), device);
+        auto out = network.forward(b);
+        total += loss(out, b.y).item<double>() * double(b.size());
+        result.items += b.size();
+        metrics.add(out, b.y);
+    }
+    result.loss = result.items ? total / double(result.items) : std::nan("");
+    result.metrics = metrics.compute();
+    result.confusion = metrics.confusionTable();
+    return result;
+}
+
+FitResult fit(Network& network, const PreparedData& data, const Section& dataSection, const Section& train,
+              const torch::Device& device, const fs::path& stageDir, Progress& progress) {
+    FitResult result;
+    const Value& optimizerValue = *train.field("optimizer");
+    LossFn loss = makeLoss(*train.field("loss"));
+    PeakRates rates = peakRates(optimizerValue);
+    std::vector<Phase> phases = planSchedule(*train.field("schedule"), rates.backbone, rates.head);
+    auto optimizer = makeOptimizer(optimizerValue, network);
+    const Value& metricList = *train.field("metrics");
+    Metrics metrics(metricList, data.info());
+    int64_t accumulate = intArg(train, "accumulate", 1);
+    const Value* clip = train.field("clip");
+    if (const Value* precision = train.field("precision"); precision && precision->text != "fp32")
+        throw RuntimeError("precision \"" + precision->text + "\" is not supported by this runtime yet; use \"fp32\"");
+
+    int64_t batchSize = intArg(dataSection, "batch_size", 64);
+    int64_t workers = intArg(dataSection, "workers", 4);
+
+    // Callbacks: `keep` (best weights) and `callbacks` (early stop, checkpoints).
+    std::optional<Watch> keep;
+    if (const Value* k = train.field("keep"); k && k->kind == Value::Kind::Call && k->text == "best") keep.emplace(*k);
+    std::optional<Watch> stopper;
+    int64_t patience = 0, checkpointEvery = 0;
+    for (const auto& cb : train.field("callbacks")->items) {
+        if (cb.text == "early_stop") {
+            stopper.emplace(cb);
+            patience = cb.arg("patience")->integer;
+        } else if (cb.text == "checkpoint") {
+            checkpointEvery = cb.arg("every")->integer;
+        } else if (cb.text == "best") {
+            keep.emplace(cb);
+        }
+    }
+    std::vector<std::pair<std::string, torch::Tensor>> keptWeights;
+
+    fs::create_directories(stageDir);
+    std::ofstream csv(stageDir / "metrics.csv");
+    std::vector<std::string> columns = {"epoch", "train_loss", "valid_loss"};
+    for (const auto& name : metrics.names()) columns.push_back(name);
+    columns.push_back("time");
+    for (size_t i = 0; i < columns.size(); ++i) csv << (i ? "," : "") << columns[i];
+    csv << "\n";
+    progress.header(columns);
+
+    bool hasValid = data.size(Split::Valid) > 0;
+    int64_t epoch = 0;
+    for (const auto& phase : phases) {
+        network.freezeBackbone(phase.frozen);
+        auto trainLoader = data.loader(Split::Train, batchSize, workers);
+        int64_t steps = phase.epochs * trainLoader->batches();
+        int64_t step = 0;
+        for (int64_t e = 0; e < phase.epochs && !result.stoppedEarly; ++e, ++epoch) {
+            auto started = std::chrono::steady_clock::now();
+            network.train();
+            trainLoader->start(epoch);
+            progress.begin("epoch " + std::to_string(epoch), trainLoader->batches());
+            double total = 0, running = 0;
+            int64_t items = 0, done = 0;
+            optimizer->zero_grad();
+            while (auto batch = trainLoader->next()) {
+                double t = steps > 0 ? double(step) / double(steps) : 0;
+                double factor = phase.shape(t, e);
+                setRates(*optimizer, phase.backboneLr * factor, phase.headLr * factor);
+                Batch b = toDevice(std::move(*batch), device);
+                auto out = network.forward(b);
+                auto value = loss(out, b.y);
+                (value / double(accumulate)).backward();
+                ++done;
+                ++step;
+                if (done % accumulate == 0 || done == trainLoader->batches()) {
+                    if (clip && !clip->isNone()) torch::nn::utils::clip_grad_norm_(network.parameters(), clip->number);
+                    optimizer->step();
+                    optimizer->zero_grad();
+                }
+                double v = value.item<double>();
+                if (!std::isfinite(v))
+                    throw RuntimeError("the training loss became " + formatNumber(v) + " in epoch " +
+                                       std::to_string(epoch) + "; lower the learning rate");
+                total += v * double(b.size());
+                items += b.size();
+                running = done == 1 ? v : 0.98 * running + 0.02 * v;
+                progress.step(done, items, running);
+            }
+            progress.end();
+
+            EpochResult r;
+            r.epoch = epoch;
+            r.trainLoss = items ? total / double(items) : std::nan("");
+            r.validLoss = std::nan("");
+            if (hasValid) {
+                Evaluation ev = evaluate(network, data, dataSection, Split::Valid, train, metricList, device);
+                r.validLoss = ev.loss;
+                r.metrics = ev.metrics;
+            }
+            r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            std::vector<std::string> cells = {std::to_string(epoch), formatNumber(r.trainLoss),
+                                              formatNumber(r.validLoss)};
+            for (const auto& [name, value] : r.metrics) cells.push_back(formatNumber(value));
+            cells.push_back(formatDuration(r.seconds));
+            progress.row(cells);
+            for (size_t i = 0; i + 1 < cells.size(); ++i) csv << cells[i] << ",";
+            csv << r.seconds;
+            csv << "\n";
+            csv.flush();
+            result.epochs.push_back(r);
+
+            if (keep && keep->update(r)) keptWeights = snapshot(network);
+            if (checkpointEvery > 0 && (epoch + 1) % checkpointEvery == 0) {
+                fs::create_directories(stageDir / "checkpoints");
+                saveWeights(network, stageDir / "checkpoints" / ("epoch-" + std::to_string(epoch) + ".safetensors"));
+            }
+            if (stopper) {
+                stopper->update(r);
+                if (epoch - stopper->bestEpoch >= patience) {
+                    progress.line("stopping early: `" + stopper->monitor + "` has not improved for " +
+                                  std::to_string(patience) + " epochs");
+                    result.stoppedEarly = true;
+                }
+            }
+        }
+        if (result.stoppedEarly) break;
+    }
+    if (keep && !keptWeights.empty()) {
+        restore(network, keptWeights);
+        result.keptEpoch = keep->bestEpoch;
+        progress.line("kept the weights of epoch " + std::to_string(keep->bestEpoch) + " (best " + keep->monitor + " " +
+                      formatNumber(keep->best) + ")");
+    }
+    return result;
+}
+
+}  // namespace pipelang::runtime

@@ -1,0 +1,58 @@
+// The training loop of one `train` stage: epochs of training batches, each
+// followed by a validation pass, with the schedule setting the learning rates
+// at every step and the callbacks (`keep`, `callbacks`) deciding what to keep
+// and when to stop. The loop owns the order of events; everything it calls
+// (schedule, optimizer, loss, metrics) is built from the section's values.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "interpreter/pipeline.h"
+#include "runtime/data/dataset.h"
+#include "runtime/models/network.h"
+#include "runtime/train/progress.h"
+
+namespace pipelang::runtime {
+
+struct EpochResult {
+    int64_t epoch = 0;
+    double trainLoss = 0;
+    double validLoss = 0;  // NaN without a validation split
+    std::vector<std::pair<std::string, double>> metrics;
+    double seconds = 0;
+};
+
+struct FitResult {
+    std::vector<EpochResult> epochs;
+    std::optional<int64_t> keptEpoch;  // the epoch whose weights were kept by `best`
+    bool stoppedEarly = false;
+};
+
+struct Evaluation {
+    double loss = 0;
+    std::vector<std::pair<std::string, double>> metrics;
+    std::string confusion;  // a table, when `confusion_matrix` was asked for
+    int64_t items = 0;
+};
+
+// Trains `network` on `data` as the train section says. Writes metrics.csv
+// (and checkpoints, when asked) under `stageDir`. Batch size and loader
+// threads come from `dataSection`.
+FitResult fit(Network& network, const PreparedData& data, const Section& dataSection, const Section& train,
+              const torch::Device& device, const std::filesystem::path& stageDir, Progress& progress);
+
+// Loss and metrics of `network` on one split, without changing it.
+Evaluation evaluate(Network& network, const PreparedData& data, const Section& dataSection, Split split,
+                    const Section& train, const Value& metrics, const torch::Device& device);
+
+// True when a larger value of this metric is better (accuracy), false when a
+// smaller one is (losses, error rates).
+bool higherIsBetter(const std::string& metric);
+
+std::string formatNumber(double value);  // a table cell: 0.9123, 1.234e-05, nan
+
+}  // namespace pipelang::runtime

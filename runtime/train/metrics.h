@@ -1,0 +1,38 @@
+// Metrics over a whole epoch: outputs and targets are gathered batch by
+// batch, then each metric is computed once on everything, so macro averages
+// and AUC are exact rather than averaged over batches.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "interpreter/pipeline.h"
+#include "runtime/data/dataset.h"
+
+namespace pipelang::runtime {
+
+class Metrics {
+public:
+    Metrics(const Value& list, const DataInfo& info);
+    void reset();
+    void add(const torch::Tensor& output, const torch::Tensor& target);
+    // Every scalar metric in the order written (confusion matrices excluded).
+    std::vector<std::pair<std::string, double>> compute() const;
+    // The confusion matrix as a table with class names, or "" when none was asked for.
+    std::string confusionTable() const;
+    std::vector<std::string> names() const;
+
+private:
+    std::vector<const Value*> metrics_;
+    const DataInfo& info_;
+    std::vector<torch::Tensor> outputs_, targets_;
+};
+
+// One metric on gathered outputs and targets (exposed for tests).
+double computeMetric(const Value& metric, const torch::Tensor& output, const torch::Tensor& target,
+                     const std::string& targetKind);
+
+}  // namespace pipelang::runtime

@@ -1,0 +1,175 @@
+// `pipe run` end to end on data made here: a folder of PNG images in two
+// classes that a small network must learn to tell apart, then the run
+// directory's artifacts, and clear failures for bad input.
+#include <gtest/gtest.h>
+#include <png.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "runtime/safetensors.h"
+
+namespace pipelang::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+    int status;
+    std::string output;
+};
+
+Result runPipe(const std::string& args) {
+    std::string command = std::string(PIPE_BINARY) + " " + args + " 2>&1";
+    Result r{0, ""};
+    FILE* p = popen(command.c_str(), "r");
+    char buffer[4096];
+    size_t n;
+    while ((n = fread(buffer, 1, sizeof buffer, p)) > 0) r.output.append(buffer, n);
+    int status = pclose(p);
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+void writePng(const fs::path& path, const std::vector<uint8_t>& gray, int side) {
+    png_image image{};
+    image.version = PNG_IMAGE_VERSION;
+    image.width = png_uint_32(side);
+    image.height = png_uint_32(side);
+    image.format = PNG_FORMAT_GRAY;
+    ASSERT_TRUE(png_image_write_to_file(&image, path.c_str(), 0, gray.data(), side, nullptr)) << path;
+}
+
+// Horizontal stripes against vertical stripes, with noise: easy to learn,
+// impossible to learn without looking at the pixels.
+fs::path makeStripes(const fs::path& root, int perClass) {
+    std::mt19937 rng(7);
+    std::uniform_int_distribution<int> noise(-40, 40);
+    const int side = 16;
+    for (const char* label : {"horizontal", "vertical"}) {
+        fs::create_directories(root / "images" / label);
+        for (int i = 0; i < perClass; ++i) {
+            std::vector<uint8_t> pixels(side * side);
+            int phase = i % 4;
+            for (int y = 0; y < side; ++y)
+                for (int x = 0; x < side; ++x) {
+                    int coordinate = std::string(label) == "horizontal" ? y : x;
+                    int base = ((coordinate + phase) / 2) % 2 ? 200 : 50;
+                    pixels[size_t(y * side + x)] = uint8_t(std::clamp(base + noise(rng), 0, 255));
+                }
+            writePng(root / "images" / label / (std::to_string(i) + ".png"), pixels, side);
+        }
+    }
+    return root;
+}
+
+class Run : public ::testing::Test {
+protected:
+    void SetUp() override {
+        root_ = fs::temp_directory_path() / ("pipe-run-test-" + std::to_string(::getpid()));
+        fs::remove_all(root_);
+        makeStripes(root_, 40);
+    }
+    void TearDown() override { fs::remove_all(root_); }
+    fs::path write(const std::string& name, const std::string& text) {
+        std::ofstream(root_ / name) << text;
+        return root_ / name;
+    }
+    fs::path root_;
+};
+
+const char* kStripes = R"(seed 3
+data stripes {
+    source     = folder("images", extensions = [".png"])
+    blocks     = (image(channels = 1), category)
+    label      = parent_label
+    split      = random(valid = 0.25, seed = 1)
+    batch      = [normalize()]
+    batch_size = 8
+}
+model net { backbone = cnn(channels = [8, 16]) }
+train fit {
+    optimizer = adamw(lr = 1e-2)
+    schedule  = one_cycle(epochs = 4)
+    metrics   = [accuracy]
+    keep      = best(accuracy)
+}
+export fit to "stripes.safetensors"
+)";
+
+TEST_F(Run, LearnsStripesAndWritesTheRunDirectory) {
+    fs::path file = write("stripes.pipe", kStripes);
+    Result r = runPipe("run " + file.string() + " --runs " + (root_ / "runs").string() + " --threads 1");
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("epoch"), std::string::npos) << r.output;
+
+    ASSERT_EQ(std::distance(fs::directory_iterator(root_ / "runs"), fs::directory_iterator()), 1);
+    fs::path run = fs::directory_iterator(root_ / "runs")->path();
+    EXPECT_EQ(run.filename().string().rfind("stripes-", 0), 0u) << run;
+    for (const char* artifact :
+         {"plan.txt", "graph.txt", "source.pipe", "fit/metrics.csv", "fit/weights.safetensors", "stripes.safetensors"})
+        EXPECT_TRUE(fs::exists(run / artifact)) << artifact;
+
+    // The last row of metrics.csv holds the kept accuracy: the stripes are learnt.
+    std::ifstream csv(run / "fit" / "metrics.csv");
+    std::string header, line, last;
+    std::getline(csv, header);
+    EXPECT_EQ(header, "epoch,train_loss,valid_loss,accuracy,time");
+    int rows = 0;
+    while (std::getline(csv, line)) last = line, ++rows;
+    EXPECT_EQ(rows, 4);
+    double best = 0;
+    std::ifstream again(run / "fit" / "metrics.csv");
+    std::getline(again, line);
+    while (std::getline(again, line)) {
+        std::stringstream cells(line);
+        std::string cell;
+        for (int i = 0; i < 4; ++i) std::getline(cells, cell, ',');
+        best = std::max(best, std::stod(cell));
+    }
+    EXPECT_GE(best, 0.9) << "the network did not learn the stripes:\n" << last;
+
+    // The export is real safetensors with the network's parameters.
+    auto weights = readSafetensors(run / "stripes.safetensors");
+    EXPECT_FALSE(weights.tensors.empty());
+}
+
+TEST_F(Run, SameSeedSameNumbers) {
+    fs::path file = write("stripes.pipe", kStripes);
+    Result a = runPipe("run " + file.string() + " --runs " + (root_ / "a").string() + " --threads 1");
+    Result b = runPipe("run " + file.string() + " --runs " + (root_ / "b").string() + " --threads 1");
+    ASSERT_EQ(a.status, 0) << a.output;
+    ASSERT_EQ(b.status, 0) << b.output;
+    auto csvOf = [](const fs::path& runs) {
+        std::ifstream in(fs::directory_iterator(runs)->path() / "fit" / "metrics.csv");
+        std::string out, line;
+        while (std::getline(in, line)) out += line.substr(0, line.rfind(',')) + "\n";  // all but the time
+        return out;
+    };
+    EXPECT_EQ(csvOf(root_ / "a"), csvOf(root_ / "b"));
+}
+
+TEST_F(Run, MissingDataFailsWithOneClearSentence) {
+    std::string text = kStripes;
+    text.replace(text.find("\"images\""), 8, "\"no-such-folder\"");
+    fs::path file = write("missing.pipe", text);
+    Result r = runPipe("run " + file.string() + " --runs " + (root_ / "runs").string());
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("no-such-folder"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("terminate called"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("Exception raised from"), std::string::npos) << r.output;
+}
+
+TEST_F(Run, AFileThatDoesNotCheckExitsTwoBeforeAnythingRuns) {
+    fs::path file = write("bad.pipe", "train fit { optimizer = adamx() }\n");
+    Result r = runPipe("run " + file.string() + " --runs " + (root_ / "runs").string());
+    EXPECT_EQ(r.status, 2) << r.output;
+    EXPECT_NE(r.output.find("did you mean `adamw`?"), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(root_ / "runs"));
+}
+
+}  // namespace
+}  // namespace pipelang::runtime
