@@ -32,6 +32,8 @@ struct DataInfo {
     // tabular inputs
     int64_t continuous = 0;            // normalised continuous columns (+ is-missing indicators)
     std::vector<int64_t> cardinalities;  // per categorical column, including the "missing" level
+    // cross-validation
+    int64_t folds = 0;                 // k of a k-fold splitter (its `fold` picks the valid one), else 0
 };
 
 struct Batch {
@@ -66,6 +68,26 @@ public:
     // into labels (vocabulary, statistics) into the run directory.
     virtual void save(const std::filesystem::path& runDir) const = 0;
 };
+
+// `pipe predict`: raw inputs made into a batch as a finished run's
+// validation loader made its items, from the data section and what `save`
+// wrote into the run directory; the training data is not read again.
+struct Inputs {
+    Batch batch;                     // y is left undefined
+    std::vector<std::string> names;  // per item: its image file, or "FILE line N" for a table row
+};
+
+class InputEncoder {
+public:
+    virtual ~InputEncoder() = default;
+    virtual const DataInfo& info() const = 0;
+    // Image data: image files (JPEG or PNG). Tabular data: csv, json or jsonl
+    // files with the feature columns, every row an item.
+    virtual Inputs encode(const std::vector<std::filesystem::path>& inputs) const = 0;
+};
+
+std::unique_ptr<InputEncoder> loadInputEncoder(const Section& data, const std::filesystem::path& baseDir,
+                                               const std::filesystem::path& runDir);
 
 // Loads, splits and prepares `data`. Relative paths are relative to `baseDir`
 // (the .pipe file's folder). Throws RuntimeError with a clear message on bad

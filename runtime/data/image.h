@@ -37,6 +37,10 @@ Image fromInterleaved(const uint8_t* data, int channels, int height, int width);
 // The same image with `channels` channels: grey ↔ RGB (ITU-R 601 luma).
 Image convertChannels(Image image, int channels);
 
+// Writes the image as floats in [0, 1], or normalised per channel as
+// (x - mean) / std when `mean` and `std` are given (one per channel).
+void toFloat(const Image& image, float* out, const float* mean = nullptr, const float* std = nullptr);
+
 // Encoders, for tests and for writing examples' images.
 void writePng(const std::filesystem::path& path, const Image& image);
 void writeJpeg(const std::filesystem::path& path, const Image& image, int quality = 95);

@@ -46,6 +46,7 @@ public:
         Rng unused(0);
         Image first = transforms_.apply(train.items->get(train.rows[0]), unused, false);
         info_.itemShape = {first.channels, first.height, first.width};
+        info_.folds = request.split ? foldCount(*request.split) : 0;
         readNormalize(request.batches);
     }
 
@@ -183,7 +184,7 @@ private:
         Batch batch;
         batch.x = torch::empty({b, c, h, w}, torch::kFloat32);
         float* out = batch.x.data_ptr<float>();
-        const size_t plane = size_t(h * w);
+        const size_t plane = size_t(h) * size_t(w);
         for (int64_t j = 0; j < b; ++j) {
             int64_t row = data.rows[size_t(positions[size_t(j)])];
             Rng rng(seed_, uint64_t(epoch), uint64_t(row));
@@ -193,13 +194,8 @@ private:
                                    "×" + std::to_string(image.width) + " after the item transforms, but the first "
                                    "training image is " + std::to_string(h) + "×" + std::to_string(w) +
                                    "; add `resize(...)` to `item` so that all images have one size.");
-            for (int64_t k = 0; k < c; ++k) {
-                float scale = normalize_ ? 1.f / (255.f * std_[size_t(k)]) : 1.f / 255.f;
-                float shift = normalize_ ? -mean_[size_t(k)] / std_[size_t(k)] : 0.f;
-                const uint8_t* src = image.plane(int(k));
-                float* dst = out + (size_t(j) * size_t(c) + size_t(k)) * plane;
-                for (size_t i = 0; i < plane; ++i) dst[i] = float(src[i]) * scale + shift;
-            }
+            toFloat(image, out + size_t(j) * size_t(c) * plane, normalize_ ? mean_.data() : nullptr,
+                    normalize_ ? std_.data() : nullptr);
         }
         batch.y = gatherRows(data.y, positions);
         batch.index = positions;

@@ -131,6 +131,17 @@ Image convertChannels(Image image, int channels) {
     return out;
 }
 
+void toFloat(const Image& image, float* out, const float* mean, const float* std) {
+    const size_t plane = size_t(image.height) * image.width;
+    for (int c = 0; c < image.channels; ++c) {
+        float scale = std ? 1.f / (255.f * std[c]) : 1.f / 255.f;
+        float shift = std ? -mean[c] / std[c] : 0.f;
+        const uint8_t* src = image.plane(c);
+        float* dst = out + size_t(c) * plane;
+        for (size_t i = 0; i < plane; ++i) dst[i] = float(src[i]) * scale + shift;
+    }
+}
+
 namespace {
 
 std::vector<uint8_t> interleave(const Image& image) {

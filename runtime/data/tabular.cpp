@@ -55,11 +55,11 @@ std::vector<int64_t> rowsWithoutMissing(const Table& table, const TabularSpec& s
 }
 
 Tabular encodeTabular(const Table& table, const TabularSpec& spec, const std::vector<Side>& sides) {
-    Tabular t;
+    TabularStats stats;
+    stats.cont = spec.cont;
+    stats.cat = spec.cat;
+    stats.features = spec.cont;
     const size_t n = size_t(table.size());
-    std::vector<std::vector<double>> columns;
-    std::vector<std::vector<float>> indicators;
-    std::vector<std::string> indicatorNames;
     for (const auto& name : spec.cont) {
         auto values = numbers(table, table.require(name, "a continuous feature"));
         std::vector<double> train;
@@ -73,49 +73,60 @@ Tabular encodeTabular(const Table& table, const TabularSpec& spec, const std::ve
             throw RuntimeError("the continuous column `" + name +
                                "` has no values in the training rows; fill it in or remove it from `cont`.");
         double fill = median(train);
-        if (trainMissing) {
-            std::vector<float> flag(n);
-            for (size_t r = 0; r < n; ++r) flag[r] = std::isnan(values[r]) ? 1.f : 0.f;
-            indicators.push_back(std::move(flag));
-            indicatorNames.push_back(name + "_na");
-        }
+        // Mean and deviation after filling, as fastai (FillMissing, then Normalize).
         double sum = 0, squares = 0;
-        int64_t count = 0;
-        for (size_t r = 0; r < n; ++r) {
-            if (std::isnan(values[r])) values[r] = fill;
-            if (sides[r] == Side::Train) sum += values[r], ++count;
+        for (double v : train) sum += v;
+        size_t count = train.size();
+        if (trainMissing) {
+            size_t missing = 0;
+            for (size_t r = 0; r < n; ++r) missing += sides[r] == Side::Train && std::isnan(values[r]);
+            sum += fill * double(missing);
+            count += missing;
         }
         double mean = sum / double(count);
         for (size_t r = 0; r < n; ++r)
-            if (sides[r] == Side::Train) squares += (values[r] - mean) * (values[r] - mean);
+            if (sides[r] == Side::Train) {
+                double v = std::isnan(values[r]) ? fill : values[r];
+                squares += (v - mean) * (v - mean);
+            }
         double std = std::sqrt(squares / double(count));  // as fastai: the population deviation
-        if (!(std > 1e-12)) std = 1;  // a constant column stays at 0
-        t.features.push_back(name);
-        t.medians.push_back(fill);
-        t.means.push_back(mean);
-        t.stds.push_back(std);
-        columns.push_back(std::move(values));
+        if (!(std > 1e-12)) std = 1;                        // a constant column stays at 0
+        stats.medians.push_back(fill);
+        stats.means.push_back(mean);
+        stats.stds.push_back(std);
+        stats.indicator.push_back(trainMissing ? int(stats.features.size()) : -1);
+        if (trainMissing) stats.features.push_back(name + "_na");
     }
-    t.features.insert(t.features.end(), indicatorNames.begin(), indicatorNames.end());
-    const size_t f = t.features.size();
-    t.x.resize(n * f);
-    for (size_t r = 0; r < n; ++r) {
-        float* row = t.x.data() + r * f;
-        for (size_t c = 0; c < columns.size(); ++c) row[c] = float((columns[c][r] - t.means[c]) / t.stds[c]);
-        for (size_t c = 0; c < indicators.size(); ++c) row[columns.size() + c] = indicators[c][r];
-    }
-
-    const size_t k = spec.cat.size();
-    t.codes.resize(n * k);
-    for (size_t c = 0; c < k; ++c) {
-        size_t column = table.require(spec.cat[c], "a categorical feature");
+    for (const auto& name : spec.cat) {
+        size_t column = table.require(name, "a categorical feature");
         std::set<std::string> seen;
         for (size_t r = 0; r < n; ++r)
             if (sides[r] == Side::Train && !isMissing(table.cell(int64_t(r), column)))
                 seen.insert(table.cell(int64_t(r), column));
-        t.categories.push_back(sortedClasses({seen.begin(), seen.end()}));
+        stats.categories.push_back(sortedClasses({seen.begin(), seen.end()}));
+    }
+    return applyTabular(table, stats);
+}
+
+Tabular applyTabular(const Table& table, const TabularStats& stats) {
+    Tabular t;
+    t.stats = stats;
+    const size_t n = size_t(table.size()), f = stats.features.size(), k = stats.cat.size();
+    t.x.assign(n * f, 0.f);
+    for (size_t c = 0; c < stats.cont.size(); ++c) {
+        auto values = numbers(table, table.require(stats.cont[c], "a continuous feature"));
+        for (size_t r = 0; r < n; ++r) {
+            float* row = t.x.data() + r * f;
+            bool missing = std::isnan(values[r]);
+            row[c] = float(((missing ? stats.medians[c] : values[r]) - stats.means[c]) / stats.stds[c]);
+            if (stats.indicator[c] >= 0) row[stats.indicator[c]] = missing ? 1.f : 0.f;
+        }
+    }
+    t.codes.assign(n * k, 0);
+    for (size_t c = 0; c < k; ++c) {
+        size_t column = table.require(stats.cat[c], "a categorical feature");
         std::map<std::string, int64_t> code;
-        for (size_t i = 0; i < t.categories.back().size(); ++i) code[t.categories.back()[i]] = int64_t(i) + 1;
+        for (size_t i = 0; i < stats.categories[c].size(); ++i) code[stats.categories[c][i]] = int64_t(i) + 1;
         for (size_t r = 0; r < n; ++r) {
             auto it = code.find(table.cell(int64_t(r), column));
             t.codes[r * k + c] = it == code.end() ? 0 : it->second;

@@ -23,14 +23,22 @@ struct TabularSpec {
     bool dropMissing = false;  // missing = "drop"
 };
 
-struct Tabular {
+// What is learned from the training rows: enough to encode any other table
+// with the same columns (as `pipe predict` does).
+struct TabularStats {
+    std::vector<std::string> cont, cat;
     std::vector<std::string> features;                // continuous columns, then "NAME_na" indicators
-    std::vector<double> medians, means, stds;          // per continuous column (before indicators)
+    std::vector<double> medians, means, stds;          // per continuous column
+    std::vector<int> indicator;                        // per continuous column: its indicator's feature, or -1
     std::vector<std::vector<std::string>> categories;  // per categorical column: its training values
-    std::vector<float> x;                              // rows × features
-    std::vector<int64_t> codes;                        // rows × cat columns
 
     int64_t featureCount() const { return int64_t(features.size()); }
+};
+
+struct Tabular {
+    TabularStats stats;
+    std::vector<float> x;        // rows × features
+    std::vector<int64_t> codes;  // rows × cat columns
 };
 
 // The rows whose feature cells are all present (for missing = "drop").
@@ -38,5 +46,9 @@ std::vector<int64_t> rowsWithoutMissing(const Table& table, const TabularSpec& s
 
 // Encodes every row of `table`; statistics from the rows on Side::Train.
 Tabular encodeTabular(const Table& table, const TabularSpec& spec, const std::vector<Side>& sides);
+
+// Encodes every row of `table` with statistics learned before: missing cells
+// filled with the medians, categories never seen coded 0.
+Tabular applyTabular(const Table& table, const TabularStats& stats);
 
 }  // namespace pipelang::runtime

@@ -28,9 +28,11 @@ public:
         info_.target = targets.kind;
         info_.classes = targets.classes;
         info_.outputs = targets.kind == "number" ? 1 : int64_t(targets.classes.size());
-        info_.itemShape = {tabular_.featureCount()};
-        info_.continuous = tabular_.featureCount();
-        for (const auto& categories : tabular_.categories) info_.cardinalities.push_back(int64_t(categories.size()) + 1);
+        const TabularStats& stats = tabular_.stats;
+        info_.itemShape = {stats.featureCount()};
+        info_.continuous = stats.featureCount();
+        for (const auto& categories : stats.categories) info_.cardinalities.push_back(int64_t(categories.size()) + 1);
+        info_.folds = request.split ? foldCount(*request.split) : 0;
         if (splits_[0].y.size(0) == 0)
             throw RuntimeError("data `" + request.name() + "` has no training rows; check the source and the split.");
     }
@@ -68,16 +70,17 @@ public:
         nlohmann::ordered_json stats;
         stats["input"] = "tabular";
         stats["missing"] = spec_.dropMissing ? "drop" : "fill";
-        stats["features"] = tabular_.features;
+        const TabularStats& t = tabular_.stats;
+        stats["features"] = t.features;
         auto& cont = stats["continuous"] = nlohmann::ordered_json::array();
-        for (size_t c = 0; c < spec_.cont.size(); ++c)
-            cont.push_back({{"name", spec_.cont[c]},
-                            {"median", tabular_.medians[c]},
-                            {"mean", tabular_.means[c]},
-                            {"std", tabular_.stds[c]}});
+        for (size_t c = 0; c < t.cont.size(); ++c)
+            cont.push_back({{"name", t.cont[c]},
+                            {"median", t.medians[c]},
+                            {"mean", t.means[c]},
+                            {"std", t.stds[c]},
+                            {"indicator", t.indicator[c]}});
         auto& cat = stats["categorical"] = nlohmann::ordered_json::array();
-        for (size_t c = 0; c < spec_.cat.size(); ++c)
-            cat.push_back({{"name", spec_.cat[c]}, {"categories", tabular_.categories[c]}});
+        for (size_t c = 0; c < t.cat.size(); ++c) cat.push_back({{"name", t.cat[c]}, {"categories", t.categories[c]}});
         writeJson(runDir, "stats.json", stats.dump(2));
     }
 
@@ -137,7 +140,7 @@ std::unique_ptr<PreparedData> prepareTabular(const DataRequest& request) {
     std::array<std::vector<int64_t>, 3> rows;
     for (size_t i = 0; i < sides.size(); ++i)
         if (sides[i] != Side::None) rows[size_t(sides[i])].push_back(int64_t(i));
-    const int64_t n = int64_t(sides.size()), f = tabular.featureCount(), k = int64_t(spec.cat.size());
+    const int64_t n = int64_t(sides.size()), f = tabular.stats.featureCount(), k = int64_t(spec.cat.size());
     torch::Tensor x = torch::from_blob(tabular.x.data(), {n, f}, torch::kFloat32);
     torch::Tensor codes = torch::from_blob(tabular.codes.data(), {n, k}, torch::kInt64);
     std::array<TableSplit, 3> splits;

@@ -345,6 +345,24 @@ data d {
     auto one = epoch(*data, Split::Train, 4, 1, 2), three = epoch(*data, Split::Train, 4, 3, 2);
     ASSERT_EQ(one.size(), 3u);
     for (size_t i = 0; i < one.size(); ++i) EXPECT_TRUE(torch::equal(one[i].x, three[i].x));
+
+    // `pipe predict` makes the same inputs from the run folder alone.
+    TempDir run;
+    data->save(run.path());
+    auto c = compile(dir.path(), R"(
+data d {
+    source = folder("elsewhere")
+    blocks = (image, category)
+    item   = [resize(12), flip()]
+}
+)");
+    auto encoder = loadInputEncoder(*c.data, dir.path(), run.path());
+    EXPECT_EQ(encoder->info().classes, (std::vector<std::string>{"cat", "dog"}));
+    auto inputs = encoder->encode({dir / "pets/valid/cat/c1.png", dir / "pets/valid/dog/d0.JPG"});
+    ASSERT_EQ(inputs.names.size(), 2u);
+    EXPECT_TRUE(torch::equal(inputs.batch.x, b.x.slice(0, 1, 3)));
+    EXPECT_NE(errorOf([&] { loadInputEncoder(*c.data, dir.path(), dir / "no-run"); }).find("classes.json"),
+              std::string::npos);
 }
 
 TEST(DataFolder, GreyscaleRandomSplitAndSave) {
@@ -562,6 +580,17 @@ data d {
     EXPECT_EQ(stats["continuous"][0]["median"].get<double>(), 75.0);
     EXPECT_EQ(stats["features"], (std::vector<std::string>{"area", "rooms", "area_na", "rooms_na"}));
 
+    // `pipe predict` encodes rows of a new table with the training statistics.
+    writeText(dir / "new.csv", "city,area,rooms\nwest,,2\nnorth,60,3\n");
+    auto c = compile(dir.path(), R"(data d { source = csv("houses.csv")  blocks = (tabular, number)  y = column("price") })");
+    auto encoder = loadInputEncoder(*c.data, dir.path(), run.path());
+    EXPECT_EQ(encoder->info().continuous, 4);
+    EXPECT_EQ(encoder->info().cardinalities, (std::vector<int64_t>{4}));
+    auto inputs = encoder->encode({dir / "new.csv"});
+    EXPECT_EQ(inputs.names[1], (dir / "new.csv").string() + " line 3");
+    EXPECT_TRUE(torch::allclose(inputs.batch.x, v.x.flip({0})));
+    EXPECT_TRUE(torch::equal(inputs.batch.xCat, v.xCat.flip({0})));
+
     // Training features are normalised: mean 0, deviation 1 (population, as fastai).
     auto all = epoch(*data, Split::Train, 5, 0);
     ASSERT_EQ(all.size(), 1u);
@@ -632,6 +661,7 @@ data d {
     fold   = )" + std::to_string(fold) + "\n}\n");
         ASSERT_TRUE(data);
         EXPECT_EQ(data->size(Split::Train) + data->size(Split::Valid), 60);
+        EXPECT_EQ(data->info().folds, 3);
         total += data->size(Split::Valid);
         auto valid = epoch(*data, Split::Valid, 100, 0)[0];
         auto train = epoch(*data, Split::Train, data->size(Split::Train), 0)[0];
