@@ -24,7 +24,11 @@ int mapIndex(int i, int n, PadMode mode) {
     return -1;
 }
 
-uint8_t toByte(float v) { return uint8_t(std::clamp(std::lround(v), 0L, 255L)); }
+// Round half away from zero and clamp, without a library call per pixel.
+inline uint8_t toByte(float v) {
+    v = v < 0.f ? 0.f : v > 255.f ? 255.f : v;
+    return uint8_t(v + 0.5f);
+}
 
 // The taps of a 1-D antialiased triangle filter from `in` samples to `out`.
 struct Taps {
@@ -38,14 +42,19 @@ Taps triangleTaps(int in, int out) {
     double scale = double(in) / out;
     double filterScale = std::max(scale, 1.0);
     double support = filterScale;  // the triangle's support is 1, widened when shrinking
-    taps.maxCount = int(std::ceil(support)) * 2 + 1;
+    // Every output reads the same number of inputs (zero weights pad the
+    // short ends), so the inner loops have a fixed length.
+    auto range = [&](int o) {
+        double center = (o + 0.5) * scale;
+        return std::pair{std::max(0, int(center - support + 0.5)), std::min(in, int(center + support + 0.5))};
+    };
+    for (int o = 0; o < out; ++o) taps.maxCount = std::max(taps.maxCount, range(o).second - range(o).first);
     taps.start.resize(size_t(out));
-    taps.count.resize(size_t(out));
+    taps.count.assign(size_t(out), taps.maxCount);
     taps.weights.assign(size_t(out) * taps.maxCount, 0.f);
     for (int o = 0; o < out; ++o) {
         double center = (o + 0.5) * scale;
-        int lo = std::max(0, int(center - support + 0.5));
-        int hi = std::min(in, int(center + support + 0.5));
+        auto [lo, hi] = range(o);
         double total = 0;
         std::vector<double> w;
         for (int i = lo; i < hi; ++i) {
@@ -53,10 +62,13 @@ Taps triangleTaps(int in, int out) {
             w.push_back(std::max(0.0, 1.0 - std::abs(x)));
             total += w.back();
         }
-        taps.start[size_t(o)] = lo;
-        taps.count[size_t(o)] = int(w.size());
-        for (size_t k = 0; k < w.size() && int(k) < taps.maxCount; ++k)
-            taps.weights[size_t(o) * taps.maxCount + k] = float(total > 0 ? w[k] / total : 0);
+        int start = std::max(0, std::min(lo, in - taps.maxCount));
+        taps.start[size_t(o)] = start;
+        for (size_t k = 0; k < w.size(); ++k) {
+            int at = lo + int(k) - start;
+            if (at >= 0 && at < taps.maxCount)
+                taps.weights[size_t(o) * taps.maxCount + size_t(at)] = float(total > 0 ? w[k] / total : 0);
+        }
     }
     return taps;
 }
@@ -65,32 +77,47 @@ Taps triangleTaps(int in, int out) {
 
 Image resize(const Image& image, int height, int width) {
     if (image.height == height && image.width == width) return image;
+    const bool sameWidth = image.width == width, sameHeight = image.height == height;
     Taps horizontal = triangleTaps(image.width, width);
     Taps vertical = triangleTaps(image.height, height);
     Image out(image.channels, height, width);
-    std::vector<float> rows(size_t(image.height) * width);
+    std::vector<float> rows(size_t(image.height) * width), sum(static_cast<size_t>(width));
     for (int c = 0; c < image.channels; ++c) {
+        // Rows first: every input row resampled to the new width.
         const uint8_t* src = image.plane(c);
         for (int y = 0; y < image.height; ++y) {
             const uint8_t* line = src + size_t(y) * image.width;
             float* dst = rows.data() + size_t(y) * width;
+            if (sameWidth) {
+                for (int x = 0; x < width; ++x) dst[x] = line[x];
+                continue;
+            }
             for (int x = 0; x < width; ++x) {
                 const float* w = horizontal.weights.data() + size_t(x) * horizontal.maxCount;
                 const uint8_t* p = line + horizontal.start[size_t(x)];
-                float sum = 0;
-                for (int k = 0; k < horizontal.count[size_t(x)]; ++k) sum += w[k] * p[k];
-                dst[x] = sum;
+                float s = 0;
+                for (int k = 0; k < horizontal.count[size_t(x)]; ++k) s += w[k] * p[k];
+                dst[x] = s;
             }
         }
+        // Then columns: each output row a weighted sum of whole rows (vectorises).
         uint8_t* dst = out.plane(c);
         for (int y = 0; y < height; ++y) {
+            uint8_t* line = dst + size_t(y) * width;
+            if (sameHeight) {
+                const float* row = rows.data() + size_t(y) * width;
+                for (int x = 0; x < width; ++x) line[x] = toByte(row[x]);
+                continue;
+            }
             const float* w = vertical.weights.data() + size_t(y) * vertical.maxCount;
             int start = vertical.start[size_t(y)], count = vertical.count[size_t(y)];
-            for (int x = 0; x < width; ++x) {
-                float sum = 0;
-                for (int k = 0; k < count; ++k) sum += w[k] * rows[size_t(start + k) * width + x];
-                dst[size_t(y) * width + x] = toByte(sum);
+            std::fill(sum.begin(), sum.end(), 0.f);
+            for (int k = 0; k < count; ++k) {
+                const float* row = rows.data() + size_t(start + k) * width;
+                const float weight = w[k];
+                for (int x = 0; x < width; ++x) sum[size_t(x)] += weight * row[x];
             }
+            for (int x = 0; x < width; ++x) line[x] = toByte(sum[size_t(x)]);
         }
     }
     return out;

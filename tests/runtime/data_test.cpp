@@ -478,6 +478,56 @@ data d {
     ASSERT_TRUE(byName);
     EXPECT_EQ(byName->info().classes, (std::vector<std::string>{"c", "d"}));
     EXPECT_EQ(byName->size(Split::Valid), 8);  // half of each class
+
+    auto byFile = prepare(dir.path(), R"(
+data d {
+    source = folder("pets/train/cat")
+    blocks = (image(size = 8), category)
+    label  = filename
+    split  = random(valid = 0, seed = 1)
+}
+)");
+    ASSERT_TRUE(byFile);
+    EXPECT_EQ(byFile->info().classes, (std::vector<std::string>{"c0", "c1", "c2", "c3", "c4", "c5"}));
+}
+
+TEST(DataFolder, StreamingThroughput) {
+    // 256 textured 320×256 JPEGs, decoded and augmented as a fine-tuning run would.
+    TempDir dir;
+    fs::create_directories(dir / "photos/a");
+    fs::create_directories(dir / "photos/b");
+    Rng rng(1);
+    for (int i = 0; i < 256; ++i) {
+        Image image(3, 256, 320);
+        for (auto& p : image.pixels) p = uint8_t(rng.below(64));
+        for (int c = 0; c < 3; ++c)
+            for (int y = 0; y < 256; ++y)
+                for (int x = 0; x < 320; ++x) image.at(c, y, x) += uint8_t((x + y * (c + 1) + i) % 192);
+        writeJpeg(dir / (i % 2 ? "photos/a" : "photos/b") / ("p" + std::to_string(i) + ".jpg"), image, 90);
+    }
+    auto data = prepare(dir.path(), R"(
+data d {
+    source = folder("photos")
+    blocks = (image, category)
+    split  = random(valid = 0, seed = 1)
+    item   = [resize(224, method = "crop"), flip(), brightness()]
+    batch  = [normalize(mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225])]
+    cache  = false
+}
+)");
+    ASSERT_TRUE(data);
+    for (int64_t workers : {1, 2}) {
+        auto loader = data->loader(Split::Train, 32, workers);
+        loader->start(0);
+        auto start = std::chrono::steady_clock::now();
+        int64_t items = 0;
+        while (auto b = loader->next()) items += b->size();
+        double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::printf("[ info     ] 320x256 JPEG folder, decode+resize(224, crop)+flip+brightness+normalize, %lld "
+                    "worker(s): %.0f items/s\n",
+                    (long long)workers, double(items) / seconds);
+        EXPECT_EQ(items, 256);
+    }
 }
 
 // ---- CSV, JSON -------------------------------------------------------------
