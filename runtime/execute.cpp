@@ -88,6 +88,17 @@ void copyBackbone(Network& from, Network& to) {
 
 }  // namespace
 
+const Value& backboneCall(const Pipeline& pipeline, const Section& model) {
+    // `backbone = pre.backbone` is the same kind of backbone as the stage
+    // `pre` trained (its weights are copied in once it is built).
+    const Value* backbone = model.field("backbone");
+    for (int hops = 0; backbone->kind == Value::Kind::Ref && hops < 64; ++hops) {
+        const Section& from = sectionOf(pipeline, "train", backbone);
+        backbone = sectionOf(pipeline, "model", from.field("model")).field("backbone");
+    }
+    return *backbone;
+}
+
 int runPipeline(const RunOptions& options) {
     auto c = compileFile(options.file, CompileOptions{options.overrides});
     if (!c->ok()) {
@@ -107,6 +118,7 @@ int runPipeline(const RunOptions& options) {
         std::ofstream(runDir / "plan.txt") << renderPlan(pipeline);
         std::ofstream(runDir / "graph.txt") << renderText(graph);
         fs::copy_file(options.file, runDir / "source.pipe", fs::copy_options::overwrite_existing);
+        std::ofstream(runDir / "source-path.txt") << fs::absolute(options.file).lexically_normal().string() << "\n";
         std::ofstream overrides(runDir / "overrides.txt");
         for (const auto& o : options.overrides) overrides << o << "\n";
     }
@@ -143,9 +155,9 @@ int runPipeline(const RunOptions& options) {
             torch::Device device =
                 chooseDevice(options.device.empty() ? section.field("device")->text : options.device);
             torch::manual_seed(seed);
-            auto network = buildNetwork(model, d.info(), baseDir);
-            if (const Value* backbone = model.field("backbone"); backbone->kind == Value::Kind::Ref)
-                copyBackbone(*trained.at(backbone->text.substr(0, backbone->text.find('.'))), *network);
+            auto network = buildNetwork(backboneCall(pipeline, model), *model.field("head"), d.info(), baseDir);
+            if (const Value* ref = model.field("backbone"); ref->kind == Value::Kind::Ref)
+                copyBackbone(*trained.at(ref->text.substr(0, ref->text.find('.'))), *network);
             network->to(device);
             std::printf("\ntrain %s: %s on %s, %s\n", stage.name.c_str(), model.field("backbone")->str().c_str(),
                         dataSection.name.c_str(), device.str().c_str());

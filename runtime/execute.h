@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "interpreter/pipeline.h"
+
 namespace pipelang::runtime {
 
 struct RunOptions {
@@ -20,6 +22,10 @@ struct RunOptions {
 // Returns the process exit code: 0 success, 1 the run failed, 2 the file does
 // not check. Prints diagnostics and progress.
 int runPipeline(const RunOptions& options);
+
+// The backbone call a model builds: its own, or, for `backbone = pre.backbone`,
+// the one the stage `pre` trained (followed through further references).
+const Value& backboneCall(const Pipeline& pipeline, const Section& model);
 
 // A run directory named so a person can find it: runs/fashion-20261122-103501.
 std::filesystem::path makeRunDirectory(const std::filesystem::path& runsDir, const std::string& file);

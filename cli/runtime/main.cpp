@@ -1,18 +1,22 @@
-// `pipe-runtime`: the half of pipe that links LibTorch. `pipe run` hands over
-// to it so that `pipe check` and friends never pay LibTorch's start-up.
+// `pipe-runtime COMMAND ...`: the half of pipe that links LibTorch. `pipe run`
+// and `pipe predict` hand over to it so that `pipe check` and the other
+// commands never pay LibTorch's start-up.
 #include <c10/util/Exception.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstring>
 
 #include "runtime/error.h"
 #include "runtime/execute.h"
+#include "runtime/predict.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
     CLI::App app{"Runs a .pipe file on LibTorch: loads and prepares the data, trains, evaluates and exports."};
     app.name("pipe run");
     pipelang::runtime::RunOptions options;
-    std::string device;
     app.add_option("file", options.file, "the .pipe file to run")->required();
     app.add_option("--set", options.overrides, "override a setting, e.g. --set fit.optimizer.lr=1e-3");
     app.add_option("--device", options.device, "where to train, over the file's choice")
@@ -24,16 +28,44 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 2;
     }
+    return pipelang::runtime::runPipeline(options);
+}
+
+int predict(int argc, char** argv) {
+    CLI::App app{"Loads a finished run and prints the top labels, with probabilities, for each input."};
+    app.name("pipe predict");
+    pipelang::runtime::PredictOptions options;
+    app.add_option("run", options.run, "a run directory written by `pipe run`")->required();
+    app.add_option("inputs", options.inputs, "image files, or csv/json/jsonl files of rows")->required();
+    app.add_option("--stage", options.stage, "the train stage whose model predicts (default: the last)");
+    app.add_option("--top", options.top, "labels shown per input (default: 3)")->check(CLI::PositiveNumber);
     try {
-        return pipelang::runtime::runPipeline(options);
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+    return pipelang::runtime::predict(options);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || (std::strcmp(argv[1], "run") != 0 && std::strcmp(argv[1], "predict") != 0)) {
+        std::fprintf(stderr, "pipe-runtime: use it through `pipe run` or `pipe predict`\n");
+        return 2;
+    }
+    const char* command = argv[1];
+    try {
+        return std::strcmp(command, "run") == 0 ? run(argc - 1, argv + 1) : predict(argc - 1, argv + 1);
     } catch (const pipelang::runtime::RuntimeError& e) {
-        std::fprintf(stderr, "\npipe run: error: %s\n", e.what());
+        std::fprintf(stderr, "\npipe %s: error: %s\n", command, e.what());
     } catch (const c10::Error& e) {
         // LibTorch's own errors carry a backtrace; the first line is the message.
         std::string message = e.what_without_backtrace();
-        std::fprintf(stderr, "\npipe run: error in LibTorch: %s\n", message.substr(0, message.find('\n')).c_str());
+        std::fprintf(stderr, "\npipe %s: error in LibTorch: %s\n", command,
+                     message.substr(0, message.find('\n')).c_str());
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "\npipe run: error: %s\n", e.what());
+        std::fprintf(stderr, "\npipe %s: error: %s\n", command, e.what());
     }
     return 1;
 }

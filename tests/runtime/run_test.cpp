@@ -135,6 +135,21 @@ TEST_F(Run, LearnsStripesAndWritesTheRunDirectory) {
     // The export is real safetensors with the network's parameters.
     auto weights = readSafetensors(run / "stripes.safetensors");
     EXPECT_FALSE(weights.tensors.empty());
+
+    // `pipe predict` names the right class first for an item of each class.
+    fs::path h = root_ / "images" / "horizontal" / "1.png", v = root_ / "images" / "vertical" / "1.png";
+    Result p = runPipe("predict " + run.string() + " " + h.string() + " " + v.string() + " --top 2");
+    ASSERT_EQ(p.status, 0) << p.output;
+    std::istringstream lines(p.output);
+    std::string first, second;
+    std::getline(lines, first);
+    std::getline(lines, second);
+    EXPECT_EQ(first.rfind(h.string() + ": horizontal ", 0), 0u) << p.output;
+    EXPECT_EQ(second.rfind(v.string() + ": vertical ", 0), 0u) << p.output;
+
+    Result bad = runPipe("predict " + (root_ / "not-a-run").string() + " " + h.string());
+    EXPECT_EQ(bad.status, 1) << bad.output;
+    EXPECT_NE(bad.output.find("is this a run directory"), std::string::npos) << bad.output;
 }
 
 TEST_F(Run, SameSeedSameNumbers) {

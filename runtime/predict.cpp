@@ -1,0 +1,94 @@
+#include "runtime/predict.h"
+
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "interpreter/compile.h"
+#include "interpreter/graph.h"
+#include "runtime/data/dataset.h"
+#include "runtime/error.h"
+#include "runtime/execute.h"
+#include "runtime/models/network.h"
+
+namespace pipelang::runtime {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string readText(const fs::path& path) {
+    std::ifstream in(path);
+    if (!in) throw RuntimeError("`" + path.string() + "` is missing: is this a run directory written by `pipe run`?");
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::vector<std::string> lines(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) out.push_back(line);
+    return out;
+}
+
+}  // namespace
+
+int predict(const PredictOptions& o) {
+    // The run's own copy of the source, compiled as if it stood where the
+    // original did, so relative paths and imports mean what they meant.
+    std::string original = lines(readText(o.run / "source-path.txt")).at(0);
+    auto c = compileText(original, readText(o.run / "source.pipe"),
+                         CompileOptions{lines(readText(o.run / "overrides.txt"))});
+    if (!c->ok()) {
+        std::fputs(render(c->diags).c_str(), stderr);
+        throw RuntimeError("the run's recorded pipeline no longer checks (an imported file may have changed)");
+    }
+    Graph graph = buildGraph(c->pipeline);
+    const Section* train = nullptr;
+    for (const auto& stage : graph.stages)
+        if (stage.kind == StageKind::Train && (o.stage.empty() || stage.name == o.stage)) train = stage.section;
+    if (!train)
+        throw RuntimeError(o.stage.empty() ? "the run has no train stage"
+                                           : "the run has no train stage `" + o.stage + "`");
+    const Section* data = c->pipeline.find("data", train->field("data")->text);
+    const Section* model = c->pipeline.find("model", train->field("model")->text);
+    fs::path baseDir = fs::path(original).parent_path();
+
+    auto encoder = loadInputEncoder(*data, baseDir, o.run / data->name);
+    const DataInfo& info = encoder->info();
+    auto network = buildNetwork(backboneCall(c->pipeline, *model), *model->field("head"), info, baseDir);
+    loadWeights(*network, o.run / train->name / "weights.safetensors");
+    network->eval();
+    Inputs inputs = encoder->encode(o.inputs);
+    torch::NoGradGuard noGrad;
+    torch::Tensor out = network->forward(inputs.batch);
+
+    for (int64_t i = 0; i < out.size(0); ++i) {
+        std::string line = inputs.names[size_t(i)] + ":";
+        char cell[128];
+        if (info.target == "number") {
+            std::snprintf(cell, sizeof cell, " %.6g", out[i].reshape({-1})[0].item<double>());
+            line += cell;
+        } else {
+            bool multi = info.target == "multi_category";
+            auto prob = multi ? out[i].sigmoid() : out[i].softmax(0);
+            int64_t k = std::min<int64_t>(o.top, prob.size(0));
+            auto [values, indices] = prob.topk(k);
+            for (int64_t j = 0; j < k; ++j) {
+                int64_t index = indices[j].item<int64_t>();
+                const std::string& label =
+                    size_t(index) < info.classes.size() ? info.classes[size_t(index)] : std::to_string(index);
+                std::snprintf(cell, sizeof cell, "%s %s %.3f", j ? "," : "", label.c_str(), values[j].item<double>());
+                line += cell;
+            }
+        }
+        std::printf("%s\n", line.c_str());
+    }
+    return 0;
+}
+
+}  // namespace pipelang::runtime
