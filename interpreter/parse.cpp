@@ -70,16 +70,9 @@ std::string describeToken(antlr4::Token* t) {
     }
 }
 
-// How an expected token type is named; related types share a phrase.
-std::string describeExpected(size_t type, const antlr4::dfa::Vocabulary& vocabulary, bool namesCovered) {
+// The keywords, which the grammar also accepts wherever a name goes.
+bool isKeyword(size_t type) {
     switch (type) {
-    case antlr4::Token::EOF: return "the end of the file";
-    case PipeLexer::IDENT: return "a name";
-    case PipeLexer::NUMBER:
-    case PipeLexer::STRING:
-    case PipeLexer::BAD_STRING:
-    case PipeLexer::TRUE:
-    case PipeLexer::FALSE: return "a value";
     case PipeLexer::SEED:
     case PipeLexer::IMPORT:
     case PipeLexer::LET:
@@ -92,13 +85,26 @@ std::string describeExpected(size_t type, const antlr4::dfa::Vocabulary& vocabul
     case PipeLexer::EXPORT:
     case PipeLexer::ON:
     case PipeLexer::WITH:
-    case PipeLexer::TO:
-        // Keywords are names too: "a name" or the statement list covers them,
-        // but a keyword expected alone (`on` in `evaluate A on B`) is named.
-        if (namesCovered) return "";
-        break;
+    case PipeLexer::TO: return true;
+    default: return false;
+    }
+}
+
+// How an expected token type is named; related types share a phrase.
+std::string describeExpected(size_t type, const antlr4::dfa::Vocabulary& vocabulary, bool namesCovered) {
+    switch (type) {
+    case antlr4::Token::EOF: return "the end of the file";
+    case PipeLexer::IDENT: return "a name";
+    case PipeLexer::NUMBER:
+    case PipeLexer::STRING:
+    case PipeLexer::BAD_STRING:
+    case PipeLexer::TRUE:
+    case PipeLexer::FALSE: return "a value";
     default: break;
     }
+    // Keywords are names too: "a name" or the statement list covers them,
+    // but a keyword expected alone (`on` in `evaluate A on B`) is named.
+    if (isKeyword(type) && namesCovered) return "";
     std::string literal = vocabulary.getLiteralName(type);
     if (literal.size() >= 2) literal = literal.substr(1, literal.size() - 2);
     if (literal == "[" || literal == "(" || literal == "-") return "a value";
@@ -200,25 +206,7 @@ private:
                (block->name() ? " `" + block->name()->getText() + "`" : std::string());
     }
 
-    static bool isName(size_t type) {
-        switch (type) {
-        case PipeLexer::IDENT:
-        case PipeLexer::SEED:
-        case PipeLexer::IMPORT:
-        case PipeLexer::LET:
-        case PipeLexer::TOKENIZER:
-        case PipeLexer::DATA:
-        case PipeLexer::MODEL:
-        case PipeLexer::TRAIN:
-        case PipeLexer::SWEEP:
-        case PipeLexer::EVALUATE:
-        case PipeLexer::EXPORT:
-        case PipeLexer::ON:
-        case PipeLexer::WITH:
-        case PipeLexer::TO: return true;
-        default: return false;
-        }
-    }
+    static bool isName(size_t type) { return type == PipeLexer::IDENT || isKeyword(type); }
 
     // The next tokens can begin a statement but not a field.
     static bool startsStatement(antlr4::TokenStream* tokens) {
