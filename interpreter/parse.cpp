@@ -844,4 +844,39 @@ std::unique_ptr<ast::Expr> parseExpression(const SourceFile& file, Diagnostics& 
     return builder.expr(tree->expr());
 }
 
+std::vector<Token> tokenize(const SourceFile& file) {
+    std::vector<Token> out;
+    if (invalidUtf8(file.text) != std::string::npos) return out;
+    Offsets offsets(file.text);
+    antlr4::ANTLRInputStream input(file.text);
+    PipeLexer lexer(&input);
+    lexer.removeErrorListeners();
+    for (auto t = lexer.nextToken(); t->getType() != antlr4::Token::EOF; t = lexer.nextToken()) {
+        size_t type = t->getType();
+        if (type == PipeLexer::WS) continue;
+        Token token;
+        token.span = Span{&file, offsets.byte(t->getStartIndex()), offsets.byte(t->getStopIndex() + 1)};
+        if (type == PipeLexer::IDENT)
+            token.kind = Token::Kind::Name;
+        else if (isKeyword(type))
+            token.kind = Token::Kind::Keyword;
+        else if (type == PipeLexer::NUMBER)
+            token.kind = Token::Kind::Number;
+        else if (type == PipeLexer::STRING)
+            token.kind = Token::Kind::String;
+        else if (type == PipeLexer::BAD_STRING)
+            token.kind = Token::Kind::OpenString;
+        else if (type == PipeLexer::TRUE || type == PipeLexer::FALSE)
+            token.kind = Token::Kind::Bool;
+        else if (type == PipeLexer::COMMENT)
+            token.kind = Token::Kind::Comment;
+        else if (type == PipeLexer::STRAY)
+            token.kind = Token::Kind::Stray;
+        else
+            token.kind = Token::Kind::Punct;
+        out.push_back(token);
+    }
+    return out;
+}
+
 }  // namespace pipelang

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "interpreter/ast.h"
 #include "interpreter/diagnostic.h"
@@ -18,5 +19,18 @@ ast::Module parse(const SourceFile& file, Diagnostics& diags);
 // `--set` value after its `key=`, a registry default). Returns null with
 // diagnostics when it is not one.
 std::unique_ptr<ast::Expr> parseExpression(const SourceFile& file, Diagnostics& diags, uint32_t begin = 0);
+
+// One token as the grammar's lexer sees it, for editors (the language server
+// reads the text around the cursor with these, whatever state the file is in).
+struct Token {
+    enum class Kind { Name, Keyword, Number, String, OpenString, Bool, Punct, Comment, Stray };
+    Kind kind = Kind::Stray;
+    Span span;
+    std::string_view text() const { return span.text(); }
+};
+
+// Every token of the file but white space, in order; empty for a file that is
+// not valid UTF-8.
+std::vector<Token> tokenize(const SourceFile& file);
 
 }  // namespace pipelang

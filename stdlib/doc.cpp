@@ -76,10 +76,6 @@ std::vector<std::pair<std::string, std::vector<std::string>>> contracts(const Bu
     return out;
 }
 
-std::string paramSignature(const Param& p) {
-    return p.name + ": " + p.type + (p.required() ? "" : " = " + p.defaultValue);
-}
-
 // A block has fields; a call has parameters.
 std::string paramWord(const Builtin& b) {
     return b.family == Family::Section ? "field" : "parameter";
@@ -187,9 +183,13 @@ const char* kMarkdownHeader =
 
 }  // namespace
 
+std::string signature(const Param& p) {
+    return p.name + ": " + p.type + (p.required() ? "" : " = " + p.defaultValue);
+}
+
 std::string signature(const Builtin& b) {
     std::vector<std::string> params;
-    for (const auto& p : b.params) params.push_back(paramSignature(p));
+    for (const auto& p : b.params) params.push_back(signature(p));
     // A top-level block is written with braces and one field per line.
     if (b.family == Family::Section) return b.name + " {\n" + indentLines(join(params, "\n"), "    ") + "}";
     if (params.empty()) return b.name;

@@ -13,6 +13,8 @@ namespace pipelang::stdlib {
 // `adamw(lr: float|range = 1e-3, ...)` — a top-level block as `data { source: source, ... }`.
 // One parameter per line when the one-line form would be too long.
 std::string signature(const Builtin& b);
+// One parameter as the signature shows it: `lr: float|range = 1e-3`.
+std::string signature(const Param& p);
 
 // Built-ins as plain text: signature, doc line, parameters, contracts.
 std::string renderText(const std::vector<const Builtin*>& entries);

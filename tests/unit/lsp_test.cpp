@@ -1,0 +1,353 @@
+// The language server's protocol logic, driven without a process: positions
+// and URIs, message framing, each request on the examples and on half-typed
+// text, and every request on every prefix of every example (it must never
+// fail or crash on broken text). editor/vscode/test drives a real `pipe lsp`.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "lsp/context.h"
+#include "lsp/server.h"
+#include "pipe_cli.h"
+#include "stdlib/doc.h"
+
+namespace pipelang::lsp {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string readFile(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::vector<fs::path> examples() {
+    std::vector<fs::path> out;
+    for (const auto& e : fs::directory_iterator(fs::path(PIPE_SOURCE_DIR) / "examples"))
+        if (e.path().extension() == ".pipe") out.push_back(e.path());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// ---- positions, URIs, framing ----------------------------------------------
+
+TEST(LspPositions, Utf16ColumnsAndBack) {
+    // `é` is 2 bytes and 1 UTF-16 unit; `😀` is 4 bytes and 2 units; CRLF ends a line.
+    SourceFile f("x.pipe", "let a = \"é😀x\"\r\nseed 1\n");
+    uint32_t x = uint32_t(f.text.find('x'));
+    Position p = toPosition(f, x);
+    EXPECT_EQ(p.line, 0);
+    EXPECT_EQ(p.character, 9 + 1 + 2);
+    EXPECT_EQ(toOffset(f, p), x);
+    EXPECT_EQ(toOffset(f, {0, 10}), f.text.find("😀"));
+    EXPECT_EQ(toPosition(f, uint32_t(f.text.find("seed"))).line, 1);
+    EXPECT_EQ(toOffset(f, {1, 0}), f.text.find("seed"));
+    // Past the end of a line stops before its line break; past the last line, the end of the file.
+    EXPECT_EQ(toOffset(f, {0, 999}), f.text.find('\r'));
+    EXPECT_EQ(toOffset(f, {9, 0}), f.text.size());
+    EXPECT_EQ(toOffset(f, {-1, 3}), 0u);
+    EXPECT_EQ(toPosition(f, 9999).line, 2);
+}
+
+TEST(LspUris, FileUrisRoundTrip) {
+    EXPECT_EQ(uriToPath("file:///tmp/a%20b/c.pipe"), "/tmp/a b/c.pipe");
+    EXPECT_EQ(pathToUri("/tmp/a b/c.pipe"), "file:///tmp/a%20b/c.pipe");
+    EXPECT_EQ(uriToPath(pathToUri("/tmp/é #x.pipe")), "/tmp/é #x.pipe");
+    EXPECT_EQ(uriToPath("untitled:Untitled-1"), "untitled:Untitled-1");
+}
+
+TEST(LspFraming, ReadsWhatItWritesAndStopsOnBadHeaders) {
+    std::stringstream s;
+    writeMessage(s, R"({"a":1})");
+    writeMessage(s, "{}");
+    s << "Content-Type: application/vscode-jsonrpc; charset=utf-8\r\nContent-Length: 2\r\n\r\n[]";
+    EXPECT_EQ(readMessage(s), R"({"a":1})");
+    EXPECT_EQ(readMessage(s), "{}");
+    EXPECT_EQ(readMessage(s), "[]");
+    EXPECT_EQ(readMessage(s), std::nullopt);
+    std::stringstream bad("Content-Length: x\r\n\r\n{}");
+    EXPECT_EQ(readMessage(bad), std::nullopt);
+    std::stringstream shortBody("Content-Length: 10\r\n\r\n{}");
+    EXPECT_EQ(readMessage(shortBody), std::nullopt);
+}
+
+// ---- the server ------------------------------------------------------------
+
+class Session {
+public:
+    Session() {
+        auto r = call("initialize", {{"capabilities", json::object()}});
+        EXPECT_TRUE(r.contains("result")) << r;
+        server.handle(json{{"jsonrpc", "2.0"}, {"method", "initialized"}, {"params", json::object()}});
+    }
+    json call(const std::string& method, json params) {
+        auto out = server.handle(json{{"jsonrpc", "2.0"}, {"id", ++id}, {"method", method}, {"params", params}});
+        EXPECT_EQ(out.size(), 1u);
+        return out.empty() ? json() : out[0];
+    }
+    // Opens `text` (the cursor marked `|` is taken out) and returns the published diagnostics.
+    json open(const std::string& uri, std::string text) {
+        if (auto bar = text.find('|'); bar != std::string::npos) {
+            cursor = toPosition(SourceFile("", text), uint32_t(bar));
+            text.erase(bar, 1);
+        }
+        auto out = server.handle(json{{"jsonrpc", "2.0"},
+                                      {"method", "textDocument/didOpen"},
+                                      {"params", {{"textDocument", {{"uri", uri}, {"text", text}, {"version", 1}}}}}});
+        EXPECT_EQ(out.size(), 1u);
+        return out.empty() ? json() : out[0]["params"]["diagnostics"];
+    }
+    json at(const std::string& method, const std::string& uri, Position p) {
+        return call(method, {{"textDocument", {{"uri", uri}}}, {"position", toJson(p)}})["result"];
+    }
+    json at(const std::string& method, const std::string& uri) { return at(method, uri, cursor); }
+
+    Server server;
+    Position cursor;
+    int id = 0;
+};
+
+std::vector<std::string> labels(const json& items) {
+    std::vector<std::string> out;
+    for (const auto& i : items) out.push_back(i["label"]);
+    return out;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+const std::string kDir = PIPE_SOURCE_DIR "/examples/";
+const std::string kUri = pathToUri(kDir + "t.pipe");
+
+TEST(LspServer, LifecycleAndErrors) {
+    Server s;
+    auto r = s.handle(json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "textDocument/hover"}, {"params", {}}});
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0]["error"]["code"], -32002);  // not initialized
+    r = s.handleText(R"({"jsonrpc":"2.0","id":2,"method":"initialize","params":{}})");
+    EXPECT_TRUE(r[0]["result"]["capabilities"]["hoverProvider"].get<bool>());
+    EXPECT_EQ(r[0]["result"]["capabilities"]["textDocumentSync"]["change"], 1);
+    r = s.handleText("{not json");
+    EXPECT_EQ(r[0]["error"]["code"], -32700);
+    r = s.handleText(R"({"jsonrpc":"2.0","id":3,"method":"workspace/symbol","params":{}})");
+    EXPECT_EQ(r[0]["error"]["code"], -32601);
+    r = s.handleText(
+        R"({"jsonrpc":"2.0","id":4,"method":"textDocument/hover","params":{"textDocument":{"uri":"file:///nowhere.pipe"},"position":{"line":0,"character":0}}})");
+    EXPECT_EQ(r[0]["error"]["code"], -32602);
+    r = s.handleText(R"({"jsonrpc":"2.0","id":5,"method":"textDocument/hover","params":{"textDocument":7}})");
+    EXPECT_EQ(r[0]["error"]["code"], -32602);
+    EXPECT_TRUE(s.handleText(R"({"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1}})").empty());
+    EXPECT_TRUE(s.handleText(R"({"jsonrpc":"2.0","method":"textDocument/didOpen","params":{}})").empty());
+    r = s.handleText(R"({"jsonrpc":"2.0","id":6,"method":"shutdown"})");
+    EXPECT_TRUE(r[0]["result"].is_null());
+    r = s.handleText(R"({"jsonrpc":"2.0","id":7,"method":"textDocument/hover","params":{}})");
+    EXPECT_EQ(r[0]["error"]["code"], -32600);
+    EXPECT_FALSE(s.exited());
+    s.handleText(R"({"jsonrpc":"2.0","method":"exit"})");
+    EXPECT_TRUE(s.exited());
+    EXPECT_EQ(s.exitCode(), 0);
+    Server abrupt;
+    abrupt.handleText(R"({"jsonrpc":"2.0","method":"exit"})");
+    EXPECT_EQ(abrupt.exitCode(), 1);  // exit without shutdown
+}
+
+TEST(LspServer, DiagnosticsAreTheCheckersAndFollowChanges) {
+    Session s;
+    auto d = s.open(kUri, "train { optimizer = adamx(lr = 3e-3) }\n");
+    ASSERT_FALSE(d.empty());
+    const json* unknown = nullptr;
+    for (const auto& item : d)
+        if (item["code"] == "unknown-builtin") unknown = &item;
+    ASSERT_NE(unknown, nullptr) << d;
+    EXPECT_EQ((*unknown)["severity"], 1);
+    EXPECT_EQ((*unknown)["range"]["start"], toJson({0, 20}));
+    EXPECT_EQ((*unknown)["range"]["end"], toJson({0, 25}));
+    EXPECT_NE((*unknown)["message"].get<std::string>().find("hint: did you mean `adamw`?"), std::string::npos);
+    // A full-text change replaces the document; closing clears its diagnostics.
+    auto out = s.server.handle(json{{"jsonrpc", "2.0"},
+                                    {"method", "textDocument/didChange"},
+                                    {"params",
+                                     {{"textDocument", {{"uri", kUri}, {"version", 2}}},
+                                      {"contentChanges", {{{"text", readFile(kDir + "fashion.pipe")}}}}}}});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0]["params"]["diagnostics"], json::array());
+    out = s.server.handle(
+        json{{"jsonrpc", "2.0"}, {"method", "textDocument/didClose"}, {"params", {{"textDocument", {{"uri", kUri}}}}}});
+    EXPECT_EQ(out[0]["params"]["diagnostics"], json::array());
+    EXPECT_EQ(s.server.document(kUri), nullptr);
+}
+
+TEST(LspServer, DiagnosticsOfImportsAndNotes) {
+    Session s;
+    auto d = s.open(kUri, "import \"nowhere.pipe\"\nlet a = b\nlet b = a\n");
+    std::set<std::string> codes;
+    for (const auto& item : d) codes.insert(item["code"].get<std::string>());
+    EXPECT_TRUE(codes.count("import-missing")) << d;
+    // A UTF-16 range: the `é` before the error counts once.
+    d = s.open(kUri, "let é = 1\n");
+    ASSERT_FALSE(d.empty());
+    EXPECT_EQ(d[0]["range"]["end"]["character"], 5);
+}
+
+TEST(LspServer, HoverShowsTheRegistrysDocumentation) {
+    Session s;
+    std::string text = readFile(kDir + "fashion.pipe");
+    s.open(kUri, text);
+    SourceFile f("", text);
+    auto at = [&](const std::string& word, int into = 1) {
+        auto r = s.at("textDocument/hover", kUri, toPosition(f, uint32_t(text.find(word) + into)));
+        return r.is_null() ? std::string() : r["contents"]["value"].get<std::string>();
+    };
+    EXPECT_EQ(at("adamw"), stdlib::renderMarkdown({stdlib::registry().find(stdlib::Family::Optimizer, "adamw")}));
+    EXPECT_NE(at("lr =").find("lr: float|range = 1e-3"), std::string::npos);
+    EXPECT_NE(at("lr =").find("parameter of `adamw`"), std::string::npos);
+    EXPECT_NE(at("batch_size").find("field of the `data` block"), std::string::npos);
+    EXPECT_NE(at("data fashion").find("### `data`"), std::string::npos);
+    EXPECT_NE(at("fashion.test").find("data fashion {"), std::string::npos);
+    EXPECT_EQ(at("random(").rfind("### `random`", 0), 0u);  // the splitter, not the sweep strategy
+    EXPECT_EQ(at("random(").find("trials"), std::string::npos);
+    EXPECT_EQ(at("# examples"), "");  // a comment
+    EXPECT_EQ(at("42\n"), "");        // a number
+}
+
+TEST(LspServer, CompletionFitsThePosition) {
+    Session s;
+    auto complete = [&](const std::string& text) {
+        s.open(kUri, text);
+        return labels(s.at("textDocument/completion", kUri));
+    };
+    auto l = complete("|");
+    EXPECT_TRUE(has(l, "data") && has(l, "train") && has(l, "evaluate") && has(l, "seed")) << l.size();
+    l = complete("data d {\n    source = idx(\"x\")\n    |\n}\n");
+    EXPECT_TRUE(has(l, "blocks") && has(l, "batch_size") && !has(l, "source")) << l.size();
+    l = complete("train { optimizer = a| }");
+    EXPECT_TRUE(has(l, "adamw") && has(l, "sgd") && !has(l, "accuracy")) << l.size();
+    l = complete("train { optimizer = adamw(| }");
+    EXPECT_TRUE(has(l, "lr") && has(l, "weight_decay") && has(l, "slice")) << l.size();
+    l = complete("train { optimizer = adamw(lr = 1e-3, | }");
+    EXPECT_TRUE(!has(l, "lr") && has(l, "weight_decay")) << l.size();
+    l = complete("train { precision = | }");
+    EXPECT_TRUE(has(l, "\"bf16\"") && has(l, "\"fp32\"")) << l.size();
+    l = complete("data { blocks = (|) }");
+    EXPECT_TRUE(has(l, "image") && has(l, "category") && !has(l, "adamw")) << l.size();
+    l = complete("data { item = [pad(2), |] }");
+    EXPECT_TRUE(has(l, "flip") && has(l, "random_crop") && !has(l, "normalize")) << l.size();
+    l = complete("data { cache = | }");
+    EXPECT_TRUE(has(l, "true") && has(l, "false")) << l.size();
+    // Names of blocks and stages, and their parts.
+    std::string stages = "data d { source = idx(\"x\")  blocks = (image, category) }\nmodel m { backbone = cnn() }\n";
+    l = complete(stages + "train t { model = | }");
+    EXPECT_TRUE(has(l, "m") && !has(l, "d")) << l.size();
+    l = complete(stages + "train t { data = d }\nevaluate |");
+    EXPECT_EQ(l, std::vector<std::string>{"t"});
+    l = complete(stages + "train t { data = d }\nevaluate t |");
+    EXPECT_EQ(l, std::vector<std::string>{"on"});
+    l = complete(stages + "train t { data = d }\nevaluate t on |");
+    EXPECT_TRUE(has(l, "d.test") && has(l, "d.valid")) << l.size();
+    l = complete(stages + "train t { data = d }\nevaluate t on d.|");
+    EXPECT_TRUE(has(l, "train") && has(l, "test")) << l.size();
+    l = complete(stages + "train t { data = d }\nmodel n { backbone = t.| }");
+    EXPECT_EQ(l, std::vector<std::string>{"backbone"});
+    // Contracts: a category target rules out regression losses. While the
+    // text does not parse, the blocks are known from the last text that did.
+    s.open(kUri, stages + "train t { data = d  model = m }");
+    l = complete(stages + "train t { data = d  model = m  loss = | }");
+    EXPECT_TRUE(has(l, "cross_entropy") && !has(l, "mse")) << l.size();
+    // Sweep keys: the settings below a stage.
+    s.open(kUri, stages + "train t { data = d  model = m }");
+    l = complete(stages + "train t { data = d  model = m }\nsweep { t.optimizer.| }");
+    EXPECT_TRUE(has(l, "lr") && has(l, "weight_decay")) << l.size();
+    l = complete(stages + "train t { data = d  model = m }\nsweep { | }");
+    EXPECT_TRUE(has(l, "t") && has(l, "strategy")) << l.size();
+    // Nothing inside comments and strings.
+    EXPECT_TRUE(complete("# data |").empty());
+    EXPECT_TRUE(complete("data { source = idx(\"a|b\") }").empty());
+}
+
+TEST(LspServer, DefinitionSymbolsAndFormatting) {
+    Session s;
+    std::string text = readFile(kDir + "ulmfit.pipe");
+    s.open(kUri, text);
+    SourceFile f("", text);
+    auto defAt = [&](const std::string& word, int into) {
+        return s.at("textDocument/definition", kUri, toPosition(f, uint32_t(text.find(word) + into)));
+    };
+    auto def = defAt("pre.backbone", 1);
+    ASSERT_FALSE(def.is_null());
+    EXPECT_EQ(def["range"]["start"], toJson(toPosition(f, uint32_t(text.find("pre {")))));
+    EXPECT_EQ(defAt("corpus.train.text", 9)["range"]["start"], toJson(toPosition(f, uint32_t(text.find("corpus {")))));
+    EXPECT_TRUE(defAt("model    = lm", 1).is_null());  // a field name
+    // Into an imported file, and to the file an import names.
+    std::string sweep = readFile(kDir + "sweep.pipe");
+    std::string sweepUri = pathToUri(kDir + "sweep.pipe");
+    s.open(sweepUri, sweep);
+    SourceFile sf("", sweep);
+    def = s.at("textDocument/definition", sweepUri, toPosition(sf, uint32_t(sweep.find("fit.optimizer"))));
+    EXPECT_EQ(def["uri"], pathToUri(kDir + "fashion.pipe"));
+    EXPECT_EQ(def["range"]["start"]["line"], 17);  // `train fit`
+    def = s.at("textDocument/definition", sweepUri, toPosition(sf, uint32_t(sweep.find("fashion.pipe"))));
+    EXPECT_EQ(def["uri"], pathToUri(kDir + "fashion.pipe"));
+
+    auto symbols = s.call("textDocument/documentSymbol", {{"textDocument", {{"uri", kUri}}}})["result"];
+    std::vector<std::string> names = labels(json::array());
+    for (const auto& sym : symbols) names.push_back(sym["name"]);
+    EXPECT_EQ(names, (std::vector<std::string>{"spm", "corpus", "topics", "lm", "pre", "clf", "tune"}));
+    EXPECT_EQ(symbols[1]["kind"], 23);
+    EXPECT_EQ(symbols[1]["children"][0]["name"], "source");
+
+    // Formatting is `pipe fmt`: nothing to do on a formatted file, one edit otherwise, none when it does not parse.
+    EXPECT_EQ(s.call("textDocument/formatting", {{"textDocument", {{"uri", kUri}}}})["result"], json::array());
+    s.open(kUri, "seed   1\ndata{source=idx(\"x\") blocks=(image,category)}");
+    auto edits = s.call("textDocument/formatting", {{"textDocument", {{"uri", kUri}}}})["result"];
+    ASSERT_EQ(edits.size(), 1u);
+    EXPECT_EQ(edits[0]["newText"], "seed 1\n\ndata {\n    source = idx(\"x\")\n    blocks = (image, category)\n}\n");
+    s.open(kUri, "data {");
+    EXPECT_TRUE(s.call("textDocument/formatting", {{"textDocument", {{"uri", kUri}}}})["result"].is_null());
+}
+
+// Half-typed text: every prefix of every example, every request at its end
+// and at a few places inside. Nothing may throw, crash or answer an error.
+TEST(LspServer, EveryRequestOnEveryPrefixOfEveryExample) {
+    Session s;
+    size_t requests = 0;
+    for (const auto& path : examples()) {
+        std::string text = readFile(path);
+        std::string uri = pathToUri(path.string());
+        for (size_t n = 0; n <= text.size(); ++n) {
+            std::string prefix = text.substr(0, n);
+            s.open(uri, prefix);
+            SourceFile f("", prefix);
+            Position end = toPosition(f, uint32_t(n));
+            for (Position p : {end, Position{0, 0}, Position{end.line / 2, 4}, Position{end.line + 3, 99}}) {
+                for (const char* m : {"textDocument/completion", "textDocument/hover", "textDocument/definition"}) {
+                    auto r = s.call(m, {{"textDocument", {{"uri", uri}}}, {"position", toJson(p)}});
+                    ASSERT_TRUE(r.contains("result")) << m << " at " << n << " of " << path << ": " << r;
+                    ++requests;
+                }
+            }
+            for (const char* m : {"textDocument/documentSymbol", "textDocument/formatting"}) {
+                auto r = s.call(m, {{"textDocument", {{"uri", uri}}}});
+                ASSERT_TRUE(r.contains("result")) << m << " at " << n << " of " << path << ": " << r;
+                ++requests;
+            }
+        }
+    }
+    EXPECT_GT(requests, 10000u);
+}
+
+TEST(LspCli, HelpAndUnknownOption) {
+    auto r = testing::runPipe("lsp --help");
+    EXPECT_EQ(r.code, 0);
+    EXPECT_NE(r.out.find("Language Server Protocol"), std::string::npos);
+    EXPECT_EQ(testing::runPipe("lsp --bogus").code, 2);
+    r = testing::runPipe("lsp < /dev/null");  // the input ends without `exit`
+    EXPECT_EQ(r.code, 1);
+}
+
+}  // namespace
+}  // namespace pipelang::lsp
