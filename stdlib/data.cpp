@@ -81,6 +81,12 @@ void addBlocks(Registry& r) {
                    {"channels", "int", "3", "1 for greyscale, 3 for colour; images are converted to it", {"1", "3"}},
                    {"size", "int|list<int>", "none",
                     "decode at this size (a side, or [height, width]); by default images keep their own size"},
+                   {"on_bad",
+                    "string",
+                    "\"fail\"",
+                    "an unreadable image file: `fail` stops with its name; `skip` decodes every file once before "
+                    "training and leaves out, counts and names the bad ones",
+                    {"fail", "skip"}},
                },
            .produces = "image",
            .canBeInput = true});

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <thread>
 
@@ -34,7 +35,10 @@ struct ImageSplit {
 class ImageData : public PreparedData {
 public:
     ImageData(const DataRequest& request, ImageBlock block, std::array<ImageSplit, 3> splits, Targets targets)
-        : name_(request.name()), seed_(request.seed), block_(block), transforms_(request.items),
+        : name_(request.name()),
+          seed_(request.seed),
+          block_(block),
+          transforms_(request.items),
           splits_(std::move(splits)) {
         info_.input = "image";
         info_.target = targets.kind;
@@ -191,8 +195,10 @@ private:
             Image image = transforms_.apply(data.items->get(row), rng, training);
             if (image.channels != c || image.height != h || image.width != w)
                 throw RuntimeError("image `" + data.items->describe(row) + "` is " + std::to_string(image.height) +
-                                   "×" + std::to_string(image.width) + " after the item transforms, but the first "
-                                   "training image is " + std::to_string(h) + "×" + std::to_string(w) +
+                                   "×" + std::to_string(image.width) +
+                                   " after the item transforms, but the first "
+                                   "training image is " +
+                                   std::to_string(h) + "×" + std::to_string(w) +
                                    "; add `resize(...)` to `item` so that all images have one size.");
             toFloat(image, out + size_t(j) * size_t(c) * plane, normalize_ ? mean_.data() : nullptr,
                     normalize_ ? std_.data() : nullptr);
@@ -219,6 +225,39 @@ ImageBlock imageBlock(const Value* call) {
     block.height = size.first;
     block.width = size.second;
     return block;
+}
+
+// `on_bad = "skip"`: every file is decoded once, on all cores, and those
+// that fail are left out of the listing, counted and named, so that the
+// epochs that follow see only good items and batches stay full.
+Listing withoutUnreadable(const DataRequest& request, const Listing& listing, const ImageBlock& block) {
+    auto items = fileImages(listing.paths, block, {0, 0}, 0);
+    const int64_t n = items->size();
+    std::vector<std::string> errors(static_cast<size_t>(n));
+    std::atomic<int64_t> nextItem{0};
+    std::vector<std::thread> pool;
+    int threads = int(std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 16));
+    for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&] {
+            for (int64_t i = nextItem++; i < n; i = nextItem++) {
+                try {
+                    items->get(i);
+                } catch (const std::exception& e) {
+                    errors[size_t(i)] = e.what();
+                }
+            }
+        });
+    for (auto& thread : pool) thread.join();
+    std::vector<int64_t> keep;
+    std::vector<int64_t> bad;
+    for (int64_t i = 0; i < n; ++i) (errors[size_t(i)].empty() ? keep : bad).push_back(i);
+    if (bad.empty()) return listing;
+    std::string message = "skipped " + std::to_string(bad.size()) + " unreadable image" + (bad.size() == 1 ? "" : "s") +
+                          " of " + std::to_string(n) + " (on_bad = \"skip\"):";
+    for (size_t k = 0; k < bad.size() && k < 5; ++k) message += "\n    " + errors[size_t(bad[k])];
+    if (bad.size() > 5) message += "\n    ... and " + std::to_string(bad.size() - 5) + " more";
+    note(request, message);
+    return subset(listing, keep);
 }
 
 }  // namespace
@@ -279,14 +318,18 @@ std::unique_ptr<PreparedData> prepareImages(const DataRequest& request) {
         if (listing.table) {
             std::string column = callName(request.x) == "column" ? stringArg(request.x, "name") : "";
             if (column.empty())
-                throw RuntimeError("data `" + request.name() + "`: say which column holds the image files, e.g. `x = "
+                throw RuntimeError("data `" + request.name() +
+                                   "`: say which column holds the image files, e.g. `x = "
                                    "column(\"path\")`.");
             std::string base = stringArg(&source, "folder");
-            attachPaths(listing, column, base.empty() ? listing.root.parent_path() : resolvePath(request.baseDir, base));
+            attachPaths(listing, column,
+                        base.empty() ? listing.root.parent_path() : resolvePath(request.baseDir, base));
             if (!request.y)
-                throw RuntimeError("data `" + request.name() + "`: say where the labels are, e.g. `y = "
+                throw RuntimeError("data `" + request.name() +
+                                   "`: say where the labels are, e.g. `y = "
                                    "column(\"label\")`.");
         }
+        if (stringArg(request.input, "on_bad", "fail") == "skip") listing = withoutUnreadable(request, listing, block);
         Value parentLabel(Value::Kind::Call);
         parentLabel.text = "parent_label";
         labels = readLabels(request.y ? *request.y : parentLabel, listing);

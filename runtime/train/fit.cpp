@@ -166,6 +166,9 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
     csv << "\n";
     progress.header(columns);
 
+    std::vector<torch::Tensor> buffers = network.buffers(), bufferBackup;
+    for (const auto& buffer : buffers) bufferBackup.push_back(buffer.detach().clone());
+
     bool hasValid = data.size(Split::Valid) > 0;
     int64_t epoch = 0;
     for (const auto& phase : phases) {
@@ -186,8 +189,27 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
                 double factor = phase.shape(t, e);
                 setRates(*optimizer, phase.backboneLr * factor, phase.headLr * factor);
                 Batch b = toDevice(std::move(*batch), device);
+                // A forward pass in training mode updates batch-norm
+                // statistics; they are kept (a few small tensors) so that a
+                // step whose loss is not finite leaves the last good state.
+                for (size_t i = 0; i < buffers.size(); ++i) bufferBackup[i].copy_(buffers[i]);
                 auto out = network.forward(b);
                 auto value = loss(out, b.y);
+                // Checked before the step, so the weights are still the last
+                // good ones: they are saved where the run's weights go.
+                double v = value.item<double>();
+                if (!std::isfinite(v)) {
+                    {
+                        torch::NoGradGuard noGrad;
+                        for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(bufferBackup[i]);
+                    }
+                    fs::path kept = stageDir / "weights.safetensors";
+                    saveWeights(network, kept);
+                    throw RuntimeError("the training loss became " + formatNumber(v) + " at step " +
+                                       std::to_string(step + 1) + " (epoch " + std::to_string(epoch) + ", batch " +
+                                       std::to_string(done + 1) + "); the last good weights are in " + kept.string() +
+                                       "; lower the learning rate or add `clip = 1.0`");
+                }
                 (value / double(accumulate)).backward();
                 ++done;
                 ++step;
@@ -196,10 +218,6 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
                     optimizer->step();
                     optimizer->zero_grad();
                 }
-                double v = value.item<double>();
-                if (!std::isfinite(v))
-                    throw RuntimeError("the training loss became " + formatNumber(v) + " in epoch " +
-                                       std::to_string(epoch) + "; lower the learning rate");
                 total += v * double(b.size());
                 items += b.size();
                 running = done == 1 ? v : 0.98 * running + 0.02 * v;

@@ -257,9 +257,10 @@ TEST_F(DataFashion, LoaderThroughput) {
         int64_t items = 0;
         while (auto b = loader->next()) items += b->size();
         double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::printf("[ info     ] Fashion-MNIST training epoch, pad+random_crop+flip+normalize, %lld worker(s): "
-                    "%.0f items/s\n",
-                    (long long)workers, double(items) / seconds);
+        std::printf(
+            "[ info     ] Fashion-MNIST training epoch, pad+random_crop+flip+normalize, %lld worker(s): "
+            "%.0f items/s\n",
+            (long long)workers, double(items) / seconds);
         EXPECT_EQ(items, 54000 / 128 * 128);
     }
 }
@@ -421,6 +422,31 @@ data d {
     EXPECT_NE(message.find("broken.png"), std::string::npos) << message;
 }
 
+TEST(DataFolder, UnreadableImagesAreSkippedAndNamedWhenAsked) {
+    TempDir dir;
+    makeImageFolder(dir / "pets");
+    writeText(dir / "pets/train/cat/broken.png", "\x89PNG\r\n\x1a\n garbage");
+    writeText(dir / "pets/train/dog/truncated.jpg", "\xff\xd8\xff");
+    testing::internal::CaptureStderr();
+    auto data = prepare(dir.path(), R"(
+data d {
+    source = folder("pets")
+    blocks = (image(on_bad = "skip"), category)
+    split  = folder()
+    item   = [resize(8)]
+}
+)");
+    std::string note = testing::internal::GetCapturedStderr();
+    ASSERT_TRUE(data);
+    EXPECT_EQ(data->size(Split::Train), 12);  // the 12 good ones; the 2 bad ones are gone
+    EXPECT_NE(note.find("skipped 2 unreadable images of 18"), std::string::npos) << note;
+    EXPECT_NE(note.find("broken.png"), std::string::npos) << note;
+    EXPECT_NE(note.find("truncated.jpg"), std::string::npos) << note;
+    int64_t served = 0;
+    for (const Batch& b : epoch(*data, Split::Train, 4, 2)) served += b.size();
+    EXPECT_EQ(served, 12);
+}
+
 TEST(DataFolder, ValidationLabelNeverSeenInTrainingIsAnError) {
     TempDir dir;
     makeImageFolder(dir / "pets");
@@ -523,9 +549,10 @@ data d {
         int64_t items = 0;
         while (auto b = loader->next()) items += b->size();
         double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::printf("[ info     ] 320x256 JPEG folder, decode+resize(224, crop)+flip+brightness+normalize, %lld "
-                    "worker(s): %.0f items/s\n",
-                    (long long)workers, double(items) / seconds);
+        std::printf(
+            "[ info     ] 320x256 JPEG folder, decode+resize(224, crop)+flip+brightness+normalize, %lld "
+            "worker(s): %.0f items/s\n",
+            (long long)workers, double(items) / seconds);
         EXPECT_EQ(items, 256);
     }
 }
@@ -533,11 +560,12 @@ data d {
 // ---- CSV, JSON -------------------------------------------------------------
 
 TEST(DataTable, CsvQuotesEscapesAndNewlines) {
-    Table t = parseCsv("name,comment,n\r\n"
-                       "\"Smith, J\",\"said \"\"hi\"\"\",1\r\n"
-                       "plain,\"two\nlines\",2\n"
-                       "empty,,3\n",
-                       "t.csv");
+    Table t = parseCsv(
+        "name,comment,n\r\n"
+        "\"Smith, J\",\"said \"\"hi\"\"\",1\r\n"
+        "plain,\"two\nlines\",2\n"
+        "empty,,3\n",
+        "t.csv");
     ASSERT_EQ(t.columns, (std::vector<std::string>{"name", "comment", "n"}));
     ASSERT_EQ(t.size(), 3);
     EXPECT_EQ(t.cell(0, 0), "Smith, J");
@@ -610,7 +638,7 @@ data d {
     EXPECT_EQ(info.input, "tabular");
     EXPECT_EQ(info.target, "number");
     EXPECT_EQ(info.outputs, 1);
-    EXPECT_EQ(info.continuous, 4);  // area, rooms, area_na, rooms_na
+    EXPECT_EQ(info.continuous, 4);                             // area, rooms, area_na, rooms_na
     EXPECT_EQ(info.cardinalities, (std::vector<int64_t>{4}));  // #na#, east, north, south
 
     auto valid = epoch(*data, Split::Valid, 10, 0);
@@ -619,7 +647,7 @@ data d {
     EXPECT_EQ(v.x.sizes(), (std::vector<int64_t>{2, 4}));
     EXPECT_EQ(v.xCat.sizes(), (std::vector<int64_t>{2, 1}));
     EXPECT_EQ(v.y[1].item<float>(), 90.f);
-    EXPECT_EQ(v.x[1][2].item<float>(), 1.f);    // the west row's area was missing
+    EXPECT_EQ(v.x[1][2].item<float>(), 1.f);  // the west row's area was missing
     EXPECT_EQ(v.x[0][2].item<float>(), 0.f);
     EXPECT_EQ(v.xCat[1][0].item<int64_t>(), 0);  // west: never seen in training
 
@@ -632,7 +660,8 @@ data d {
 
     // `pipe predict` encodes rows of a new table with the training statistics.
     writeText(dir / "new.csv", "city,area,rooms\nwest,,2\nnorth,60,3\n");
-    auto c = compile(dir.path(), R"(data d { source = csv("houses.csv")  blocks = (tabular, number)  y = column("price") })");
+    auto c = compile(dir.path(),
+                     R"(data d { source = csv("houses.csv")  blocks = (tabular, number)  y = column("price") })");
     auto encoder = loadInputEncoder(*c.data, dir.path(), run.path());
     EXPECT_EQ(encoder->info().continuous, 4);
     EXPECT_EQ(encoder->info().cardinalities, (std::vector<int64_t>{4}));

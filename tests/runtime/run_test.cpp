@@ -178,6 +178,73 @@ TEST_F(Run, MissingDataFailsWithOneClearSentence) {
     EXPECT_EQ(r.output.find("Exception raised from"), std::string::npos) << r.output;
 }
 
+// Reads the named column of a run's metrics.csv.
+std::vector<double> metricColumn(const fs::path& csvPath, const std::string& name) {
+    std::ifstream csv(csvPath);
+    std::string line, cell;
+    std::getline(csv, line);
+    std::stringstream header(line);
+    int column = 0;
+    while (std::getline(header, cell, ',') && cell != name) ++column;
+    std::vector<double> values;
+    while (std::getline(csv, line)) {
+        std::stringstream cells(line);
+        for (int i = 0; i <= column; ++i) std::getline(cells, cell, ',');
+        values.push_back(std::stod(cell));
+    }
+    return values;
+}
+
+fs::path onlyRun(const fs::path& runs) {
+    return fs::directory_iterator(runs)->path();
+}
+
+TEST_F(Run, PretrainedWeightsFineTunedAndWeightsThatDoNotFit) {
+    // A pipe export is a torchvision-layout file, so it serves as `weights =`.
+    std::string pre = kStripes;
+    pre.replace(pre.find("cnn(channels = [8, 16])"), 23, "resnet(depth = 18, stem = \"small\")");
+    pre.replace(pre.find("epochs = 4"), 10, "epochs = 1");
+    Result a =
+        runPipe("run " + write("pre.pipe", pre).string() + " --runs " + (root_ / "pre").string() + " --threads 2");
+    ASSERT_EQ(a.status, 0) << a.output;
+    fs::path weights = onlyRun(root_ / "pre") / "stripes.safetensors";
+    ASSERT_TRUE(fs::exists(weights));
+
+    std::string tuned = kStripes;
+    tuned.replace(tuned.find("cnn(channels = [8, 16])"), 23,
+                  "resnet(depth = 18, stem = \"small\", weights = \"" + weights.string() + "\")");
+    tuned.replace(tuned.find("one_cycle(epochs = 4)"), 21, "fine_tune(epochs = 2, freeze_epochs = 1)");
+    Result b = runPipe("run " + write("tuned.pipe", tuned).string() + " --runs " + (root_ / "tuned").string() +
+                       " --threads 2");
+    ASSERT_EQ(b.status, 0) << b.output;
+    auto accuracy = metricColumn(onlyRun(root_ / "tuned") / "fit" / "metrics.csv", "accuracy");
+    ASSERT_EQ(accuracy.size(), 3u) << "one frozen epoch, then two unfrozen:\n" << b.output;
+    EXPECT_GE(*std::max_element(accuracy.begin(), accuracy.end()), 0.9) << b.output;
+
+    // The same file for a resnet34: one error that lists what does not fit.
+    std::string wrong = tuned;
+    wrong.replace(wrong.find("depth = 18"), 10, "depth = 34");
+    Result c = runPipe("run " + write("wrong.pipe", wrong).string() + " --runs " + (root_ / "wrong").string());
+    EXPECT_EQ(c.status, 1) << c.output;
+    EXPECT_NE(c.output.find("layer1.2.conv1.weight"), std::string::npos) << c.output;
+    EXPECT_EQ(c.output.find("terminate called"), std::string::npos) << c.output;
+}
+
+TEST_F(Run, ALossThatBecomesNanStopsAndKeepsTheLastGoodWeights) {
+    std::string text = kStripes;
+    text.replace(text.find("adamw(lr = 1e-2)"), 16, "sgd(lr = 1e38)");
+    Result r =
+        runPipe("run " + write("nan.pipe", text).string() + " --runs " + (root_ / "runs").string() + " --threads 1");
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("the training loss became"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("at step "), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("terminate called"), std::string::npos) << r.output;
+    fs::path kept = onlyRun(root_ / "runs") / "fit" / "weights.safetensors";
+    ASSERT_TRUE(fs::exists(kept)) << r.output;
+    for (const auto& [name, tensor] : readSafetensors(kept).tensors)
+        EXPECT_TRUE(torch::isfinite(tensor).all().item<bool>()) << name << " is not finite in the kept weights";
+}
+
 TEST_F(Run, AFileThatDoesNotCheckExitsTwoBeforeAnythingRuns) {
     fs::path file = write("bad.pipe", "train fit { optimizer = adamx() }\n");
     Result r = runPipe("run " + file.string() + " --runs " + (root_ / "runs").string());
