@@ -31,9 +31,17 @@ int doc(const std::vector<std::string>& args) {
         "and contracts. With NAME, only the built-ins of that name, or of that family."};
     std::string name;
     bool markdown = false;
+    bool names = false;
     app.add_option("name", name, "a built-in (`adamw`, `data`) or a family (`optimizer`); all when left out");
     app.add_flag("--markdown", markdown, "print Markdown, as docs/reference.md holds it");
+    app.add_flag("--names", names, "print the name of every built-in, one a line (for editor grammars)")
+        ->excludes("name")
+        ->excludes("--markdown");
     if (int code = parseArgs(app, "doc", args); code >= 0) return code;
+    if (names) {
+        std::fputs(stdlib::renderNames().c_str(), stdout);
+        return kOk;
+    }
     if (name.empty()) {
         std::fputs((markdown ? stdlib::renderReference() : stdlib::renderTextReference()).c_str(), stdout);
         return kOk;

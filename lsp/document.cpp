@@ -206,7 +206,16 @@ json documentSymbols(const Document& doc) {
             item =
                 symbol("import " + s.importPath, "", symbolKind(s), range, s.importSpan.valid() ? s.importSpan : range);
             break;
-        default:
+        case ast::Statement::Kind::Evaluate:
+        case ast::Statement::Kind::Export: {
+            // `evaluate fit`, with the rest (`on fashion.test with [...]`) as the detail.
+            Span head = Span::cover(s.keyword, s.subject.span);
+            std::string_view rest =
+                s.span.text().substr(std::min<size_t>(head.end - s.span.begin, s.span.text().size()));
+            item = symbol(oneLine(head.text()), oneLine(rest), symbolKind(s), range, head);
+            break;
+        }
+        case ast::Statement::Kind::Seed:
             item = symbol(oneLine(s.span.text()), "", symbolKind(s), range, s.keyword.valid() ? s.keyword : range);
             break;
         }

@@ -230,4 +230,13 @@ std::string renderReference() {
     return std::string(kMarkdownHeader) + "\n" + contents + body;
 }
 
+std::string renderNames() {
+    std::vector<std::string> names;
+    for (const auto& b : registry().entries())
+        if (b.family != Family::Section) names.push_back(b.name);
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    return join(names, "\n") + "\n";
+}
+
 }  // namespace pipelang::stdlib

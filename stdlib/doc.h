@@ -26,4 +26,8 @@ std::string renderMarkdown(const std::vector<const Builtin*>& entries);
 // The whole reference as Markdown, exactly as docs/reference.md holds it.
 std::string renderReference();
 
+// The name of every built-in but the top-level blocks, sorted, each once, one a
+// line (`pipe doc --names`): the list editor/vscode's grammar highlights.
+std::string renderNames();
+
 }  // namespace pipelang::stdlib
