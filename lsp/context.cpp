@@ -229,33 +229,26 @@ private:
         case '{':
             if (f.open == 0 && isBlock(f.statement)) {
                 Frame block;
-                block.open = '{';
                 block.section = stdlib::registry().find(Family::Section, f.statement);
                 block.sectionName = f.sectionName.empty() ? f.statement : f.sectionName;
-                f.state = Frame::State::Done;
-                stack_.push_back(block);
+                enter(f, '{', std::move(block));
             }
             return;
         case '(': {
             Frame inner;
-            inner.open = '(';
             if (f.state == Frame::State::Path) {
                 inner.isCall = true;
                 inner.call = builtinFor(f.expected(), join(f.parts));
             } else {
                 inner.items = itemType(f.expected(), Type::Kind::Tuple);
             }
-            inner.section = nullptr;
-            f.state = Frame::State::Done;
-            stack_.push_back(inner);
+            enter(f, '(', std::move(inner));
             return;
         }
         case '[': {
             Frame inner;
-            inner.open = '[';
             inner.items = itemType(f.expected(), Type::Kind::List);
-            f.state = Frame::State::Done;
-            stack_.push_back(inner);
+            enter(f, '[', std::move(inner));
             return;
         }
         case '}':
@@ -267,6 +260,13 @@ private:
             return;
         default: return;  // `-` before a number
         }
+    }
+
+    // Opens a block, call, list or tuple; to the frame around it, it is one whole value.
+    void enter(Frame& outer, char open, Frame inner) {
+        outer.state = Frame::State::Done;
+        inner.open = open;
+        stack_.push_back(std::move(inner));  // after this, `outer` may dangle
     }
 
     // Closes the innermost frame opened by `open`; a stray closer closes nothing.

@@ -14,18 +14,14 @@
 #include "interpreter/compile.h"
 #include "interpreter/format.h"
 #include "interpreter/parse.h"
+#include "test_files.h"
 
 namespace pipelang {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string readFile(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using testing::readFile;
 
 // A rough tokenization, good enough to mutate at token boundaries: names,
 // numbers, strings, comments, single punctuation, and the space between.

@@ -5,33 +5,19 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
+#include <set>
 #include <sstream>
 
 #include "lsp/context.h"
 #include "lsp/server.h"
 #include "pipe_cli.h"
 #include "stdlib/doc.h"
+#include "test_files.h"
 
 namespace pipelang::lsp {
 namespace {
 
-namespace fs = std::filesystem;
-
-std::string readFile(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::vector<fs::path> examples() {
-    std::vector<fs::path> out;
-    for (const auto& e : fs::directory_iterator(fs::path(PIPE_SOURCE_DIR) / "examples"))
-        if (e.path().extension() == ".pipe") out.push_back(e.path());
-    std::sort(out.begin(), out.end());
-    return out;
-}
+using testing::readFile;
 
 // ---- positions, URIs, framing ----------------------------------------------
 
@@ -315,7 +301,7 @@ TEST(LspServer, DefinitionSymbolsAndFormatting) {
 TEST(LspServer, EveryRequestOnEveryPrefixOfEveryExample) {
     Session s;
     size_t requests = 0;
-    for (const auto& path : examples()) {
+    for (const auto& path : testing::examplePaths()) {
         std::string text = readFile(path);
         std::string uri = pathToUri(path.string());
         for (size_t n = 0; n <= text.size(); ++n) {
