@@ -109,7 +109,7 @@ async function main() {
     return;
   }
   if (failed) {
-    console.error(`highlight: ${failed} of ${expectedNames.size} files differ; after checking the change, rewrite the dumps with `UPDATE=1 scripts/test-editor` (or `UPDATE=1 node test/highlight.js` here) and commit them`);
+    console.error(`highlight: ${failed} of ${expectedNames.size} files differ; after checking the change, rewrite the dumps with "UPDATE=1 scripts/test-editor" (or "UPDATE=1 node test/highlight.js" here) and commit them`);
     process.exit(1);
   }
   console.log(`highlight: ${expectedNames.size} files tokenized as expected`);
