@@ -26,6 +26,13 @@ void addBackbones(Registry& r) {
                {
                    {"channels", "list<int>", "[32, 64, 128]", "the number of filters of each stage", {}, 1, {}},
                    {"kernel", "int", "3", "the side of the convolution kernels", {}, 1, {}},
+                   {"convs",
+                    "int",
+                    "1",
+                    "convolutions per stage: the first halves the size, the others keep it (more capacity, more time)",
+                    {},
+                    1,
+                    {}},
                    {"batch_norm", "bool", "true", "normalise after each convolution: faster, steadier training"},
                    {"dropout", "float", "0.0", "the share of activations zeroed during training", {}, 0, 1},
                },

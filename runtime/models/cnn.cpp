@@ -1,6 +1,7 @@
 // A plain convolutional net: one stage per entry of `channels`, each a
 // stride-2 convolution (halving the image), batch norm and ReLU, as fastai's
-// simple_cnn. Names: features.0.conv.weight, features.0.bn.running_mean, ...
+// simple_cnn, then `convs - 1` more that keep the size.
+// Names: features.0.conv.weight, features.0.bn.running_mean, ...
 #include "runtime/error.h"
 #include "runtime/models/parts.h"
 
@@ -12,36 +13,49 @@ namespace nn = torch::nn;
 
 class ConvStageImpl : public nn::Module {
 public:
-    ConvStageImpl(int64_t in, int64_t out, int64_t kernel, bool batchNorm, double dropout) {
-        conv_ = register_module(
-            "conv", nn::Conv2d(nn::Conv2dOptions(in, out, kernel).stride(2).padding(kernel / 2).bias(!batchNorm)));
-        nn::init::kaiming_normal_(conv_->weight, 0.0, torch::kFanIn, torch::kReLU);
-        if (conv_->bias.defined()) nn::init::zeros_(conv_->bias);
-        if (batchNorm) bn_ = register_module("bn", nn::BatchNorm2d(out));
+    // Convolution `k` of the stage is `conv`, `conv2`, `conv3`, ... with its
+    // batch norm `bn`, `bn2`, ...: a one-convolution stage keeps the names
+    // fastai's simple_cnn gives.
+    ConvStageImpl(int64_t in, int64_t out, int64_t kernel, int64_t convs, bool batchNorm, double dropout) {
+        for (int64_t k = 0; k < convs; ++k) {
+            std::string suffix = k == 0 ? "" : std::to_string(k + 1);
+            auto conv = register_module("conv" + suffix, nn::Conv2d(nn::Conv2dOptions(k == 0 ? in : out, out, kernel)
+                                                                        .stride(k == 0 ? 2 : 1)
+                                                                        .padding(kernel / 2)
+                                                                        .bias(!batchNorm)));
+            nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanIn, torch::kReLU);
+            if (conv->bias.defined()) nn::init::zeros_(conv->bias);
+            convs_.push_back(conv);
+            if (batchNorm) norms_.push_back(register_module("bn" + suffix, nn::BatchNorm2d(out)));
+        }
         if (dropout > 0) dropout_ = register_module("dropout", nn::Dropout(dropout));
     }
     torch::Tensor forward(const torch::Tensor& x) {
-        torch::Tensor y = conv_->forward(x);
-        if (bn_) y = bn_->forward(y);
-        y = torch::relu(y);
+        torch::Tensor y = x;
+        for (size_t k = 0; k < convs_.size(); ++k) {
+            y = convs_[k]->forward(y);
+            if (!norms_.empty()) y = norms_[k]->forward(y);
+            y = torch::relu(y);
+        }
         return dropout_ ? dropout_->forward(y) : y;
     }
 
 private:
-    nn::Conv2d conv_{nullptr};
-    nn::BatchNorm2d bn_{nullptr};
+    std::vector<nn::Conv2d> convs_;
+    std::vector<nn::BatchNorm2d> norms_;
     nn::Dropout dropout_{nullptr};
 };
 TORCH_MODULE(ConvStage);
 
 class Cnn : public Backbone {
 public:
-    Cnn(int64_t inChannels, const std::vector<int64_t>& channels, int64_t kernel, bool batchNorm, double dropout)
+    Cnn(int64_t inChannels, const std::vector<int64_t>& channels, int64_t kernel, int64_t convs, bool batchNorm,
+        double dropout)
         : inChannels_(inChannels) {
         features_ = register_module("features", nn::Sequential());
         int64_t in = inChannels;
         for (int64_t out : channels) {
-            features_->push_back(ConvStage(in, out, kernel, batchNorm, dropout));
+            features_->push_back(ConvStage(in, out, kernel, convs, batchNorm, dropout));
             in = out;
         }
         width_ = in;
@@ -72,8 +86,8 @@ std::shared_ptr<Backbone> makeCnn(const Value& call, const DataInfo& info) {
                            shapeText(info.itemShape));
     std::vector<int64_t> channels = intListArg(call, "channels");
     if (channels.empty()) throw RuntimeError("cnn needs at least one entry in `channels`");
-    return std::make_shared<Cnn>(info.itemShape[0], channels, intArg(call, "kernel"), boolArg(call, "batch_norm"),
-                                 floatArg(call, "dropout"));
+    return std::make_shared<Cnn>(info.itemShape[0], channels, intArg(call, "kernel"), intArg(call, "convs"),
+                                 boolArg(call, "batch_norm"), floatArg(call, "dropout"));
 }
 
 }  // namespace pipelang::runtime::models

@@ -85,9 +85,9 @@ TEST(Plan, MarksOverrides) {
 TEST(Plan, NestsCallsAndListsOfCalls) {
     std::string plan = planOfExample("fashion.pipe");
     EXPECT_NE(plan.find("    item       = [...]"), std::string::npos) << plan;
-    EXPECT_NE(plan.find("\n        - pad(...)"), std::string::npos) << plan;
-    EXPECT_NE(plan.find("\n            size = 2 "), std::string::npos) << plan;
-    EXPECT_NE(plan.find("\n            mode = \"zeros\" "), std::string::npos) << plan;
+    EXPECT_NE(plan.find("\n        - flip(...)"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("\n            p        = 0.5 "), std::string::npos) << plan;
+    EXPECT_NE(plan.find("\n            vertical = false "), std::string::npos) << plan;
     EXPECT_NE(plan.find("    metrics    = [accuracy(), error_rate()] "), std::string::npos) << plan;
 }
 
