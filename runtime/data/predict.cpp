@@ -2,6 +2,7 @@
 // section and the run's classes.json and stats.json.
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <fstream>
 
 #include "runtime/data/dataset.h"
@@ -65,8 +66,10 @@ public:
             Image image = transforms_.apply(items->get(i), unused, false);
             if (image.channels != c || image.height != h || image.width != w)
                 throw RuntimeError("image `" + inputs[size_t(i)].string() + "` is " + std::to_string(image.height) +
-                                   "×" + std::to_string(image.width) + " after the item transforms, but the model was "
-                                   "trained on " + std::to_string(h) + "×" + std::to_string(w) +
+                                   "×" + std::to_string(image.width) +
+                                   " after the item transforms, but the model was "
+                                   "trained on " +
+                                   std::to_string(h) + "×" + std::to_string(w) +
                                    "; add `resize(...)` to the data's `item` transforms.");
             toFloat(image, x + i * c * h * w, mean_.empty() ? nullptr : mean_.data(),
                     std_.empty() ? nullptr : std_.data());
@@ -119,6 +122,9 @@ public:
                           : ext == ".jsonl" ? readJsonLines(path)
                                             : readCsv(path, ext == ".tsv" ? '\t' : delimiter_, true);
             Tabular t = applyTabular(table, stats_);
+            for (const auto& value : t.unseen)
+                std::fprintf(stderr, "note: %s: %s was never seen in training; it is read as an unknown value\n",
+                             path.c_str(), value.c_str());
             x.insert(x.end(), t.x.begin(), t.x.end());
             codes.insert(codes.end(), t.codes.begin(), t.codes.end());
             for (int64_t r = 0; r < table.size(); ++r)
@@ -152,7 +158,8 @@ std::unique_ptr<InputEncoder> loadInputEncoder(const Section& data, const std::f
         throw RuntimeError("`" + (runDir / "stats.json").string() + "` is incomplete (" + e.what() +
                            "); rerun the training.");
     }
-    throw RuntimeError("`" + (runDir / "stats.json").string() + "` does not say what the inputs are; rerun the training.");
+    throw RuntimeError("`" + (runDir / "stats.json").string() +
+                       "` does not say what the inputs are; rerun the training.");
 }
 
 }  // namespace pipelang::runtime

@@ -66,8 +66,10 @@ Tabular encodeTabular(const Table& table, const TabularSpec& spec, const std::ve
         bool trainMissing = false;
         for (size_t r = 0; r < n; ++r)
             if (sides[r] == Side::Train) {
-                if (std::isnan(values[r])) trainMissing = true;
-                else train.push_back(values[r]);
+                if (std::isnan(values[r]))
+                    trainMissing = true;
+                else
+                    train.push_back(values[r]);
             }
         if (train.empty())
             throw RuntimeError("the continuous column `" + name +
@@ -90,7 +92,7 @@ Tabular encodeTabular(const Table& table, const TabularSpec& spec, const std::ve
                 squares += (v - mean) * (v - mean);
             }
         double std = std::sqrt(squares / double(count));  // as fastai: the population deviation
-        if (!(std > 1e-12)) std = 1;                        // a constant column stays at 0
+        if (!(std > 1e-12)) std = 1;                      // a constant column stays at 0
         stats.medians.push_back(fill);
         stats.means.push_back(mean);
         stats.stds.push_back(std);
@@ -127,9 +129,13 @@ Tabular applyTabular(const Table& table, const TabularStats& stats) {
         size_t column = table.require(stats.cat[c], "a categorical feature");
         std::map<std::string, int64_t> code;
         for (size_t i = 0; i < stats.categories[c].size(); ++i) code[stats.categories[c][i]] = int64_t(i) + 1;
+        std::set<std::string> unseen;
         for (size_t r = 0; r < n; ++r) {
-            auto it = code.find(table.cell(int64_t(r), column));
+            const std::string& cell = table.cell(int64_t(r), column);
+            auto it = code.find(cell);
             t.codes[r * k + c] = it == code.end() ? 0 : it->second;
+            if (it == code.end() && !isMissing(cell) && unseen.insert(cell).second)
+                t.unseen.push_back("`" + stats.cat[c] + "` \"" + cell + "\"");
         }
     }
     return t;

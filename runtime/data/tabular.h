@@ -27,7 +27,7 @@ struct TabularSpec {
 // with the same columns (as `pipe predict` does).
 struct TabularStats {
     std::vector<std::string> cont, cat;
-    std::vector<std::string> features;                // continuous columns, then "NAME_na" indicators
+    std::vector<std::string> features;                 // continuous columns, then "NAME_na" indicators
     std::vector<double> medians, means, stds;          // per continuous column
     std::vector<int> indicator;                        // per continuous column: its indicator's feature, or -1
     std::vector<std::vector<std::string>> categories;  // per categorical column: its training values
@@ -39,6 +39,9 @@ struct Tabular {
     TabularStats stats;
     std::vector<float> x;        // rows × features
     std::vector<int64_t> codes;  // rows × cat columns
+    // Categorical values never seen in training (coded 0, as a missing one),
+    // once each, as `column "value"`: predict names them.
+    std::vector<std::string> unseen;
 };
 
 // The rows whose feature cells are all present (for missing = "drop").

@@ -665,7 +665,10 @@ data d {
     auto encoder = loadInputEncoder(*c.data, dir.path(), run.path());
     EXPECT_EQ(encoder->info().continuous, 4);
     EXPECT_EQ(encoder->info().cardinalities, (std::vector<int64_t>{4}));
+    testing::internal::CaptureStderr();
     auto inputs = encoder->encode({dir / "new.csv"});
+    std::string note = testing::internal::GetCapturedStderr();
+    EXPECT_NE(note.find("`city` \"west\" was never seen in training"), std::string::npos) << note;
     EXPECT_EQ(inputs.names[1], (dir / "new.csv").string() + " line 3");
     EXPECT_TRUE(torch::allclose(inputs.batch.x, v.x.flip({0})));
     EXPECT_TRUE(torch::equal(inputs.batch.xCat, v.xCat.flip({0})));
