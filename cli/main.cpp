@@ -16,6 +16,7 @@ const Command kCommands[] = {
     {"run", "check, compile and run a .pipe file on LibTorch: train, evaluate, export", pipelang::cli::run},
     {"predict", "load a finished run and print the top labels of new inputs", pipelang::cli::predict},
     {"plot", "draw runs' loss, metric and learning-rate curves as PNG and SVG", pipelang::cli::plot},
+    {"compare", "print the settings in which runs differ beside their final metrics", pipelang::cli::compare},
     {"check", "check files and report every error, without running anything", pipelang::cli::check},
     {"fmt", "rewrite files in the one canonical layout", pipelang::cli::fmt},
     {"plan", "print the resolved pipeline, each value marked with where it came from", pipelang::cli::plan},
