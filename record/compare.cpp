@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -27,29 +26,9 @@ void flatten(const std::string& key, const Value& v, Settings& out) {
     for (size_t i = 0; i < v.items.size(); ++i) flatten(key + "." + v.names[i], v.items[i], out);
 }
 
-std::string readText(const fs::path& file) {
-    std::ifstream in(file);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::vector<std::string> nonEmptyLines(const std::string& text) {
-    std::vector<std::string> out;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) out.push_back(line);
-    return out;
-}
-
 // The run's settings, compiled again from its own copy of the source.
 Settings runSettings(const fs::path& dir) {
-    // Compiled as if it stood where the original did, so that relative paths
-    // and imports mean what they meant when it ran.
-    std::vector<std::string> original = nonEmptyLines(readText(dir / "source-path.txt"));
-    std::string name = original.empty() ? (dir / "source.pipe").string() : original.front();
-    std::vector<std::string> overrides = nonEmptyLines(readText(dir / "overrides.txt"));
-    auto c = compileText(name, readText(dir / "source.pipe"), CompileOptions{overrides});
+    auto c = compileRun(dir);
     if (!c->ok())
         throw RecordError(dir.string() + ": the run's recorded pipeline no longer checks (an imported file may " +
                           "have changed):\n" + render(c->diags));

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 namespace pipelang::record {
 
@@ -34,6 +35,21 @@ bool parseNumber(const std::string& text, double& value) {
     errno = 0;
     value = std::strtod(text.c_str(), &end);
     return end == text.c_str() + text.size() && errno != ERANGE;
+}
+
+std::string readText(const fs::path& file) {
+    std::ifstream in(file);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::vector<std::string> nonEmptyLines(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) out.push_back(line);
+    return out;
 }
 
 }  // namespace
@@ -91,6 +107,13 @@ std::string runName(const fs::path& dir) {
     if (!p.has_filename()) p = p.parent_path();  // `runs/x/` names x
     if (p.filename().empty() || p.filename() == "." || p.filename() == "..") p = fs::absolute(p).lexically_normal();
     return p.filename().string();
+}
+
+std::unique_ptr<Compilation> compileRun(const fs::path& dir) {
+    std::vector<std::string> original = nonEmptyLines(readText(dir / "source-path.txt"));
+    std::string name = original.empty() ? (dir / "source.pipe").string() : original.front();
+    return compileText(name, readText(dir / "source.pipe"),
+                       CompileOptions{nonEmptyLines(readText(dir / "overrides.txt"))});
 }
 
 RunRecord readRun(const fs::path& dir) {

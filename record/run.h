@@ -6,10 +6,13 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "interpreter/compile.h"
 
 namespace pipelang::record {
 
@@ -55,6 +58,12 @@ bool isRunDirectory(const std::filesystem::path& dir);
 // Reads a run directory and every stage in it that has a metrics.csv. Throws
 // RecordError when `dir` is not a run directory or a file in it is malformed.
 RunRecord readRun(const std::filesystem::path& dir);
+
+// The run's pipeline compiled again from what the run kept: its source.pipe,
+// as if it stood at source-path.txt (so relative paths and imports mean what
+// they meant when it ran), with the `--set` overrides of overrides.txt. The
+// caller checks ok(): an imported file may have changed since.
+std::unique_ptr<Compilation> compileRun(const std::filesystem::path& dir);
 
 // The name a run is shown by: its directory's name (trailing slashes ignored).
 std::string runName(const std::filesystem::path& dir);
