@@ -148,6 +148,8 @@ std::string quote(const std::string& s) {
     return out + "'";
 }
 
+constexpr size_t kMaxPoints = 2000;
+
 std::string number(double v) {
     if (!std::isfinite(v)) return "NaN";  // an undefined point: the line breaks there
     char buffer[32];
@@ -166,8 +168,14 @@ std::string script(const std::vector<Figure>& figures, bool comparison, const fs
             std::string name = "$data" + std::to_string(blocks.size());
             blocks[series.table] = name;
             s << "\n# " << series.table->file.string() << "\n" << name << " << EOD\n";
-            for (const auto& row : series.table->rows) {
-                for (size_t i = 0; i < row.size(); ++i) s << (i ? " " : "") << number(row[i]);
+            // A picture is about a thousand pixels wide: a per-step schedule of
+            // many thousand steps is drawn from every k-th step (and the last),
+            // which keeps the SVG small and the shape the same.
+            const auto& rows = series.table->rows;
+            size_t stride = rows.size() > 2 * kMaxPoints ? (rows.size() + kMaxPoints - 1) / kMaxPoints : 1;
+            for (size_t r = 0; r < rows.size(); ++r) {
+                if (r % stride != 0 && r + 1 != rows.size()) continue;
+                for (size_t i = 0; i < rows[r].size(); ++i) s << (i ? " " : "") << number(rows[r][i]);
                 s << "\n";
             }
             s << "EOD\n";

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -131,6 +132,23 @@ TEST_F(RunDirs, PlotComparesSeveralRuns) {
     EXPECT_NE(errorRate.find("fashion-a"), std::string::npos);
     EXPECT_EQ(errorRate.find("fashion-b"), std::string::npos);
     EXPECT_NE(readFile(out / "fit-lr.svg").find("fashion-a"), std::string::npos);
+}
+
+TEST_F(RunDirs, PlotDrawsALongScheduleFromEveryKthStep) {
+    REQUIRE_GNUPLOT();
+    std::string lr = "step,lr_backbone,lr_head\n";
+    for (int step = 0; step < 10000; ++step)
+        lr += std::to_string(step) + "," + std::to_string(1e-4 * step / 10000) + "," +
+              std::to_string(1e-3 * step / 10000) + "\n";
+    fs::path run = makeRun("long", "", kMetrics, lr);
+    auto r = runPipe("plot '" + run.string() + "' --format svg", true);
+    ASSERT_EQ(r.code, 0) << r.out;
+    std::string script = readFile(run / "plots" / "plots.gp");
+    EXPECT_LT(std::count(script.begin(), script.end(), '\n'), 2500);
+    EXPECT_NE(script.find("\n9999 "), std::string::npos);  // the last step is kept
+    std::string svg = readFile(run / "plots" / "fit-lr.svg");
+    EXPECT_NE(svg.find("lr_backbone"), std::string::npos);
+    EXPECT_NE(svg.find("lr_head"), std::string::npos);
 }
 
 TEST_F(RunDirs, PlotErrors) {
