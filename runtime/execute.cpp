@@ -16,7 +16,9 @@
 #include "interpreter/plan.h"
 #include "runtime/data/dataset.h"
 #include "runtime/error.h"
+#include "runtime/log.h"
 #include "runtime/models/network.h"
+#include "runtime/record.h"
 #include "runtime/train/fit.h"
 
 namespace pipelang::runtime {
@@ -86,6 +88,9 @@ void copyBackbone(Network& from, Network& to) {
     if (copied == 0) throw RuntimeError("the trained backbone has no parameters in common with the new model");
 }
 
+void runStages(const Pipeline& pipeline, const Graph& graph, const RunOptions& options, const fs::path& runDir,
+               uint64_t seed, RunRecord& record);
+
 }  // namespace
 
 const Value& backboneCall(const Pipeline& pipeline, const Section& model) {
@@ -108,12 +113,12 @@ int runPipeline(const RunOptions& options) {
     std::fputs(render(c->diags).c_str(), stderr);  // warnings
     const Pipeline& pipeline = c->pipeline;
     Graph graph = buildGraph(pipeline);
-    fs::path baseDir = fs::path(options.file).parent_path();
     uint64_t seed = uint64_t(pipeline.seed.value_or(0));
     int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     torch::set_num_threads(threads);
 
     fs::path runDir = makeRunDirectory(options.runsDir, options.file);
+    if (options.madeRunDir) *options.madeRunDir = runDir;
     {
         std::ofstream(runDir / "plan.txt") << renderPlan(pipeline);
         std::ofstream(runDir / "graph.txt") << renderText(graph);
@@ -122,7 +127,29 @@ int runPipeline(const RunOptions& options) {
         std::ofstream overrides(runDir / "overrides.txt");
         for (const auto& o : options.overrides) overrides << o << "\n";
     }
-    std::printf("run %s  (seed %llu, %d threads)\n", runDir.string().c_str(), (unsigned long long)seed, threads);
+    log::openRunLog(runDir / "log.txt");
+    log::info("run " + runDir.string() + "  (seed " + std::to_string(seed) + ", " + std::to_string(threads) +
+              " threads)");
+    RunRecord record(runDir, pipeline, options.file, options.commandLine, seed, threads);
+    record.write("running");
+    try {
+        runStages(pipeline, graph, options, runDir, seed, record);
+    } catch (const std::exception& e) {
+        record.write("failed", e.what());
+        throw;
+    }
+    record.write("finished");
+    log::info("");
+    log::info("done: " + runDir.string());
+    log::closeRunLog();
+    return 0;
+}
+
+namespace {
+
+void runStages(const Pipeline& pipeline, const Graph& graph, const RunOptions& options, const fs::path& runDir,
+               uint64_t seed, RunRecord& record) {
+    fs::path baseDir = fs::path(options.file).parent_path();
 
     std::map<std::string, std::unique_ptr<PreparedData>> data;
     std::map<std::string, std::shared_ptr<Network>> trained;
@@ -135,9 +162,11 @@ int runPipeline(const RunOptions& options) {
             data[stage.name] = prepareData(section, baseDir, seed);
             const auto& d = *data[stage.name];
             double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-            std::printf("load %s: %lld train, %lld valid, %lld test items (%.1f s)\n", stage.name.c_str(),
-                        (long long)d.size(Split::Train), (long long)d.size(Split::Valid),
-                        (long long)d.size(Split::Test), seconds);
+            char took[32];
+            std::snprintf(took, sizeof took, "%.1f", seconds);
+            log::info("load " + stage.name + ": " + std::to_string(d.size(Split::Train)) + " train, " +
+                      std::to_string(d.size(Split::Valid)) + " valid, " + std::to_string(d.size(Split::Test)) +
+                      " test items (" + took + " s)");
             break;
         }
         case StageKind::Prepare: {
@@ -159,13 +188,22 @@ int runPipeline(const RunOptions& options) {
             if (const Value* ref = model.field("backbone"); ref->kind == Value::Kind::Ref)
                 copyBackbone(*trained.at(ref->text.substr(0, ref->text.find('.'))), *network);
             network->to(device);
-            std::printf("\ntrain %s: %s on %s, %s\n", stage.name.c_str(), model.field("backbone")->str().c_str(),
-                        dataSection.name.c_str(), device.str().c_str());
+            log::info("");
+            log::info("train " + stage.name + ": " + model.field("backbone")->str() + " on " + dataSection.name + ", " +
+                      device.str());
             fs::path dir = runDir / stage.name;
-            fit(*network, d, dataSection, section, device, dir, progress);
+            record.setDevice(device.str());
+            FitResult result = fit(*network, d, dataSection, section, device, dir, progress);
             network->to(torch::kCPU);
             saveWeights(*network, dir / "weights.safetensors");
             network->to(device);
+            StageRecord done{stage.name, sha256File(dir / "weights.safetensors"), int64_t(result.epochs.size()), {}};
+            if (!result.epochs.empty()) {
+                const EpochResult& last = result.epochs.back();
+                done.metrics = {{"train_loss", last.trainLoss}, {"valid_loss", last.validLoss}};
+                for (const auto& m : last.metrics) done.metrics.push_back(m);
+            }
+            record.addStage(done);
             trained[stage.name] = network;
             break;
         }
@@ -181,9 +219,13 @@ int runPipeline(const RunOptions& options) {
             std::string line = "\nevaluate " + section.name + ": " + std::to_string(ev.items) + " items, loss " +
                                formatNumber(ev.loss);
             for (const auto& [name, value] : ev.metrics) line += ", " + name + " " + formatNumber(value);
-            std::printf("%s\n", line.c_str());
-            if (!ev.confusion.empty()) std::printf("%s", ev.confusion.c_str());
+            log::info("");
+            log::info(line.substr(1));
+            if (!ev.confusion.empty()) log::info(ev.confusion.substr(0, ev.confusion.find_last_not_of('\n') + 1));
             std::ofstream(runDir / ("evaluate-" + train.name + ".txt")) << line.substr(1) << "\n" << ev.confusion;
+            StageRecord scored{section.name, "", 0, {{"loss", ev.loss}}};
+            for (const auto& m : ev.metrics) scored.metrics.push_back(m);
+            record.addStage(scored);
             break;
         }
         case StageKind::Export: {
@@ -196,13 +238,13 @@ int runPipeline(const RunOptions& options) {
             network.to(torch::kCPU);
             saveWeights(network, to);
             network.to(device);
-            std::printf("export %s → %s\n", train.name.c_str(), to.string().c_str());
+            log::info("export " + train.name + " → " + to.string());
             break;
         }
         }
     }
-    std::printf("\ndone: %s\n", runDir.string().c_str());
-    return 0;
 }
+
+}  // namespace
 
 }  // namespace pipelang::runtime

@@ -16,7 +16,9 @@ struct RunOptions {
     std::vector<std::string> overrides;  // --set key=value
     std::string device = "";             // --device: "", "cpu" or "cuda" (overrides the file)
     std::filesystem::path runsDir = "runs";
-    int threads = 0;  // intra-op threads; 0: every core
+    int threads = 0;                              // intra-op threads; 0: every core
+    std::vector<std::string> commandLine;         // as typed, for the run record
+    std::filesystem::path* madeRunDir = nullptr;  // when set, receives the run directory
 };
 
 // Returns the process exit code: 0 success, 1 the run failed, 2 the file does

@@ -6,10 +6,13 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "runtime/error.h"
 #include "runtime/execute.h"
+#include "runtime/log.h"
 #include "runtime/predict.h"
+#include "runtime/repro.h"
 
 namespace {
 
@@ -28,6 +31,8 @@ int run(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 2;
     }
+    options.commandLine = {"pipe"};
+    for (int i = 0; i < argc; ++i) options.commandLine.push_back(argv[i]);
     return pipelang::runtime::runPipeline(options);
 }
 
@@ -47,25 +52,48 @@ int predict(int argc, char** argv) {
     return pipelang::runtime::predict(options);
 }
 
+// The error that ends a run, on the terminal and in the run's log.
+void failed(const char* command, const std::string& message) {
+    std::fputc('\n', stderr);
+    pipelang::runtime::log::error(std::string("pipe ") + command + ": error: " + message);
+}
+
+int repro(int argc, char** argv) {
+    CLI::App app{"Runs a finished run again from its record.toml and says whether every weight and metric repeats."};
+    app.name("pipe repro");
+    pipelang::runtime::ReproOptions options;
+    app.add_option("run", options.run, "a run directory written by `pipe run`")->required();
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+    return pipelang::runtime::repro(options);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 2 || (std::strcmp(argv[1], "run") != 0 && std::strcmp(argv[1], "predict") != 0)) {
-        std::fprintf(stderr, "pipe-runtime: use it through `pipe run` or `pipe predict`\n");
+    const std::pair<const char*, int (*)(int, char**)> commands[] = {
+        {"run", run}, {"predict", predict}, {"repro", repro}};
+    int (*handler)(int, char**) = nullptr;
+    for (const auto& [name, function] : commands)
+        if (argc >= 2 && std::strcmp(argv[1], name) == 0) handler = function;
+    if (!handler) {
+        std::fprintf(stderr, "pipe-runtime: use it through `pipe run`, `pipe predict` or `pipe repro`\n");
         return 2;
     }
     const char* command = argv[1];
     try {
-        return std::strcmp(command, "run") == 0 ? run(argc - 1, argv + 1) : predict(argc - 1, argv + 1);
+        return handler(argc - 1, argv + 1);
     } catch (const pipelang::runtime::RuntimeError& e) {
-        std::fprintf(stderr, "\npipe %s: error: %s\n", command, e.what());
+        failed(command, e.what());
     } catch (const c10::Error& e) {
         // LibTorch's own errors carry a backtrace; the first line is the message.
         std::string message = e.what_without_backtrace();
-        std::fprintf(stderr, "\npipe %s: error in LibTorch: %s\n", command,
-                     message.substr(0, message.find('\n')).c_str());
+        failed(command, "in LibTorch: " + message.substr(0, message.find('\n')));
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "\npipe %s: error: %s\n", command, e.what());
+        failed(command, e.what());
     }
     return 1;
 }

@@ -8,6 +8,7 @@
 #include "runtime/data/table.h"
 #include "runtime/data/values.h"
 #include "runtime/error.h"
+#include "runtime/log.h"
 
 namespace pipelang::runtime {
 
@@ -21,7 +22,7 @@ const char* splitName(Split split) {
 }
 
 void note(const DataRequest& request, const std::string& message) {
-    std::fprintf(stderr, "note: data `%s`: %s\n", request.name().c_str(), message.c_str());
+    log::note("note: data `" + request.name() + "`: " + message);
 }
 
 std::vector<int64_t> itemsWithTarget(const DataRequest& request, const std::vector<std::string>& labels) {
@@ -49,8 +50,7 @@ torch::Tensor targetTensor(const Targets& targets, const std::vector<int64_t>& p
         const int64_t k = int64_t(targets.classes.size());
         torch::Tensor y = torch::empty({n, k}, torch::kFloat32);
         auto* out = y.data_ptr<float>();
-        for (int64_t i = 0; i < n; ++i)
-            std::copy_n(targets.values.data() + positions[size_t(i)] * k, k, out + i * k);
+        for (int64_t i = 0; i < n; ++i) std::copy_n(targets.values.data() + positions[size_t(i)] * k, k, out + i * k);
         return y;
     }
     torch::Tensor y = torch::empty({n}, torch::kFloat32);
@@ -64,7 +64,8 @@ void writeJson(const std::filesystem::path& dir, const std::string& name, const 
     std::filesystem::create_directories(dir, error);
     std::ofstream out(dir / name);
     out << text << "\n";
-    if (!out) throw RuntimeError("cannot write `" + (dir / name).string() + "`; check that the run folder is writable.");
+    if (!out)
+        throw RuntimeError("cannot write `" + (dir / name).string() + "`; check that the run folder is writable.");
 }
 
 std::unique_ptr<PreparedData> prepareData(const Section& data, const std::filesystem::path& baseDir, uint64_t seed) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "record/tensorboard.h"
 #include "runtime/error.h"
 #include "runtime/train/loss.h"
 #include "runtime/train/metrics.h"
@@ -165,12 +166,19 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
     for (size_t i = 0; i < columns.size(); ++i) csv << (i ? "," : "") << columns[i];
     csv << "\n";
     progress.header(columns);
+    // The learning rate of every step (the head's, under discriminative
+    // rates), for `pipe plot`'s picture of the schedule.
+    std::ofstream lrCsv(stageDir / "lr.csv");
+    lrCsv << "step,lr\n";
+    // Losses, metrics and the learning rate for `tensorboard --logdir runs`,
+    // all against the global training step.
+    record::EventWriter events(stageDir);
 
     std::vector<torch::Tensor> buffers = network.buffers(), bufferBackup;
     for (const auto& buffer : buffers) bufferBackup.push_back(buffer.detach().clone());
 
     bool hasValid = data.size(Split::Valid) > 0;
-    int64_t epoch = 0;
+    int64_t epoch = 0, globalStep = 0;
     for (const auto& phase : phases) {
         network.freezeBackbone(phase.frozen);
         auto trainLoader = data.loader(Split::Train, batchSize, workers);
@@ -188,6 +196,9 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
                 double t = steps > 0 ? double(step) / double(steps) : 0;
                 double factor = phase.shape(t, e);
                 setRates(*optimizer, phase.backboneLr * factor, phase.headLr * factor);
+                lrCsv << globalStep << "," << phase.headLr * factor << "\n";
+                events.scalar("lr", globalStep, phase.headLr * factor);
+                ++globalStep;
                 Batch b = toDevice(std::move(*batch), device);
                 // A forward pass in training mode updates batch-norm
                 // statistics; they are kept (a few small tensors) so that a
@@ -233,6 +244,9 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
                 Evaluation ev = evaluate(network, data, dataSection, Split::Valid, train, metricList, device);
                 r.validLoss = ev.loss;
                 r.metrics = ev.metrics;
+            } else {
+                // No validation split: the metric columns stay, empty (nan).
+                for (const auto& name : metrics.names()) r.metrics.push_back({name, std::nan("")});
             }
             r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
             std::vector<std::string> cells = {std::to_string(epoch), formatNumber(r.trainLoss),
@@ -245,6 +259,12 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
             csv << "\n";
             csv.flush();
             result.epochs.push_back(r);
+            events.scalar("loss/train", globalStep, r.trainLoss);
+            if (hasValid) {
+                events.scalar("loss/valid", globalStep, r.validLoss);
+                for (const auto& [name, value] : r.metrics) events.scalar("metrics/" + name, globalStep, value);
+            }
+            events.flush();
 
             if (keep && keep->update(r)) keptWeights = snapshot(network);
             if (checkpointEvery > 0 && (epoch + 1) % checkpointEvery == 0) {

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "runtime/log.h"
+
 namespace pipelang::runtime {
 
 std::string formatDuration(double seconds) {
@@ -65,8 +67,7 @@ void Progress::header(const std::vector<std::string>& columns) {
         widths_.push_back(std::max<size_t>(c.size(), 10));
         out += c + std::string(widths_.back() - c.size() + 2, ' ');
     }
-    std::printf("%s\n", out.c_str());
-    std::fflush(stdout);
+    log::info(out);
 }
 
 void Progress::row(const std::vector<std::string>& cells) {
@@ -76,14 +77,12 @@ void Progress::row(const std::vector<std::string>& cells) {
         out += cells[i] + std::string(w > cells[i].size() ? w - cells[i].size() + 2 : 2, ' ');
     }
     while (!out.empty() && out.back() == ' ') out.pop_back();
-    std::printf("%s\n", out.c_str());
-    std::fflush(stdout);
+    log::info(out);
 }
 
 void Progress::line(const std::string& text) {
     if (tty_) std::fprintf(stderr, "\r\033[K");
-    std::printf("%s\n", text.c_str());
-    std::fflush(stdout);
+    log::info(text);
 }
 
 }  // namespace pipelang::runtime

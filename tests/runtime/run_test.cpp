@@ -10,6 +10,9 @@
 #include <random>
 #include <sstream>
 
+#include <toml.hpp>
+
+#include "runtime/record.h"
 #include "runtime/safetensors.h"
 
 namespace pipelang::runtime {
@@ -22,8 +25,8 @@ struct Result {
     std::string output;
 };
 
-Result runPipe(const std::string& args) {
-    std::string command = std::string(PIPE_BINARY) + " " + args + " 2>&1";
+Result runCommand(const std::string& commandLine) {
+    std::string command = commandLine + " 2>&1";
     Result r{0, ""};
     FILE* p = popen(command.c_str(), "r");
     char buffer[4096];
@@ -32,6 +35,10 @@ Result runPipe(const std::string& args) {
     int status = pclose(p);
     r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return r;
+}
+
+Result runPipe(const std::string& args) {
+    return runCommand(std::string(PIPE_BINARY) + " " + args);
 }
 
 void writePng(const fs::path& path, const std::vector<uint8_t>& gray, int side) {
@@ -64,6 +71,27 @@ fs::path makeStripes(const fs::path& root, int perClass) {
         }
     }
     return root;
+}
+
+// Reads the named column of a run's metrics.csv.
+std::vector<double> metricColumn(const fs::path& csvPath, const std::string& name) {
+    std::ifstream csv(csvPath);
+    std::string line, cell;
+    std::getline(csv, line);
+    std::stringstream header(line);
+    int column = 0;
+    while (std::getline(header, cell, ',') && cell != name) ++column;
+    std::vector<double> values;
+    while (std::getline(csv, line)) {
+        std::stringstream cells(line);
+        for (int i = 0; i <= column; ++i) std::getline(cells, cell, ',');
+        values.push_back(std::stod(cell));
+    }
+    return values;
+}
+
+fs::path onlyRun(const fs::path& runs) {
+    return fs::directory_iterator(runs)->path();
 }
 
 class Run : public ::testing::Test {
@@ -132,6 +160,35 @@ TEST_F(Run, LearnsStripesAndWritesTheRunDirectory) {
     }
     EXPECT_GE(best, 0.9) << "the network did not learn the stripes:\n" << last;
 
+    // The run's record, log and learning-rate trace.
+    toml::value record = toml::parse((run / "record.toml").string());
+    EXPECT_EQ(toml::find<std::string>(record, "run", "status"), "finished");
+    EXPECT_EQ(toml::find<int64_t>(record, "run", "seed"), 3);
+    EXPECT_EQ(toml::find<std::string>(record, "stages", "fit", "weights_sha256"),
+              sha256File(run / "fit" / "weights.safetensors"));
+    EXPECT_EQ(toml::find<std::string>(record, "settings", "fit.optimizer.lr", "origin"), "file");
+    EXPECT_EQ(toml::find<std::string>(record, "settings", "fit.optimizer.weight_decay", "origin"), "default");
+    EXPECT_EQ(toml::find(record, "data", "stripes", "files").as_array().size(), 80u);
+    EXPECT_FALSE(toml::find<std::string>(record, "versions", "libtorch").empty());
+    std::ifstream logFile(run / "log.txt");
+    std::string log((std::istreambuf_iterator<char>(logFile)), std::istreambuf_iterator<char>());
+    EXPECT_NE(log.find("] [info] epoch       train_loss  valid_loss  accuracy"), std::string::npos) << log;
+    EXPECT_NE(log.find("done: "), std::string::npos) << log;
+    std::ifstream lr(run / "fit" / "lr.csv");
+    std::string lrHeader;
+    std::getline(lr, lrHeader);
+    EXPECT_EQ(lrHeader, "step,lr");
+
+    // TensorBoard's events, read back independently of the writer.
+    fs::path events;
+    for (const auto& entry : fs::directory_iterator(run / "fit"))
+        if (entry.path().filename().string().rfind("events.out.tfevents.", 0) == 0) events = entry.path();
+    ASSERT_FALSE(events.empty());
+    Result read = runCommand("python3 " PIPE_SOURCE_DIR "/tests/tools/read_tfevents.py " + events.string());
+    ASSERT_EQ(read.status, 0) << read.output;
+    for (const char* tag : {"\"loss/train\"", "\"loss/valid\"", "\"metrics/accuracy\"", "\"lr\""})
+        EXPECT_NE(read.output.find(tag), std::string::npos) << tag << "\n" << read.output.substr(0, 2000);
+
     // The export is real safetensors with the network's parameters.
     auto weights = readSafetensors(run / "stripes.safetensors");
     EXPECT_FALSE(weights.tensors.empty());
@@ -152,19 +209,41 @@ TEST_F(Run, LearnsStripesAndWritesTheRunDirectory) {
     EXPECT_NE(bad.output.find("is this a run directory"), std::string::npos) << bad.output;
 }
 
-TEST_F(Run, SameSeedSameNumbers) {
+// The same file gives the same weights and metrics with 1 or 4 loader
+// threads; `pipe repro` repeats a run and says so, and refuses a broken record.
+TEST_F(Run, RepeatsExactlyWhateverTheLoaderThreadsAndRepro) {
     fs::path file = write("stripes.pipe", kStripes);
-    Result a = runPipe("run " + file.string() + " --runs " + (root_ / "a").string() + " --threads 1");
-    Result b = runPipe("run " + file.string() + " --runs " + (root_ / "b").string() + " --threads 1");
+    Result a =
+        runPipe("run " + file.string() + " --runs " + (root_ / "a").string() + " --threads 1 --set stripes.workers=1");
+    Result b =
+        runPipe("run " + file.string() + " --runs " + (root_ / "b").string() + " --threads 1 --set stripes.workers=4");
     ASSERT_EQ(a.status, 0) << a.output;
     ASSERT_EQ(b.status, 0) << b.output;
-    auto csvOf = [](const fs::path& runs) {
-        std::ifstream in(fs::directory_iterator(runs)->path() / "fit" / "metrics.csv");
+    fs::path runA = onlyRun(root_ / "a"), runB = onlyRun(root_ / "b");
+    EXPECT_EQ(sha256File(runA / "fit" / "weights.safetensors"), sha256File(runB / "fit" / "weights.safetensors"));
+    auto csvOf = [](const fs::path& run) {
+        std::ifstream in(run / "fit" / "metrics.csv");
         std::string out, line;
         while (std::getline(in, line)) out += line.substr(0, line.rfind(',')) + "\n";  // all but the time
         return out;
     };
-    EXPECT_EQ(csvOf(root_ / "a"), csvOf(root_ / "b"));
+    EXPECT_EQ(csvOf(runA), csvOf(runB));
+
+    Result again = runPipe("repro " + runA.string());
+    EXPECT_EQ(again.status, 0) << again.output;
+    EXPECT_NE(again.output.find("exactly: the same weights and every metric of every epoch"), std::string::npos)
+        << again.output;
+
+    // A record cut short is named and refused, never half-read.
+    std::string text;
+    {
+        std::ifstream in(runA / "record.toml");
+        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    std::ofstream(runA / "record.toml", std::ios::trunc) << text.substr(0, text.size() / 3) << "\n[run\n";
+    Result broken = runPipe("repro " + runA.string());
+    EXPECT_EQ(broken.status, 1) << broken.output;
+    EXPECT_NE(broken.output.find("record.toml` is corrupt or incomplete"), std::string::npos) << broken.output;
 }
 
 TEST_F(Run, MissingDataFailsWithOneClearSentence) {
@@ -178,25 +257,13 @@ TEST_F(Run, MissingDataFailsWithOneClearSentence) {
     EXPECT_EQ(r.output.find("Exception raised from"), std::string::npos) << r.output;
 }
 
-// Reads the named column of a run's metrics.csv.
-std::vector<double> metricColumn(const fs::path& csvPath, const std::string& name) {
-    std::ifstream csv(csvPath);
-    std::string line, cell;
-    std::getline(csv, line);
-    std::stringstream header(line);
-    int column = 0;
-    while (std::getline(header, cell, ',') && cell != name) ++column;
-    std::vector<double> values;
-    while (std::getline(csv, line)) {
-        std::stringstream cells(line);
-        for (int i = 0; i <= column; ++i) std::getline(cells, cell, ',');
-        values.push_back(std::stod(cell));
-    }
-    return values;
-}
-
-fs::path onlyRun(const fs::path& runs) {
-    return fs::directory_iterator(runs)->path();
+TEST_F(Run, ARunsFolderThatCannotBeWrittenFailsBeforeTraining) {
+    fs::path file = write("stripes.pipe", kStripes);
+    fs::path blocked = write("not-a-folder", "a file where the runs folder should be");
+    Result r = runPipe("run " + file.string() + " --runs " + (blocked / "runs").string());
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("cannot create the run directory"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("epoch"), std::string::npos) << r.output;
 }
 
 TEST_F(Run, PretrainedWeightsFineTunedAndWeightsThatDoNotFit) {

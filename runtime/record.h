@@ -1,0 +1,58 @@
+// record.toml: what a run was, so it can be found, trusted and repeated —
+// the resolved settings with their origins, the seed, the command line, the
+// versions of pipe, LibTorch and the compiler, the machine's threads and
+// device, the .pipe file's git state, a fingerprint of the data (every file
+// with its size and SHA-256), the times, and each stage's metrics and
+// weights hash. Written when the run starts and again when it ends, each
+// time atomically (temporary file, fsync, rename), so it is never half there.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "interpreter/pipeline.h"
+
+namespace pipelang::runtime {
+
+struct StageRecord {
+    std::string name;
+    std::string weightsSha256;
+    int64_t epochs = 0;
+    std::vector<std::pair<std::string, double>> metrics;  // the last epoch's (or the evaluation's)
+};
+
+class RunRecord {
+public:
+    RunRecord(std::filesystem::path runDir, const Pipeline& pipeline, const std::filesystem::path& file,
+              const std::vector<std::string>& commandLine, uint64_t seed, int threads);
+    void setDevice(const std::string& device) { device_ = device; }
+    void addStage(StageRecord stage) { stages_.push_back(std::move(stage)); }
+    // Status "running" (at the start), "finished" or "failed" (with the message).
+    void write(const std::string& status, const std::string& error = "");
+
+private:
+    std::filesystem::path runDir_;
+    const Pipeline& pipeline_;
+    std::filesystem::path file_;
+    std::vector<std::string> commandLine_;
+    uint64_t seed_;
+    int threads_;
+    std::string device_ = "cpu";
+    std::string started_;
+    struct FilePrint {
+        std::string path, sha256;
+        int64_t size = 0;
+    };
+    std::vector<std::pair<std::string, std::vector<FilePrint>>> data_;  // per data block, measured once
+    std::vector<StageRecord> stages_;
+};
+
+// The SHA-256 of a file's bytes, as 64 hex digits.
+std::string sha256File(const std::filesystem::path& path);
+
+// Writes `text` to `path` atomically: a temporary file beside it, fsync, rename.
+void writeFileAtomically(const std::filesystem::path& path, const std::string& text);
+
+}  // namespace pipelang::runtime
