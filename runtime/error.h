@@ -13,3 +13,14 @@ public:
 };
 
 }  // namespace pipelang::runtime
+
+namespace pipelang::runtime {
+
+// Ctrl-C during training: a checkpoint was written; the run ends with exit
+// code 130 and continues with `pipe run --resume RUN`.
+class Interrupted : public RuntimeError {
+public:
+    using RuntimeError::RuntimeError;
+};
+
+}  // namespace pipelang::runtime

@@ -14,12 +14,14 @@
 #include "interpreter/compile.h"
 #include "interpreter/graph.h"
 #include "interpreter/plan.h"
+#include "record/run.h"
 #include "runtime/data/dataset.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
 #include "runtime/models/network.h"
 #include "runtime/record.h"
 #include "runtime/train/fit.h"
+#include "runtime/train/interrupt.h"
 
 namespace pipelang::runtime {
 
@@ -104,8 +106,27 @@ const Value& backboneCall(const Pipeline& pipeline, const Section& model) {
     return *backbone;
 }
 
-int runPipeline(const RunOptions& options) {
-    auto c = compileFile(options.file, CompileOptions{options.overrides});
+int runPipeline(const RunOptions& given) {
+    RunOptions options = given;
+    std::unique_ptr<Compilation> c;
+    if (!options.resume.empty()) {
+        // The run's own copy of its file and overrides, as it was run.
+        if (!record::isRunDirectory(options.resume))
+            throw RuntimeError("`" + options.resume.string() +
+                               "` is not a run directory (it has no source.pipe); --resume takes one that `pipe run` "
+                               "made");
+        std::ifstream path(options.resume / "source-path.txt");
+        std::getline(path, options.file);
+        c = record::compileRun(options.resume);
+        if (options.threads == 0 && fs::exists(options.resume / "record.toml")) {
+            // The recorded thread count: LibTorch's reductions can round differently with another.
+            std::ifstream record(options.resume / "record.toml");
+            for (std::string line; std::getline(record, line);)
+                if (line.rfind("threads = ", 0) == 0) options.threads = std::stoi(line.substr(10));
+        }
+    } else {
+        c = compileFile(options.file, CompileOptions{options.overrides});
+    }
     if (!c->ok()) {
         std::fputs(render(c->diags).c_str(), stderr);
         return 2;
@@ -117,9 +138,10 @@ int runPipeline(const RunOptions& options) {
     int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     torch::set_num_threads(threads);
 
-    fs::path runDir = makeRunDirectory(options.runsDir, options.file);
+    bool resuming = !options.resume.empty();
+    fs::path runDir = resuming ? options.resume : makeRunDirectory(options.runsDir, options.file);
     if (options.madeRunDir) *options.madeRunDir = runDir;
-    {
+    if (!resuming) {
         std::ofstream(runDir / "plan.txt") << renderPlan(pipeline);
         std::ofstream(runDir / "graph.txt") << renderText(graph);
         fs::copy_file(options.file, runDir / "source.pipe", fs::copy_options::overwrite_existing);
@@ -128,8 +150,9 @@ int runPipeline(const RunOptions& options) {
         for (const auto& o : options.overrides) overrides << o << "\n";
     }
     log::openRunLog(runDir / "log.txt");
-    log::info("run " + runDir.string() + "  (seed " + std::to_string(seed) + ", " + std::to_string(threads) +
-              " threads)");
+    installInterruptHandler();
+    log::info(std::string(resuming ? "resume " : "run ") + runDir.string() + "  (seed " + std::to_string(seed) + ", " +
+              std::to_string(threads) + " threads)");
     RunRecord record(runDir, pipeline, options.file, options.commandLine, seed, threads);
     record.write("running");
     try {
@@ -193,10 +216,18 @@ void runStages(const Pipeline& pipeline, const Graph& graph, const RunOptions& o
                       device.str());
             fs::path dir = runDir / stage.name;
             record.setDevice(device.str());
-            FitResult result = fit(*network, d, dataSection, section, device, dir, progress);
+            FitResult result;
+            bool resuming = !options.resume.empty();
+            if (resuming && fs::exists(dir / "weights.safetensors") && !fs::exists(dir / "checkpoint.pt")) {
+                log::info("stage " + stage.name + " finished before the interruption: its weights are loaded");
+                loadWeights(*network, dir / "weights.safetensors");
+            } else {
+                result = fit(*network, d, dataSection, section, device, dir, progress, resuming);
+            }
             network->to(torch::kCPU);
             saveWeights(*network, dir / "weights.safetensors");
             network->to(device);
+            fs::remove(dir / "checkpoint.pt");  // the stage is done; its weights are the state now
             StageRecord done{stage.name, sha256File(dir / "weights.safetensors"), int64_t(result.epochs.size()), {}};
             if (!result.epochs.empty()) {
                 const EpochResult& last = result.epochs.back();

@@ -19,6 +19,7 @@ struct RunOptions {
     int threads = 0;                              // intra-op threads; 0: every core
     std::vector<std::string> commandLine;         // as typed, for the run record
     std::filesystem::path* madeRunDir = nullptr;  // when set, receives the run directory
+    std::filesystem::path resume;                 // --resume RUN: go on with that run, in its directory
 };
 
 // Returns the process exit code: 0 success, 1 the run failed, 2 the file does

@@ -20,7 +20,8 @@ int run(int argc, char** argv) {
     CLI::App app{"Runs a .pipe file on LibTorch: loads and prepares the data, trains, evaluates and exports."};
     app.name("pipe run");
     pipelang::runtime::RunOptions options;
-    app.add_option("file", options.file, "the .pipe file to run")->required();
+    app.add_option("file", options.file, "the .pipe file to run");
+    app.add_option("--resume", options.resume, "go on with an interrupted run, in its own directory");
     app.add_option("--set", options.overrides, "override a setting, e.g. --set fit.optimizer.lr=1e-3");
     app.add_option("--device", options.device, "where to train, over the file's choice")
         ->check(CLI::IsMember({"cpu", "cuda"}));
@@ -30,6 +31,10 @@ int run(int argc, char** argv) {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 2;
+    }
+    if (options.file.empty() == options.resume.empty()) {
+        std::fprintf(stderr, "pipe run: give a .pipe file to run, or --resume RUN (not both)\n");
+        return 2;
     }
     options.commandLine = {"pipe"};
     for (int i = 0; i < argc; ++i) options.commandLine.push_back(argv[i]);
@@ -86,6 +91,11 @@ int main(int argc, char** argv) {
     const char* command = argv[1];
     try {
         return handler(argc - 1, argv + 1);
+    } catch (const pipelang::runtime::Interrupted& e) {
+        std::fputc('\n', stderr);
+        pipelang::runtime::log::error(std::string("pipe ") + command + ": " + e.what() +
+                                      "; continue with `pipe run --resume RUN`");
+        return 130;
     } catch (const pipelang::runtime::RuntimeError& e) {
         failed(command, e.what());
     } catch (const c10::Error& e) {

@@ -51,7 +51,9 @@ public:
     virtual int64_t batches() const = 0;
     // Starts an epoch: the training order is a permutation drawn from
     // (seed, epoch) alone, so a run repeats exactly whatever the thread count.
-    virtual void start(int64_t epoch) = 0;
+    // `firstBatch` > 0 resumes an epoch there: the batches before it are
+    // neither made nor handed out.
+    virtual void start(int64_t epoch, int64_t firstBatch = 0) = 0;
     // The next batch of the epoch in order, or nothing at its end.
     virtual std::optional<Batch> next() = 0;
 };

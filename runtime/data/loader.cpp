@@ -1,5 +1,6 @@
 #include "runtime/data/loader.h"
 
+#include <algorithm>
 #include <cstring>
 #include <numeric>
 
@@ -36,7 +37,7 @@ void ThreadedLoader::stop() {
     threads_.clear();
 }
 
-void ThreadedLoader::start(int64_t epoch) {
+void ThreadedLoader::start(int64_t epoch, int64_t firstBatch) {
     stop();
     epoch_ = epoch;
     if (options_.shuffle) {
@@ -46,7 +47,7 @@ void ThreadedLoader::start(int64_t epoch) {
         std::iota(order_.begin(), order_.end(), int64_t(0));
     }
     total_ = batches();
-    consumed_ = claimed_ = 0;
+    consumed_ = claimed_ = std::clamp<int64_t>(firstBatch, 0, total_);
     ready_.clear();
     stopping_ = false;
     for (int64_t w = 0; w < options_.workers; ++w) threads_.emplace_back([this] { work(); });

@@ -36,7 +36,7 @@ public:
     ThreadedLoader(LoaderOptions options, MakeBatch make);
     ~ThreadedLoader() override;
     int64_t batches() const override;
-    void start(int64_t epoch) override;
+    void start(int64_t epoch, int64_t firstBatch = 0) override;
     std::optional<Batch> next() override;
 
 private:

@@ -3,9 +3,12 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <sstream>
 
 #include "record/tensorboard.h"
 #include "runtime/error.h"
+#include "runtime/train/checkpoint.h"
+#include "runtime/train/interrupt.h"
 #include "runtime/train/loss.h"
 #include "runtime/train/metrics.h"
 #include "runtime/train/optimizer.h"
@@ -97,6 +100,37 @@ void restore(Network& network, const std::vector<std::pair<std::string, torch::T
     }
 }
 
+// Keeps the header and the first `rows` rows of a CSV file the run wrote
+// (what a checkpoint covers), reads them back as epochs when they are
+// metrics, and reopens the file to append.
+std::ofstream reopen(const fs::path& path, int64_t rows, std::vector<EpochResult>& epochs) {
+    std::ifstream in(path);
+    std::string text, line, header;
+    std::getline(in, header);
+    text = header + "\n";
+    for (int64_t i = 0; i < rows && std::getline(in, line); ++i) {
+        text += line + "\n";
+        if (header.rfind("epoch,", 0) != 0) continue;
+        std::vector<double> cells;
+        std::stringstream split(line);
+        for (std::string cell; std::getline(split, cell, ',');) cells.push_back(std::strtod(cell.c_str(), nullptr));
+        std::vector<std::string> names;
+        std::stringstream columns(header);
+        for (std::string name; std::getline(columns, name, ',');) names.push_back(name);
+        if (cells.size() < 4 || names.size() != cells.size()) continue;
+        EpochResult r;
+        r.epoch = int64_t(cells[0]);
+        r.trainLoss = cells[1];
+        r.validLoss = cells[2];
+        for (size_t c = 3; c + 1 < cells.size(); ++c) r.metrics.push_back({names[c], cells[c]});
+        r.seconds = cells.back();
+        epochs.push_back(r);
+    }
+    in.close();
+    std::ofstream(path, std::ios::trunc) << text;
+    return std::ofstream(path, std::ios::app);
+}
+
 }  // namespace
 
 Evaluation evaluate(Network& network, const PreparedData& data, const Section& dataSection, Split split,
@@ -124,7 +158,7 @@ Evaluation evaluate(Network& network, const PreparedData& data, const Section& d
 }
 
 FitResult fit(Network& network, const PreparedData& data, const Section& dataSection, const Section& train,
-              const torch::Device& device, const fs::path& stageDir, Progress& progress) {
+              const torch::Device& device, const fs::path& stageDir, Progress& progress, bool resume) {
     FitResult result;
     const Value& optimizerValue = *train.field("optimizer");
     LossFn loss = makeLoss(*train.field("loss"));
@@ -159,17 +193,43 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
     std::vector<std::pair<std::string, torch::Tensor>> keptWeights;
 
     fs::create_directories(stageDir);
-    std::ofstream csv(stageDir / "metrics.csv");
+    const fs::path checkpoint = stageDir / "checkpoint.pt";
+    TrainState state;
+    bool resumed = resume && fs::exists(checkpoint);
+    if (resumed) {
+        state = loadCheckpoint(checkpoint, network, *optimizer);
+        if (keep) keep->best = state.keepBest, keep->bestEpoch = state.keepEpoch;
+        if (stopper) stopper->best = state.stopBest, stopper->bestEpoch = state.stopEpoch;
+        keptWeights = state.kept;
+        progress.line("resuming from " + checkpoint.string() + ": epoch " + std::to_string(state.epoch) + ", batch " +
+                      std::to_string(state.batch));
+    }
+    auto saveState = [&](int64_t epoch, int64_t batch, int64_t globalStep, double total, double running,
+                         int64_t items) {
+        TrainState now{epoch, batch, globalStep, total, running, items};
+        if (keep) now.keepBest = keep->best, now.keepEpoch = keep->bestEpoch;
+        if (stopper) now.stopBest = stopper->best, now.stopEpoch = stopper->bestEpoch;
+        now.kept = keptWeights;
+        saveCheckpoint(checkpoint, network, *optimizer, now);
+    };
+
     std::vector<std::string> columns = {"epoch", "train_loss", "valid_loss"};
     for (const auto& name : metrics.names()) columns.push_back(name);
     columns.push_back("time");
-    for (size_t i = 0; i < columns.size(); ++i) csv << (i ? "," : "") << columns[i];
-    csv << "\n";
+    // On resume the files keep the rows of the epochs (and steps) the
+    // checkpoint holds, and go on from there.
+    std::ofstream csv = resumed ? reopen(stageDir / "metrics.csv", state.epoch, result.epochs)
+                                : std::ofstream(stageDir / "metrics.csv");
+    if (!resumed)
+        for (size_t i = 0; i < columns.size(); ++i)
+            csv << (i ? "," : "") << columns[i] << (i + 1 < columns.size() ? "" : "\n");
     progress.header(columns);
     // The learning rate of every step (the head's, under discriminative
     // rates), for `pipe plot`'s picture of the schedule.
-    std::ofstream lrCsv(stageDir / "lr.csv");
-    lrCsv << "step,lr\n";
+    std::vector<EpochResult> unusedRows;
+    std::ofstream lrCsv =
+        resumed ? reopen(stageDir / "lr.csv", state.globalStep, unusedRows) : std::ofstream(stageDir / "lr.csv");
+    if (!resumed) lrCsv << "step,lr\n";
     // Losses, metrics and the learning rate for `tensorboard --logdir runs`,
     // all against the global training step.
     record::EventWriter events(stageDir);
@@ -178,19 +238,26 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
     for (const auto& buffer : buffers) bufferBackup.push_back(buffer.detach().clone());
 
     bool hasValid = data.size(Split::Valid) > 0;
-    int64_t epoch = 0, globalStep = 0;
+    int64_t epoch = 0, globalStep = state.globalStep;
+    auto lastCheckpoint = std::chrono::steady_clock::now();
     for (const auto& phase : phases) {
         network.freezeBackbone(phase.frozen);
         auto trainLoader = data.loader(Split::Train, batchSize, workers);
         int64_t steps = phase.epochs * trainLoader->batches();
         int64_t step = 0;
         for (int64_t e = 0; e < phase.epochs && !result.stoppedEarly; ++e, ++epoch) {
+            if (epoch < state.epoch) {  // trained before the checkpoint
+                step += trainLoader->batches();
+                continue;
+            }
             auto started = std::chrono::steady_clock::now();
             network.train();
-            trainLoader->start(epoch);
+            bool partial = resumed && epoch == state.epoch && state.batch > 0;
+            int64_t done = partial ? state.batch : 0, items = partial ? state.items : 0;
+            double total = partial ? state.total : 0, running = partial ? state.running : 0;
+            step += done;
+            trainLoader->start(epoch, done);
             progress.begin("epoch " + std::to_string(epoch), trainLoader->batches());
-            double total = 0, running = 0;
-            int64_t items = 0, done = 0;
             optimizer->zero_grad();
             while (auto batch = trainLoader->next()) {
                 double t = steps > 0 ? double(step) / double(steps) : 0;
@@ -233,6 +300,19 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
                 items += b.size();
                 running = done == 1 ? v : 0.98 * running + 0.02 * v;
                 progress.step(done, items, running);
+                // Ctrl-C, or a long epoch: a checkpoint at a step boundary,
+                // so that `--resume` goes on from the next batch.
+                bool boundary = done % accumulate == 0 && done < trainLoader->batches();
+                bool due = std::chrono::steady_clock::now() - lastCheckpoint > std::chrono::minutes(5);
+                if (boundary && (interruptRequested() || due)) {
+                    saveState(epoch, done, globalStep, total, running, items);
+                    lastCheckpoint = std::chrono::steady_clock::now();
+                    if (interruptRequested()) {
+                        progress.end();
+                        throw Interrupted("interrupted in epoch " + std::to_string(epoch) + " after batch " +
+                                          std::to_string(done) + "; a checkpoint is in " + checkpoint.string());
+                    }
+                }
             }
             progress.end();
 
@@ -279,6 +359,11 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
                     result.stoppedEarly = true;
                 }
             }
+            saveState(epoch + 1, 0, globalStep, 0, 0, 0);
+            lastCheckpoint = std::chrono::steady_clock::now();
+            if (interruptRequested())
+                throw Interrupted("interrupted after epoch " + std::to_string(epoch) + "; a checkpoint is in " +
+                                  checkpoint.string());
         }
         if (result.stoppedEarly) break;
     }

@@ -43,7 +43,8 @@ struct Evaluation {
 // (and checkpoints, when asked) under `stageDir`. Batch size and loader
 // threads come from `dataSection`.
 FitResult fit(Network& network, const PreparedData& data, const Section& dataSection, const Section& train,
-              const torch::Device& device, const std::filesystem::path& stageDir, Progress& progress);
+              const torch::Device& device, const std::filesystem::path& stageDir, Progress& progress,
+              bool resume = false);
 
 // Loss and metrics of `network` on one split, without changing it.
 Evaluation evaluate(Network& network, const PreparedData& data, const Section& dataSection, Split split,

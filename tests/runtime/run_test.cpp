@@ -4,11 +4,17 @@
 #include <gtest/gtest.h>
 #include <png.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include <toml.hpp>
 
@@ -244,6 +250,88 @@ TEST_F(Run, RepeatsExactlyWhateverTheLoaderThreadsAndRepro) {
     Result broken = runPipe("repro " + runA.string());
     EXPECT_EQ(broken.status, 1) << broken.output;
     EXPECT_NE(broken.output.find("record.toml` is corrupt or incomplete"), std::string::npos) << broken.output;
+}
+
+// `pipe run FILE` in the background, its output thrown away: the process id.
+pid_t spawnPipe(const std::vector<std::string>& args) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        std::freopen("/dev/null", "w", stdout);
+        std::freopen("/dev/null", "w", stderr);
+        std::vector<char*> argv{const_cast<char*>(PIPE_BINARY)};
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        execv(PIPE_BINARY, argv.data());
+        _exit(127);
+    }
+    return pid;
+}
+
+int64_t rowsOf(const fs::path& csv) {
+    std::ifstream in(csv);
+    int64_t rows = -1;
+    for (std::string line; std::getline(in, line);) ++rows;
+    return rows;
+}
+
+// Waits until the only run under `runs` has finished `epochs` epochs.
+fs::path waitForEpochs(const fs::path& runs, int64_t epochs) {
+    for (int i = 0; i < 2000; ++i) {
+        if (fs::exists(runs) && !fs::is_empty(runs)) {
+            fs::path run = onlyRun(runs);
+            if (rowsOf(run / "fit" / "metrics.csv") >= epochs) return run;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return {};
+}
+
+// A run killed with SIGKILL at a random step, or stopped with Ctrl-C, and
+// resumed, ends with the weights of a run never interrupted, bit for bit.
+TEST_F(Run, ResumeAfterSigkillOrCtrlCGivesTheUninterruptedWeights) {
+    std::string text = kStripes;
+    text.replace(text.find("model net { backbone = cnn(channels = [8, 16]) }"), 48,
+                 "model net { backbone = cnn(channels = [8, 16])  head = classifier(dropout = 0.3) }");
+    text.replace(text.find("epochs = 4"), 10, "epochs = 60");
+    fs::path file = write("long.pipe", text);
+    Result whole = runPipe("run " + file.string() + " --runs " + (root_ / "whole").string() + " --threads 1");
+    ASSERT_EQ(whole.status, 0) << whole.output;
+    std::string expected = sha256File(onlyRun(root_ / "whole") / "fit" / "weights.safetensors");
+
+    std::mt19937 rng(std::random_device{}());
+    for (int signal : {SIGKILL, SIGINT}) {
+        fs::path runs = root_ / (signal == SIGKILL ? "killed" : "interrupted");
+        pid_t pid = spawnPipe({"run", file.string(), "--runs", runs.string(), "--threads", "1"});
+        int64_t epochs = std::uniform_int_distribution<int64_t>(2, 30)(rng);
+        fs::path run = waitForEpochs(runs, epochs);
+        ASSERT_FALSE(run.empty()) << "the run did not get to epoch " << epochs;
+        std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, 20000)(rng)));
+        kill(pid, signal);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        if (signal == SIGKILL) {
+            ASSERT_TRUE(WIFSIGNALED(status)) << "the run ended before it was killed; make it longer";
+        } else {
+            ASSERT_TRUE(WIFEXITED(status)) << "Ctrl-C must end the run cleanly";
+            EXPECT_EQ(WEXITSTATUS(status), 130);
+            ASSERT_TRUE(fs::exists(run / "fit" / "checkpoint.pt"));
+            // A checkpoint cut short is named and refused, and nothing is lost.
+            fs::copy_file(run / "fit" / "checkpoint.pt", root_ / "checkpoint.bak");
+            fs::resize_file(run / "fit" / "checkpoint.pt", fs::file_size(run / "fit" / "checkpoint.pt") / 2);
+            Result refused = runPipe("run --resume " + run.string());
+            EXPECT_EQ(refused.status, 1) << refused.output;
+            EXPECT_NE(refused.output.find("checkpoint.pt` is corrupt"), std::string::npos) << refused.output;
+            fs::copy_file(root_ / "checkpoint.bak", run / "fit" / "checkpoint.pt",
+                          fs::copy_options::overwrite_existing);
+        }
+        Result resumed = runPipe("run --resume " + run.string());
+        ASSERT_EQ(resumed.status, 0) << resumed.output;
+        EXPECT_EQ(sha256File(run / "fit" / "weights.safetensors"), expected)
+            << "resumed after " << epochs << " epochs (signal " << signal << ")\n"
+            << resumed.output;
+        EXPECT_EQ(rowsOf(run / "fit" / "metrics.csv"), 60);
+        EXPECT_FALSE(fs::exists(run / "fit" / "checkpoint.pt"));
+    }
 }
 
 TEST_F(Run, MissingDataFailsWithOneClearSentence) {
