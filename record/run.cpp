@@ -109,10 +109,13 @@ std::string runName(const fs::path& dir) {
     return p.filename().string();
 }
 
-std::unique_ptr<Compilation> compileRun(const fs::path& dir) {
+fs::path sourcePath(const fs::path& dir) {
     std::vector<std::string> original = nonEmptyLines(readText(dir / "source-path.txt"));
-    std::string name = original.empty() ? (dir / "source.pipe").string() : original.front();
-    return compileText(name, readText(dir / "source.pipe"),
+    return original.empty() ? dir / "source.pipe" : fs::path(original.front());
+}
+
+std::unique_ptr<Compilation> compileRun(const fs::path& dir) {
+    return compileText(sourcePath(dir).string(), readText(dir / "source.pipe"),
                        CompileOptions{nonEmptyLines(readText(dir / "overrides.txt"))});
 }
 

@@ -64,6 +64,8 @@ RunRecord readRun(const std::filesystem::path& dir);
 // they meant when it ran), with the `--set` overrides of overrides.txt. The
 // caller checks ok(): an imported file may have changed since.
 std::unique_ptr<Compilation> compileRun(const std::filesystem::path& dir);
+// Where the run's .pipe file stood (source-path.txt); its copy when that is missing.
+std::filesystem::path sourcePath(const std::filesystem::path& dir);
 
 // The name a run is shown by: its directory's name (trailing slashes ignored).
 std::string runName(const std::filesystem::path& dir);

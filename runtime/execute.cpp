@@ -115,8 +115,7 @@ int runPipeline(const RunOptions& given) {
             throw RuntimeError("`" + options.resume.string() +
                                "` is not a run directory (it has no source.pipe); --resume takes one that `pipe run` "
                                "made");
-        std::ifstream path(options.resume / "source-path.txt");
-        std::getline(path, options.file);
+        options.file = record::sourcePath(options.resume).string();
         c = record::compileRun(options.resume);
         if (options.threads == 0 && fs::exists(options.resume / "record.toml")) {
             // The recorded thread count: LibTorch's reductions can round differently with another.

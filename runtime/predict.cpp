@@ -8,6 +8,7 @@
 
 #include "interpreter/compile.h"
 #include "interpreter/graph.h"
+#include "record/run.h"
 #include "runtime/data/dataset.h"
 #include "runtime/error.h"
 #include "runtime/execute.h"
@@ -17,32 +18,14 @@ namespace pipelang::runtime {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string readText(const fs::path& path) {
-    std::ifstream in(path);
-    if (!in) throw RuntimeError("`" + path.string() + "` is missing: is this a run directory written by `pipe run`?");
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::vector<std::string> lines(const std::string& text) {
-    std::vector<std::string> out;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) out.push_back(line);
-    return out;
-}
-
-}  // namespace
-
 int predict(const PredictOptions& o) {
     // The run's own copy of the source, compiled as if it stood where the
     // original did, so relative paths and imports mean what they meant.
-    std::string original = lines(readText(o.run / "source-path.txt")).at(0);
-    auto c = compileText(original, readText(o.run / "source.pipe"),
-                         CompileOptions{lines(readText(o.run / "overrides.txt"))});
+    if (!record::isRunDirectory(o.run))
+        throw RuntimeError("`" + (o.run / "source.pipe").string() +
+                           "` is missing: is this a run directory written by `pipe run`?");
+    auto c = record::compileRun(o.run);
+    std::string original = record::sourcePath(o.run).string();
     if (!c->ok()) {
         std::fputs(render(c->diags).c_str(), stderr);
         throw RuntimeError("the run's recorded pipeline no longer checks (an imported file may have changed)");

@@ -59,12 +59,7 @@ public:
 
     std::unique_ptr<Loader> loader(Split split, int64_t batchSize, int64_t workers) const override {
         bool training = split == Split::Train;
-        LoaderOptions options;
-        options.items = size(split);
-        options.batchSize = batchSize;
-        options.workers = workers;
-        options.shuffle = options.dropLast = training;
-        options.seed = seed_;
+        LoaderOptions options = splitLoaderOptions(size(split), batchSize, workers, training, seed_);
         const ImageSplit* data = &splits_[size_t(split)];
         return std::make_unique<ThreadedLoader>(options, [this, data, training](const auto& positions, int64_t epoch) {
             return makeBatch(*data, positions, epoch, training);
@@ -72,10 +67,7 @@ public:
     }
 
     void save(const std::filesystem::path& runDir) const override {
-        nlohmann::ordered_json classes;
-        classes["target"] = info_.target;
-        classes["classes"] = info_.classes;
-        writeJson(runDir, "classes.json", classes.dump(2));
+        writeClasses(runDir, info_);
         nlohmann::ordered_json stats;
         stats["input"] = "image";
         stats["channels"] = block_.channels;

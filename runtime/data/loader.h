@@ -24,12 +24,25 @@ using MakeBatch = std::function<Batch(const std::vector<int64_t>& positions, int
 struct LoaderOptions {
     int64_t items = 0;
     int64_t batchSize = 64;
-    int64_t workers = 0;       // 0: batches are made on the caller's thread
+    int64_t workers = 0;  // 0: batches are made on the caller's thread
     bool shuffle = false;
-    bool dropLast = false;     // drop a last, smaller batch (training, as fastai)
+    bool dropLast = false;  // drop a last, smaller batch (training, as fastai)
     uint64_t seed = 0;
-    int64_t prefetch = 0;      // batches made ahead; 0: twice the workers, at least 2
+    int64_t prefetch = 0;  // batches made ahead; 0: twice the workers, at least 2
 };
+
+// A split's loader options: training shuffles from the seed and drops a
+// smaller last batch (as fastai); validation and test keep their order.
+inline LoaderOptions splitLoaderOptions(int64_t items, int64_t batchSize, int64_t workers, bool training,
+                                        uint64_t seed) {
+    LoaderOptions options;
+    options.items = items;
+    options.batchSize = batchSize;
+    options.workers = workers;
+    options.shuffle = options.dropLast = training;
+    options.seed = seed;
+    return options;
+}
 
 class ThreadedLoader : public Loader {
 public:
@@ -52,9 +65,9 @@ private:
     MakeBatch make_;
     std::vector<int64_t> order_;
     int64_t epoch_ = -1;
-    int64_t total_ = 0;      // batches this epoch
-    int64_t consumed_ = 0;   // batches handed out
-    int64_t claimed_ = 0;    // batches a worker has started
+    int64_t total_ = 0;     // batches this epoch
+    int64_t consumed_ = 0;  // batches handed out
+    int64_t claimed_ = 0;   // batches a worker has started
     bool stopping_ = false;
     std::map<int64_t, Slot> ready_;
     std::mutex mutex_;

@@ -1,5 +1,7 @@
 // prepareData: reads the data section and hands it to the image or the
 // tabular preparation.
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 #include <fstream>
 
@@ -66,6 +68,13 @@ void writeJson(const std::filesystem::path& dir, const std::string& name, const 
     out << text << "\n";
     if (!out)
         throw RuntimeError("cannot write `" + (dir / name).string() + "`; check that the run folder is writable.");
+}
+
+void writeClasses(const std::filesystem::path& dir, const DataInfo& info) {
+    nlohmann::ordered_json classes;
+    classes["target"] = info.target;
+    classes["classes"] = info.classes;
+    writeJson(dir, "classes.json", classes.dump(2));
 }
 
 std::unique_ptr<PreparedData> prepareData(const Section& data, const std::filesystem::path& baseDir, uint64_t seed) {

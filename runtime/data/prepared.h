@@ -24,8 +24,8 @@ struct DataRequest {
     const Value* y = nullptr;       // `y`, else `label`, or null
     const Value* split = nullptr;
     std::optional<int64_t> fold;
-    const Value* items = nullptr;   // `item`
-    const Value* batches = nullptr; // `batch`
+    const Value* items = nullptr;    // `item`
+    const Value* batches = nullptr;  // `batch`
     bool cache = true;
 
     std::string name() const { return section->name; }
@@ -45,5 +45,7 @@ std::unique_ptr<PreparedData> prepareTabular(const DataRequest& request);
 torch::Tensor targetTensor(const Targets& targets, const std::vector<int64_t>& positions);
 // Writes `json` text to `dir/name`, creating the folder.
 void writeJson(const std::filesystem::path& dir, const std::string& name, const std::string& text);
+// Writes `dir/classes.json`: the target kind and the classes, in their order.
+void writeClasses(const std::filesystem::path& dir, const DataInfo& info);
 
 }  // namespace pipelang::runtime

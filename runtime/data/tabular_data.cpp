@@ -45,12 +45,7 @@ public:
 
     std::unique_ptr<Loader> loader(Split split, int64_t batchSize, int64_t workers) const override {
         bool training = split == Split::Train;
-        LoaderOptions options;
-        options.items = size(split);
-        options.batchSize = batchSize;
-        options.workers = workers;
-        options.shuffle = options.dropLast = training;
-        options.seed = seed_;
+        LoaderOptions options = splitLoaderOptions(size(split), batchSize, workers, training, seed_);
         const TableSplit* data = &splits_[size_t(split)];
         return std::make_unique<ThreadedLoader>(options, [data](const std::vector<int64_t>& positions, int64_t) {
             Batch batch;
@@ -63,10 +58,7 @@ public:
     }
 
     void save(const std::filesystem::path& runDir) const override {
-        nlohmann::ordered_json classes;
-        classes["target"] = info_.target;
-        classes["classes"] = info_.classes;
-        writeJson(runDir, "classes.json", classes.dump(2));
+        writeClasses(runDir, info_);
         nlohmann::ordered_json stats;
         stats["input"] = "tabular";
         stats["missing"] = spec_.dropMissing ? "drop" : "fill";
@@ -97,16 +89,19 @@ private:
 std::unique_ptr<PreparedData> prepareTabular(const DataRequest& request) {
     const Value& source = *request.section->field("source");
     if (request.x)
-        throw RuntimeError("data `" + request.name() + "`: a tabular input takes its columns from the block, e.g. "
+        throw RuntimeError("data `" + request.name() +
+                           "`: a tabular input takes its columns from the block, e.g. "
                            "`tabular(cont = [\"age\"], cat = [\"city\"])`; remove `x`.");
     if (!request.y)
-        throw RuntimeError("data `" + request.name() + "`: say which column is the target, e.g. `y = column(\"price\")`.");
+        throw RuntimeError("data `" + request.name() +
+                           "`: say which column is the target, e.g. `y = column(\"price\")`.");
     TabularSpec spec;
     spec.cont = stringsArg(request.input, "cont");
     spec.cat = stringsArg(request.input, "cat");
     spec.dropMissing = stringArg(request.input, "missing", "fill") == "drop";
     if (spec.cont.empty() && spec.cat.empty())
-        throw RuntimeError("data `" + request.name() + "`: the tabular block lists no columns; name them with `cont = "
+        throw RuntimeError("data `" + request.name() +
+                           "`: the tabular block lists no columns; name them with `cont = "
                            "[...]` and `cat = [...]`.");
 
     Listing listing = listSource(source, request.baseDir);
