@@ -20,6 +20,7 @@
 #include "runtime/data/table.h"
 #include "runtime/data/transforms.h"
 #include "runtime/error.h"
+#include "tests/runtime/temp_dir.h"
 
 namespace pipelang::runtime {
 namespace {
@@ -27,27 +28,6 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path kFashion = "/usr/share/datasets/fashion-mnist";
-
-// A fresh folder under the system's temporary folder, removed afterwards.
-class TempDir {
-public:
-    TempDir() {
-        static int counter = 0;
-        path_ = fs::temp_directory_path() /
-                ("pipe-data-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    const fs::path& path() const { return path_; }
-    fs::path operator/(const std::string& name) const { return path_ / name; }
-
-private:
-    fs::path path_;
-};
 
 void writeText(const fs::path& path, const std::string& text) {
     fs::create_directories(path.parent_path());

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "interpreter/compile.h"
+#include "tests/runtime/temp_dir.h"
 #include "runtime/error.h"
 #include "runtime/models/network.h"
 #include "runtime/safetensors.h"
@@ -18,24 +19,6 @@ using namespace pipelang;
 using namespace pipelang::runtime;
 
 namespace {
-
-class TempDir {
-public:
-    TempDir() {
-        std::random_device rd;
-        path_ = fs::temp_directory_path() / ("pipe-models-" + std::to_string(rd()) + std::to_string(rd()));
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    const fs::path& path() const { return path_; }
-    fs::path operator/(const std::string& name) const { return path_ / name; }
-
-private:
-    fs::path path_;
-};
 
 // The checked `model` section of a small file around `model` (fields only).
 Section modelSection(const std::string& fields, const std::string& target = "category") {

@@ -1,6 +1,7 @@
 // safetensors: round trips for every dtype, files written by hand and by
 // Python, every kind of corruption rejected with a message naming the file,
 // and atomic replacement.
+#include "tests/runtime/temp_dir.h"
 #include "runtime/safetensors.h"
 
 #include <gtest/gtest.h>
@@ -17,24 +18,6 @@ namespace fs = std::filesystem;
 using namespace pipelang::runtime;
 
 namespace {
-
-class TempDir {
-public:
-    TempDir() {
-        std::random_device rd;
-        path_ = fs::temp_directory_path() / ("pipe-safetensors-" + std::to_string(rd()) + std::to_string(rd()));
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    const fs::path& path() const { return path_; }
-    fs::path operator/(const std::string& name) const { return path_ / name; }
-
-private:
-    fs::path path_;
-};
 
 std::string le64(uint64_t n) {
     std::string s(8, '\0');
