@@ -22,6 +22,7 @@
 #include "runtime/record.h"
 #include "runtime/train/fit.h"
 #include "runtime/train/interrupt.h"
+#include "runtime/train/valid_predictions.h"
 
 namespace pipelang::runtime {
 
@@ -32,12 +33,16 @@ fs::path makeRunDirectory(const fs::path& runsDir, const std::string& file) {
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
     std::string base = fs::path(file).stem().string() + "-" + stamp;
-    fs::path dir = runsDir / base;
-    // Two runs in the same second get -2, -3...
-    for (int n = 2; fs::exists(dir); ++n) dir = runsDir / (base + "-" + std::to_string(n));
     std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) throw RuntimeError("cannot create the run directory `" + dir.string() + "`: " + ec.message());
+    fs::create_directories(runsDir, ec);
+    if (ec) throw RuntimeError("cannot create the run directory under `" + runsDir.string() + "`: " + ec.message());
+    // Two runs in the same second get -2, -3...; create_directory claims a name
+    // atomically, so runs started at once (a sweep's --jobs) never share one.
+    fs::path dir = runsDir / base;
+    for (int n = 2; !fs::create_directory(dir, ec); ++n) {
+        if (ec) throw RuntimeError("cannot create the run directory `" + dir.string() + "`: " + ec.message());
+        dir = runsDir / (base + "-" + std::to_string(n));
+    }
     return dir;
 }
 
@@ -93,6 +98,38 @@ void copyBackbone(Network& from, Network& to) {
 void runStages(const Pipeline& pipeline, const Graph& graph, const RunOptions& options, const fs::path& runDir,
                uint64_t seed, RunRecord& record);
 
+// Puts pipe.toml's values into the pipeline where it leaves a choice open: a
+// relative data path missing beside the file is taken from the first data
+// root that has it, and a train block that does not choose its device gets
+// pipe.toml's. Returns the settings it changed (`cars.source.path`), for the
+// record to name their origin.
+std::map<std::string, std::string> applyProject(Pipeline& pipeline, const record::Project& project,
+                                                const fs::path& baseDir) {
+    std::map<std::string, std::string> changed;
+    for (auto& section : pipeline.sections) {
+        if (section.kind == "data" && !project.dataRoots.empty()) {
+            Value* source = section.field("source");
+            if (!source || source->kind != Value::Kind::Call) continue;
+            for (const char* arg : {"path", "folder"}) {
+                Value* v = source->arg(arg);
+                if (!v || v->kind != Value::Kind::String) continue;
+                if (auto found = record::findUnderDataRoots(v->text, baseDir, project.dataRoots)) {
+                    v->text = found->string();
+                    changed[section.name + ".source." + arg] = "pipe.toml";
+                }
+            }
+        }
+        if (section.kind == "train" && project.device) {
+            Value* device = section.field("device");
+            if (device && device->origin == Origin::Default) {
+                device->text = *project.device;
+                changed[section.name + ".device"] = "pipe.toml";
+            }
+        }
+    }
+    return changed;
+}
+
 }  // namespace
 
 const Value& backboneCall(const Pipeline& pipeline, const Section& model) {
@@ -122,7 +159,9 @@ int runPipeline(const RunOptions& given) {
             std::ifstream record(options.resume / "record.toml");
             for (std::string line; std::getline(record, line);)
                 if (line.rfind("threads = ", 0) == 0) options.threads = std::stoi(line.substr(10));
+            options.threadsOrigin = "record";
         }
+        if (!options.project) options.project = record::projectFromRecord(options.resume / "record.toml");
     } else {
         c = compileFile(options.file, CompileOptions{options.overrides});
     }
@@ -131,14 +170,42 @@ int runPipeline(const RunOptions& given) {
         return 2;
     }
     std::fputs(render(c->diags).c_str(), stderr);  // warnings
-    const Pipeline& pipeline = c->pipeline;
+    record::Project project;
+    try {
+        project = options.project ? *options.project : record::projectFor(options.file);
+    } catch (const record::RecordError& e) {
+        std::fprintf(stderr, "pipe run: error: %s\n", e.what());
+        return 2;
+    }
+    Pipeline& pipeline = c->pipeline;
+    std::map<std::string, std::string> fromProject = applyProject(pipeline, project, fs::path(options.file).parent_path());
     Graph graph = buildGraph(pipeline);
     uint64_t seed = uint64_t(pipeline.seed.value_or(0));
+    std::string threadsOrigin = options.threadsOrigin;
+    if (options.threads <= 0 && project.threads) options.threads = *project.threads, threadsOrigin = "pipe.toml";
+    if (options.threads <= 0) threadsOrigin = "default";
     int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     torch::set_num_threads(threads);
+    std::string runsOrigin = options.runsOrigin;
+    if (options.runsDir.empty()) {
+        runsOrigin = project.runs ? "pipe.toml" : "default";
+        options.runsDir = project.runs ? *project.runs : fs::path("runs");
+    }
 
     bool resuming = !options.resume.empty();
-    fs::path runDir = resuming ? options.resume : makeRunDirectory(options.runsDir, options.file);
+    fs::path runDir = options.resume;
+    if (!resuming && !options.runDir.empty()) {
+        // A sweep names its points' directories itself.
+        std::error_code ec;
+        if (record::isRunDirectory(options.runDir))
+            throw RuntimeError("`" + options.runDir.string() + "` already holds a run; --run-dir takes a new folder");
+        fs::create_directories(options.runDir, ec);
+        if (ec) throw RuntimeError("cannot create the run directory `" + options.runDir.string() + "`: " + ec.message());
+        runDir = options.runDir;
+        runsOrigin = "--run-dir";
+    } else if (!resuming) {
+        runDir = makeRunDirectory(options.runsDir, options.file);
+    }
     if (options.madeRunDir) *options.madeRunDir = runDir;
     if (!resuming) {
         std::ofstream(runDir / "plan.txt") << renderPlan(pipeline);
@@ -153,6 +220,19 @@ int runPipeline(const RunOptions& given) {
     log::info(std::string(resuming ? "resume " : "run ") + runDir.string() + "  (seed " + std::to_string(seed) + ", " +
               std::to_string(threads) + " threads)");
     RunRecord record(runDir, pipeline, options.file, options.commandLine, seed, threads);
+    std::vector<ProjectValue> projectValues = {
+        {"runs", {fs::absolute(runDir).lexically_normal().parent_path().string()}, false, runsOrigin},
+        {"threads", {std::to_string(threads)}, false, threadsOrigin},
+        {"device",
+         {options.device.empty() ? project.device.value_or("auto") : options.device},
+         false,
+         options.device.empty() ? (project.device ? "pipe.toml" : "default") : "--device"},
+    };
+    std::vector<std::string> roots;
+    for (const auto& r : project.dataRoots) roots.push_back(r.string());
+    if (!roots.empty()) projectValues.push_back({"data_roots", roots, true, "pipe.toml"});
+    record.setProject(project.file.string(), projectValues);
+    for (const auto& [setting, origin] : fromProject) record.setOrigin(setting, origin);
     record.write("running");
     try {
         runStages(pipeline, graph, options, runDir, seed, record);
@@ -227,6 +307,8 @@ void runStages(const Pipeline& pipeline, const Graph& graph, const RunOptions& o
             saveWeights(*network, dir / "weights.safetensors");
             network->to(device);
             fs::remove(dir / "checkpoint.pt");  // the stage is done; its weights are the state now
+            writeValidPredictions(*network, d, dataSection, device, runDir / dataSection.name / "items.csv",
+                                  dir / "valid_predictions.csv");
             StageRecord done{stage.name, sha256File(dir / "weights.safetensors"), int64_t(result.epochs.size()), {}};
             if (!result.epochs.empty()) {
                 const EpochResult& last = result.epochs.back();

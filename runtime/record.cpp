@@ -202,6 +202,14 @@ void RunRecord::write(const std::string& status, const std::string& error) {
     settings["seed"] = Table{{"value", std::to_string(seed_)}, {"origin", originText(pipeline_.seedOrigin)}};
     for (const auto& section : pipeline_.sections)
         for (const auto& [field, value] : section.fields) flatten(section.name + "." + field, value, settings);
+    for (const auto& [key, origin] : origins_)
+        if (settings.count(key)) settings[key].as_table()["origin"] = origin;
+
+    Table project{{"file", projectFile_.empty() ? std::string("none") : projectFile_}};
+    for (const auto& v : project_) {
+        Toml value = v.list ? Toml(Array(v.values.begin(), v.values.end())) : Toml(v.values.empty() ? "" : v.values[0]);
+        project[v.key] = Table{{"value", value}, {"origin", v.origin}};
+    }
 
     Table stages;
     for (const auto& stage : stages_) {
@@ -218,6 +226,7 @@ void RunRecord::write(const std::string& status, const std::string& error) {
                       {"source", source},
                       {"data", data},
                       {"stages", stages},
+                      {"project", project},
                       {"settings", settings}});
     writeFileAtomically(runDir_ / "record.toml", toml::format(record, 100));
 }

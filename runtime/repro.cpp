@@ -74,6 +74,8 @@ int repro(const ReproOptions& options) {
     rerun.overrides = lines(options.run / "overrides.txt");
     rerun.runsDir = options.run.parent_path();
     rerun.threads = int(toml::find<int64_t>(before, "run", "threads"));
+    rerun.threadsOrigin = rerun.runsOrigin = "record";
+    rerun.project = record::projectFromRecord(options.run / "record.toml");  // the data roots it used
     rerun.commandLine = {"pipe", "repro", options.run.string()};
     fs::path made;
     rerun.madeRunDir = &made;

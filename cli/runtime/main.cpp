@@ -25,8 +25,11 @@ int run(int argc, char** argv) {
     app.add_option("--set", options.overrides, "override a setting, e.g. --set fit.optimizer.lr=1e-3");
     app.add_option("--device", options.device, "where to train, over the file's choice")
         ->check(CLI::IsMember({"cpu", "cuda"}));
-    app.add_option("--runs", options.runsDir, "the folder that holds run directories (default: runs)");
-    app.add_option("--threads", options.threads, "intra-op threads (default: every core)");
+    app.add_option("--runs", options.runsDir, "the folder that holds run directories (default: pipe.toml's `runs`, else runs)");
+    int jobs = 1;  // read by `pipe run` itself, listed here for --help
+    app.add_option("--jobs", jobs, "for a file with a sweep block: points run at once, sharing the cores");
+    app.add_option("--run-dir", options.runDir, "write the run into this folder (a sweep's points use it)");
+    app.add_option("--threads", options.threads, "intra-op threads (default: pipe.toml's `threads`, else every core)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -157,7 +157,15 @@ std::vector<Side> assignSplits(const Value& splitter, const Listing& listing, co
         else {
             const Value* group = argOf(&splitter, "group");
             std::string column = group ? stringArg(group, "name") : "";
-            folds = groupKfold(columnValues(listing, column, "the `group_kfold` groups"), k, seed);
+            auto groups = columnValues(listing, column, "the `group_kfold` groups");
+            folds = groupKfold(groups, k, seed);
+            // The point of grouping: no group may be on both sides of the split.
+            std::map<std::string, int64_t> foldOfGroup;
+            for (int64_t i = 0; i < n; ++i)
+                if (auto [at, fresh] = foldOfGroup.emplace(groups[size_t(i)], folds[size_t(i)]);
+                    !fresh && at->second != folds[size_t(i)])
+                    throw RuntimeError("group_kfold: the group `" + groups[size_t(i)] +
+                                       "` fell into two folds; this is a bug in pipe, please report it");
         }
         for (int64_t i = 0; i < n; ++i)
             if (folds[size_t(i)] == chosen) sides[size_t(i)] = Side::Valid;

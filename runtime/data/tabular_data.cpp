@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <fstream>
 
 #include "runtime/data/labels.h"
 #include "runtime/data/loader.h"
@@ -17,6 +18,7 @@ namespace {
 
 struct TableSplit {
     torch::Tensor x, xCat, y;
+    std::vector<int64_t> sourceRows;  // each item's row in the source table (0: the first row)
 };
 
 class TabularData : public PreparedData {
@@ -74,6 +76,13 @@ public:
         auto& cat = stats["categorical"] = nlohmann::ordered_json::array();
         for (size_t c = 0; c < t.cat.size(); ++c) cat.push_back({{"name", t.cat[c]}, {"categories", t.categories[c]}});
         writeJson(runDir, "stats.json", stats.dump(2));
+        // Which source row each item of a split is, so that predictions on the
+        // validation split (and cross-validation's out-of-fold table) name rows.
+        std::ofstream items(runDir / "items.csv");
+        items << "split,position,row\n";
+        for (Split split : {Split::Train, Split::Valid, Split::Test})
+            for (size_t i = 0; i < splits_[size_t(split)].sourceRows.size(); ++i)
+                items << splitName(split) << "," << i << "," << splits_[size_t(split)].sourceRows[i] << "\n";
     }
 
 private:
@@ -143,6 +152,7 @@ std::unique_ptr<PreparedData> prepareTabular(const DataRequest& request) {
         splits[s].x = gatherRows(x, rows[s]);
         splits[s].xCat = gatherRows(codes, rows[s]);
         splits[s].y = targetTensor(targets, rows[s]);
+        for (int64_t i : rows[s]) splits[s].sourceRows.push_back(keep[size_t(i)]);
     }
     return std::make_unique<TabularData>(request, std::move(spec), std::move(tabular), std::move(targets),
                                          std::move(splits));

@@ -1,0 +1,135 @@
+#include "record/project.h"
+
+#include <toml.hpp>
+
+namespace pipelang::record {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// `pipe.toml:3: ` for an error about the value on line 3.
+std::string where(const fs::path& file, const toml::value& v) {
+    return file.string() + ":" + std::to_string(v.location().line()) + ": ";
+}
+
+std::string typeName(const toml::value& v) {
+    switch (v.type()) {
+    case toml::value_t::boolean: return "a boolean";
+    case toml::value_t::integer: return "an integer";
+    case toml::value_t::floating: return "a number";
+    case toml::value_t::string: return "a string";
+    case toml::value_t::array: return "a list";
+    case toml::value_t::table: return "a table";
+    default: return "a date or time";
+    }
+}
+
+const std::string& expectString(const fs::path& file, const std::string& key, const toml::value& v) {
+    if (!v.is_string())
+        throw RecordError(where(file, v) + "`" + key + "` takes a string in quotes, not " + typeName(v));
+    return v.as_string().str;
+}
+
+// A path in pipe.toml is relative to pipe.toml's folder.
+fs::path projectPath(const fs::path& file, const std::string& text) {
+    fs::path p = text;
+    return (p.is_relative() ? fs::absolute(file).parent_path() / p : p).lexically_normal();
+}
+
+}  // namespace
+
+fs::path findProjectFile(const fs::path& pipeFile) {
+    std::error_code ec;
+    fs::path dir = fs::absolute(pipeFile, ec).parent_path();
+    while (!dir.empty()) {
+        if (fs::is_regular_file(dir / "pipe.toml", ec)) return dir / "pipe.toml";
+        if (fs::exists(dir / ".git", ec) || dir == dir.root_path()) break;  // a git root, or the top
+        dir = dir.parent_path();
+    }
+    return {};
+}
+
+Project readProject(const fs::path& tomlFile) {
+    Project project;
+    project.file = fs::absolute(tomlFile).lexically_normal();
+    toml::value root;
+    try {
+        root = toml::parse(tomlFile.string());
+    } catch (const std::exception& e) {
+        throw RecordError(tomlFile.string() + ": not valid TOML:\n" + std::string(e.what()));
+    }
+    for (const auto& [key, v] : root.as_table()) {
+        if (key == "runs") {
+            project.runs = projectPath(tomlFile, expectString(tomlFile, key, v));
+        } else if (key == "device") {
+            const std::string& device = expectString(tomlFile, key, v);
+            if (device != "cpu" && device != "cuda" && device != "auto")
+                throw RecordError(where(tomlFile, v) + "`device` is \"" + device +
+                                  "\"; use \"cpu\", \"cuda\" or \"auto\"");
+            project.device = device;
+        } else if (key == "threads") {
+            if (!v.is_integer())
+                throw RecordError(where(tomlFile, v) + "`threads` takes a whole number, not " + typeName(v));
+            if (v.as_integer() < 1 || v.as_integer() > 4096)
+                throw RecordError(where(tomlFile, v) + "`threads` is " + std::to_string(v.as_integer()) +
+                                  "; give at least 1");
+            project.threads = int(v.as_integer());
+        } else if (key == "data_roots") {
+            if (!v.is_array())
+                throw RecordError(where(tomlFile, v) + "`data_roots` takes a list of folders, e.g. [\"data\"], not " +
+                                  typeName(v));
+            for (const auto& item : v.as_array())
+                project.dataRoots.push_back(projectPath(tomlFile, expectString(tomlFile, "data_roots", item)));
+        } else {
+            throw RecordError(where(tomlFile, v) + "unknown key `" + key +
+                              "`; pipe.toml takes `runs`, `device`, `threads` and `data_roots`");
+        }
+    }
+    return project;
+}
+
+Project projectFor(const fs::path& pipeFile) {
+    fs::path file = findProjectFile(pipeFile);
+    return file.empty() ? Project{} : readProject(file);
+}
+
+std::optional<fs::path> findUnderDataRoots(const std::string& path, const fs::path& baseDir,
+                                           const std::vector<fs::path>& roots) {
+    fs::path p = path;
+    std::error_code ec;
+    if (p.empty() || p.is_absolute() || fs::exists(baseDir / p, ec)) return std::nullopt;
+    for (const auto& root : roots)
+        if (fs::exists(root / p, ec)) return (root / p).lexically_normal();
+    return std::nullopt;
+}
+
+Project projectFromRecord(const fs::path& recordToml) {
+    Project project;
+    std::error_code ec;
+    if (!fs::is_regular_file(recordToml, ec)) return project;
+    try {
+        toml::value record = toml::parse(recordToml.string());
+        if (!record.contains("project")) return project;
+        const toml::value& table = toml::find(record, "project");
+        if (table.contains("file")) project.file = toml::find<std::string>(table, "file");
+        auto fromToml = [&](const char* key) -> const toml::value* {
+            if (!table.contains(key)) return nullptr;
+            const toml::value& entry = toml::find(table, key);
+            return toml::find_or<std::string>(entry, "origin", "") == "pipe.toml" ? &toml::find(entry, "value")
+                                                                                  : nullptr;
+        };
+        if (const auto* v = fromToml("runs")) project.runs = fs::path(v->as_string().str);
+        if (const auto* v = fromToml("device")) project.device = v->as_string().str;
+        if (const auto* v = fromToml("threads")) project.threads = std::stoi(v->as_string().str);
+        if (const auto* v = fromToml("data_roots"))
+            for (const auto& root : v->as_array()) project.dataRoots.push_back(root.as_string().str);
+    } catch (const std::exception& e) {
+        std::string message = e.what();
+        throw RecordError(recordToml.string() + ": its [project] table cannot be read (" +
+                          message.substr(0, message.find('\n')) + ")");
+    }
+    return project;
+}
+
+}  // namespace pipelang::record
