@@ -16,6 +16,7 @@ const Command kCommands[] = {
     {"run", "check, compile and run a .pipe file on LibTorch: train, evaluate, export", pipelang::cli::run},
     {"predict", "load a finished run and print the top labels of new inputs", pipelang::cli::predict},
     {"repro", "run a finished run again from its record and report any difference", pipelang::cli::repro},
+    {"cv", "run every fold of a k-fold split; out-of-fold predictions and a score table", pipelang::cli::cv},
     {"plot", "draw runs' loss, metric and learning-rate curves as PNG and SVG", pipelang::cli::plot},
     {"compare", "print the settings in which runs differ beside their final metrics", pipelang::cli::compare},
     {"check", "check files and report every error, without running anything", pipelang::cli::check},

@@ -245,6 +245,10 @@ int runCapturing(const fs::path& program, const std::vector<std::string>& args, 
 
 }  // namespace
 
+int runProgram(const fs::path& program, const std::vector<std::string>& args, std::string& output) {
+    return runCapturing(program, args, output);
+}
+
 std::optional<fs::path> findProgram(const std::string& name) {
     const char* path = std::getenv("PATH");
     std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";

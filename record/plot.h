@@ -19,6 +19,10 @@ namespace pipelang::record {
 // An executable found in the PATH, as a shell would find it.
 std::optional<std::filesystem::path> findProgram(const std::string& name);
 
+// Runs `program` with `args`, waits, and returns its exit status with what it
+// printed (stdout and stderr) in `output`.
+int runProgram(const std::filesystem::path& program, const std::vector<std::string>& args, std::string& output);
+
 // gnuplot is missing or failed: not the runs' fault.
 struct PlotError : RecordError {
     using RecordError::RecordError;

@@ -1,0 +1,214 @@
+// Sweeps, `pipe cv` and pipe.toml end to end, through the built `pipe`, on a
+// small table made here (y = 3x + 1 with noise): a point's own run directory
+// and `--set` overrides, --jobs 2, a failing point that does not stop the
+// others, the ranked table, out-of-fold predictions, and pipe.toml's values
+// and errors.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <toml.hpp>
+
+#include "temp_dir.h"
+
+namespace pipelang::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+    int status;
+    std::string output;
+};
+
+Result pipe(const std::string& args) {
+    Result r{0, ""};
+    FILE* p = popen((std::string(PIPE_BINARY) + " " + args + " 2>&1").c_str(), "r");
+    char buffer[4096];
+    for (size_t n; (n = fread(buffer, 1, sizeof buffer, p)) > 0;) r.output.append(buffer, n);
+    int status = pclose(p);
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+std::vector<std::string> lines(const fs::path& file) {
+    std::vector<std::string> out;
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) out.push_back(line);
+    return out;
+}
+
+fs::path onlyEntry(const fs::path& dir) {
+    return fs::directory_iterator(dir)->path();
+}
+
+const char* kLine = R"(seed 1
+data d {
+    source     = csv("line.csv")
+    blocks     = (tabular(cont = ["x"]), number)
+    y          = column("y")
+    split      = random(valid = 0.25, seed = 1)
+    batch_size = 16
+}
+model net { backbone = mlp(hidden = [8])  head = regressor() }
+train fit {
+    optimizer = adamw(lr = 1e-2)
+    schedule  = one_cycle(epochs = 2)
+    metrics   = [mae]
+}
+)";
+
+class Sweeps : public ::testing::Test {
+protected:
+    TempDir dir{"pipe-sweep-test"};
+    void SetUp() override {
+        std::mt19937 rng(3);
+        std::normal_distribution<double> noise(0, 0.05);
+        std::ofstream csv(dir / "line.csv");
+        csv << "x,y\n";
+        for (int i = 0; i < 48; ++i) {
+            double x = i / 48.0;
+            csv << x << "," << 3 * x + 1 + noise(rng) << "\n";
+        }
+    }
+    fs::path write(const std::string& name, const std::string& text) {
+        std::ofstream(dir / name) << text;
+        return dir / name;
+    }
+};
+
+TEST_F(Sweeps, EveryPointIsARunOfItsOwnJobsTwoAndAFailureDoesNotStopTheOthers) {
+    fs::path file = write("line_sweep.pipe", std::string(kLine) + R"(
+sweep {
+    d.source.path    = ["line.csv", "missing.csv"]
+    fit.optimizer.lr = [1e-2, 3e-2]
+    metric           = mae
+}
+)");
+    Result r = pipe("run " + file.string() + " --runs " + (dir / "runs").string() + " --jobs 2");
+    EXPECT_EQ(r.status, 1) << r.output;  // a point failed
+    fs::path sweep = onlyEntry(dir / "runs");
+    EXPECT_EQ(sweep.filename().string().rfind("line_sweep-sweep-", 0), 0u) << sweep;
+    EXPECT_NE(r.output.find("4 points (grid), 2 at a time"), std::string::npos) << r.output;
+
+    auto csv = lines(sweep / "sweep.csv");
+    ASSERT_EQ(csv.size(), 5u) << r.output;
+    EXPECT_EQ(csv[0], "rank,best,run,status,d.source.path,fit.optimizer.lr,train_loss,valid_loss,mae,seconds,error");
+    // The two points that read line.csv finished and rank first, by mae, lowest first.
+    std::vector<double> maes;
+    for (size_t i = 1; i <= 2; ++i) {
+        EXPECT_NE(csv[i].find(",finished,\"\"\"line.csv\"\"\","), std::string::npos) << csv[i];
+        std::stringstream cells(csv[i]);
+        std::string cell;
+        for (int c = 0; c <= 8; ++c) std::getline(cells, cell, ',');
+        maes.push_back(std::stod(cell));
+    }
+    EXPECT_LE(maes[0], maes[1]);
+    EXPECT_EQ(csv[1].rfind("1,1,", 0), 0u);  // the best is marked
+    EXPECT_EQ(csv[2].rfind("2,0,", 0), 0u);
+    for (size_t i = 3; i <= 4; ++i) {
+        EXPECT_NE(csv[i].find(",failed,"), std::string::npos) << csv[i];
+        EXPECT_NE(csv[i].find("missing.csv"), std::string::npos) << csv[i];
+    }
+    std::string table;
+    for (const auto& l : lines(sweep / "sweep.txt")) table += l + "\n";
+    EXPECT_NE(r.output.find(table.substr(0, table.find('\n'))), std::string::npos) << r.output;
+    EXPECT_NE(table.find("ranked by mae (lower is better); * best: p"), std::string::npos) << table;
+
+    // Each point's record shows its values as --set overrides.
+    std::string best = csv[1].substr(4, csv[1].find(",finished") - 4);
+    toml::value record = toml::parse((sweep / best / "record.toml").string());
+    EXPECT_EQ(toml::find<std::string>(record, "settings", "fit.optimizer.lr", "origin"), "--set");
+    EXPECT_EQ(toml::find<std::string>(record, "run", "status"), "finished");
+    EXPECT_EQ(toml::find<std::string>(record, "project", "threads", "origin"), "--threads");  // cores / 2
+
+    // `pipe plot SWEEPDIR` draws the metric per point and the points' curves.
+    Result plot = pipe("plot " + sweep.string());
+    EXPECT_EQ(plot.status, 0) << plot.output;
+    EXPECT_GT(fs::file_size(sweep / "plots" / "sweep.png"), 0u);
+    EXPECT_GT(fs::file_size(sweep / "plots" / "sweep.svg"), 0u);
+}
+
+TEST_F(Sweeps, CrossValidationPoolsEveryRowOnceAndScoresTheFolds) {
+    fs::path file = write("line.pipe", kLine);
+    Result r = pipe("cv " + file.string() + " --runs " + (dir / "runs").string() +
+                    " --set \"d.split=kfold(k = 3, seed = 2)\"");
+    ASSERT_EQ(r.status, 0) << r.output;
+    fs::path cv = onlyEntry(dir / "runs");
+    auto oof = lines(cv / "oof_predictions.csv");
+    ASSERT_EQ(oof.size(), 49u);
+    EXPECT_EQ(oof[0], "row,fold,target,prediction");
+    std::set<int> folds;
+    for (size_t i = 1; i < oof.size(); ++i) {
+        EXPECT_EQ(oof[i].rfind(std::to_string(i - 1) + ",", 0), 0u) << oof[i];  // every row once, in order
+        folds.insert(std::stoi(oof[i].substr(oof[i].find(',') + 1)));
+    }
+    EXPECT_EQ(folds, (std::set<int>{0, 1, 2}));
+    auto table = lines(cv / "cv.csv");
+    ASSERT_EQ(table.size(), 7u);
+    EXPECT_EQ(table[0], "fold,run,train_loss,valid_loss,mae");
+    EXPECT_EQ(table[4].rfind("mean,,", 0), 0u);
+    EXPECT_EQ(table[5].rfind("std,,", 0), 0u);
+    EXPECT_EQ(table[6].rfind("pooled,oof,,,", 0), 0u);  // mae, pooled; no loss
+    EXPECT_NE(r.output.find("pooled"), std::string::npos) << r.output;
+    // A fold's validation predictions name source rows: fold 0's are those its split held out.
+    auto valid = lines(cv / "p1" / "fit" / "valid_predictions.csv");
+    EXPECT_EQ(valid.size(), 17u);  // 48 rows in 3 folds, and the header
+
+    Result notKfold = pipe("cv " + file.string() + " --runs " + (dir / "runs").string());
+    EXPECT_EQ(notKfold.status, 2) << notKfold.output;
+    EXPECT_NE(notKfold.output.find("runs the folds of a k-fold split"), std::string::npos) << notKfold.output;
+}
+
+TEST_F(Sweeps, PipeTomlGivesDefaultsTheCommandLineOverridesAndTheRecordNamesEach) {
+    fs::create_directories(dir / "project" / ".git");
+    fs::create_directories(dir / "project" / "shared");
+    fs::rename(dir / "line.csv", dir / "project" / "shared" / "line.csv");
+    std::ofstream(dir / "project" / "pipe.toml") << "runs = \"out\"\nthreads = 1\ndevice = \"cpu\"\n"
+                                                 << "data_roots = [\"shared\"]\n";
+    fs::create_directories(dir / "project" / "exp");
+    std::ofstream(dir / "project" / "exp" / "line.pipe") << kLine;
+
+    Result r = pipe("run " + (dir / "project" / "exp" / "line.pipe").string());
+    ASSERT_EQ(r.status, 0) << r.output;
+    fs::path run = onlyEntry(dir / "project" / "out");
+    toml::value record = toml::parse((run / "record.toml").string());
+    EXPECT_EQ(toml::find<int64_t>(record, "run", "threads"), 1);
+    EXPECT_EQ(toml::find<std::string>(record, "project", "file"), (dir / "project" / "pipe.toml").string());
+    for (const char* key : {"runs", "threads", "device", "data_roots"})
+        EXPECT_EQ(toml::find<std::string>(record, "project", key, "origin"), "pipe.toml") << key;
+    EXPECT_EQ(toml::find<std::string>(record, "settings", "d.source.path", "origin"), "pipe.toml");
+    EXPECT_EQ(toml::find<std::string>(record, "settings", "d.source.path", "value"),
+              "\"" + (dir / "project" / "shared" / "line.csv").string() + "\"");
+    EXPECT_EQ(toml::find<std::string>(record, "settings", "fit.device", "origin"), "pipe.toml");
+
+    // repro uses what the record says, the data root included.
+    Result again = pipe("repro " + run.string());
+    EXPECT_EQ(again.status, 0) << again.output;
+
+    // The command line wins over pipe.toml.
+    Result flags = pipe("run " + (dir / "project" / "exp" / "line.pipe").string() + " --threads 2 --runs " +
+                        (dir / "elsewhere").string());
+    ASSERT_EQ(flags.status, 0) << flags.output;
+    toml::value second = toml::parse((onlyEntry(dir / "elsewhere") / "record.toml").string());
+    EXPECT_EQ(toml::find<int64_t>(second, "run", "threads"), 2);
+    EXPECT_EQ(toml::find<std::string>(second, "project", "threads", "origin"), "--threads");
+    EXPECT_EQ(toml::find<std::string>(second, "project", "runs", "origin"), "--runs");
+
+    // A wrong key is one clear error naming pipe.toml's line, before anything runs.
+    std::ofstream(dir / "project" / "pipe.toml") << "runs = \"out\"\nthread = 1\n";
+    Result bad = pipe("run " + (dir / "project" / "exp" / "line.pipe").string());
+    EXPECT_EQ(bad.status, 2) << bad.output;
+    EXPECT_NE(bad.output.find((dir / "project" / "pipe.toml").string() + ":2: unknown key `thread`"), std::string::npos)
+        << bad.output;
+}
+
+}  // namespace
+}  // namespace pipelang::runtime
