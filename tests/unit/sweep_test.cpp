@@ -135,8 +135,8 @@ TEST_F(CrossValidationTest, PoolsTheFoldsIntoOutOfFoldPredictionsAndScoresThem) 
     EXPECT_EQ(cv.items, 4);
     EXPECT_EQ(cv.oofCsv, "row,fold,target,prediction\n0,0,1,2\n1,1,2,0\n2,1,3,3\n3,0,4,4\n");
     // Errors 1, -2, 0, 0: mae 0.75, mse 1.25; targets 1..4 vary by 5 in all, so r2 = 1 - 5/5 = 0.
-    EXPECT_NE(cv.table.find("mean        0.750000   0.750000"), std::string::npos) << cv.table;
-    EXPECT_NE(cv.table.find("std         0.353553   0.353553"), std::string::npos) << cv.table;
+    EXPECT_NE(cv.table.find("mean         0.750000    0.750000"), std::string::npos) << cv.table;
+    EXPECT_NE(cv.table.find("std          0.353553    0.353553"), std::string::npos) << cv.table;
     EXPECT_NE(cv.csv.find("pooled,oof,,0.750000"), std::string::npos) << cv.csv;
 }
 
