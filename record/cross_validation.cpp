@@ -60,8 +60,8 @@ FoldsPlan foldsPlan(const Pipeline& pipeline) {
     const Value* split = section ? section->field("split") : nullptr;
     if (!split || split->kind != Value::Kind::Call ||
         (split->text != "kfold" && split->text != "stratified_kfold" && split->text != "group_kfold"))
-        throw RecordError("`pipe cv` runs the folds of a k-fold split, but data `" + plan.data + "` is split by " +
-                          (split ? "`" + split->str() + "`" : std::string("nothing")) +
+        throw RecordError("cross-validation runs the folds of a k-fold split, but data `" + plan.data +
+                          "` is split by " + (split ? "`" + split->str() + "`" : std::string("nothing")) +
                           "; use `split = kfold(k = 5)`, `stratified_kfold` or `group_kfold`");
     const Value* k = split->arg("k");
     plan.k = k && k->kind == Value::Kind::Int ? k->integer : 5;
