@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <thread>
@@ -20,6 +21,7 @@
 #include "runtime/log.h"
 #include "runtime/models/network.h"
 #include "runtime/record.h"
+#include "runtime/room.h"
 #include "runtime/train/fit.h"
 #include "runtime/train/interrupt.h"
 #include "runtime/train/valid_predictions.h"
@@ -208,12 +210,27 @@ int runPipeline(const RunOptions& given) {
     }
     if (options.madeRunDir) *options.madeRunDir = runDir;
     if (!resuming) {
-        std::ofstream(runDir / "plan.txt") << renderPlan(pipeline);
-        std::ofstream(runDir / "graph.txt") << renderText(graph);
-        fs::copy_file(options.file, runDir / "source.pipe", fs::copy_options::overwrite_existing);
-        std::ofstream(runDir / "source-path.txt") << fs::absolute(options.file).lexically_normal().string() << "\n";
-        std::ofstream overrides(runDir / "overrides.txt");
-        for (const auto& o : options.overrides) overrides << o << "\n";
+        try {
+            // Checked writes, then room for logs and records: a full disk
+            // stops the run here, not after hours of training.
+            std::ifstream source(options.file, std::ios::binary);
+            std::string text((std::istreambuf_iterator<char>(source)), std::istreambuf_iterator<char>());
+            writeFileAtomically(runDir / "source.pipe", text);
+            writeFileAtomically(runDir / "source-path.txt",
+                                fs::absolute(options.file).lexically_normal().string() + "\n");
+            std::string overrides;
+            for (const auto& o : options.overrides) overrides += o + "\n";
+            writeFileAtomically(runDir / "overrides.txt", overrides);
+            writeFileAtomically(runDir / "plan.txt", renderPlan(pipeline));
+            writeFileAtomically(runDir / "graph.txt", renderText(graph));
+            ensureRoom(runDir, 16u << 20, "the run's logs and records");
+        } catch (const RuntimeError&) {
+            // Nothing was run: leave no empty run behind (a sweep's point
+            // folder belongs to the sweep, which reports the error).
+            std::error_code ignored;
+            if (options.runDir.empty()) fs::remove_all(runDir, ignored);
+            throw;
+        }
     }
     log::openRunLog(runDir / "log.txt");
     installInterruptHandler();
@@ -294,6 +311,11 @@ void runStages(const Pipeline& pipeline, const Graph& graph, const RunOptions& o
             log::info("train " + stage.name + ": " + model.field("backbone")->str() + " on " + dataSection.name + ", " +
                       device.str());
             fs::path dir = runDir / stage.name;
+            fs::create_directories(dir);
+            std::uintmax_t parameterBytes = 0;
+            for (const auto& p : network->parameters()) parameterBytes += p.numel() * p.element_size();
+            ensureRoom(dir, stageRoom(parameterBytes),
+                       ("stage `" + stage.name + "`'s weights and checkpoints").c_str());
             record.setDevice(device.str());
             FitResult result;
             bool resuming = !options.resume.empty();

@@ -354,6 +354,21 @@ TEST_F(Run, ARunsFolderThatCannotBeWrittenFailsBeforeTraining) {
     EXPECT_EQ(r.output.find("epoch"), std::string::npos) << r.output;
 }
 
+TEST_F(Run, AFullDiskFailsBeforeTrainingAndLeavesNoRun) {
+    // A file-size limit makes every large write fail as a full disk does
+    // (EFBIG instead of ENOSPC), without root or a small filesystem;
+    // SIGXFSZ is ignored so that the write reports the error.
+    fs::path file = write("stripes.pipe", kStripes);
+    fs::path runs = root_ / "runs";
+    Result r = runCommand("bash -c \"trap '' XFSZ; ulimit -f 256; exec " + std::string(PIPE_BINARY) + " run " +
+                          file.string() + " --runs " + runs.string() + "\"");
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("no room to write"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("--runs"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("epoch"), std::string::npos) << r.output;
+    EXPECT_TRUE(!fs::exists(runs) || fs::is_empty(runs)) << "a run directory was left behind";
+}
+
 TEST_F(Run, PretrainedWeightsFineTunedAndWeightsThatDoNotFit) {
     // A pipe export is a torchvision-layout file, so it serves as `weights =`.
     std::string pre = kStripes;
