@@ -104,6 +104,20 @@ std::optional<fs::path> findUnderDataRoots(const std::string& path, const fs::pa
     return std::nullopt;
 }
 
+int recordedThreads(const fs::path& recordToml) {
+    std::error_code ec;
+    if (!fs::is_regular_file(recordToml, ec)) return 0;
+    try {
+        toml::value record = toml::parse(recordToml.string());
+        // (toml11's find_or with several keys hands back a dangling reference.)
+        if (!record.contains("run") || !toml::find(record, "run").contains("threads")) return 0;
+        return int(toml::find<int64_t>(record, "run", "threads"));
+    } catch (const std::exception& e) {
+        std::string message = e.what();
+        throw RecordError(recordToml.string() + ": it cannot be read (" + message.substr(0, message.find('\n')) + ")");
+    }
+}
+
 Project projectFromRecord(const fs::path& recordToml) {
     Project project;
     std::error_code ec;

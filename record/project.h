@@ -54,4 +54,9 @@ std::optional<std::filesystem::path> findUnderDataRoots(const std::string& path,
 // a record written before pipe.toml existed.
 Project projectFromRecord(const std::filesystem::path& recordToml);
 
+// The thread count a run used (`[run] threads` of its record.toml), or 0 when
+// the record does not say: a resumed run takes it, because LibTorch's
+// reductions can round differently with another.
+int recordedThreads(const std::filesystem::path& recordToml);
+
 }  // namespace pipelang::record

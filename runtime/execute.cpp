@@ -156,12 +156,9 @@ int runPipeline(const RunOptions& given) {
                                "made");
         options.file = record::sourcePath(options.resume).string();
         c = record::compileRun(options.resume);
-        if (options.threads == 0 && fs::exists(options.resume / "record.toml")) {
-            // The recorded thread count: LibTorch's reductions can round differently with another.
-            std::ifstream record(options.resume / "record.toml");
-            for (std::string line; std::getline(record, line);)
-                if (line.rfind("threads = ", 0) == 0) options.threads = std::stoi(line.substr(10));
-            options.threadsOrigin = "record";
+        if (options.threads == 0) {
+            options.threads = record::recordedThreads(options.resume / "record.toml");
+            if (options.threads > 0) options.threadsOrigin = "record";
         }
         if (!options.project) options.project = record::projectFromRecord(options.resume / "record.toml");
     } else {
@@ -180,7 +177,8 @@ int runPipeline(const RunOptions& given) {
         return 2;
     }
     Pipeline& pipeline = c->pipeline;
-    std::map<std::string, std::string> fromProject = applyProject(pipeline, project, fs::path(options.file).parent_path());
+    std::map<std::string, std::string> fromProject =
+        applyProject(pipeline, project, fs::path(options.file).parent_path());
     Graph graph = buildGraph(pipeline);
     uint64_t seed = uint64_t(pipeline.seed.value_or(0));
     std::string threadsOrigin = options.threadsOrigin;
@@ -202,7 +200,8 @@ int runPipeline(const RunOptions& given) {
         if (record::isRunDirectory(options.runDir))
             throw RuntimeError("`" + options.runDir.string() + "` already holds a run; --run-dir takes a new folder");
         fs::create_directories(options.runDir, ec);
-        if (ec) throw RuntimeError("cannot create the run directory `" + options.runDir.string() + "`: " + ec.message());
+        if (ec)
+            throw RuntimeError("cannot create the run directory `" + options.runDir.string() + "`: " + ec.message());
         runDir = options.runDir;
         runsOrigin = "--run-dir";
     } else if (!resuming) {
