@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -16,6 +17,8 @@
 #include "interpreter/plan.h"
 #include "record/run.h"
 #include "runtime/data/dataset.h"
+#include "runtime/distributed/launch.h"
+#include "runtime/distributed/world.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
 #include "runtime/models/network.h"
@@ -55,13 +58,22 @@ Split splitOf(const std::string& ref) {
     return name == "train" ? Split::Train : name == "test" ? Split::Test : Split::Valid;
 }
 
+// One GPU per process: a data-parallel worker takes the GPU of its local rank.
+torch::Device cudaDevice() {
+    auto gpus = int(torch::cuda::device_count());
+    return torch::Device(torch::kCUDA, gpus > 0 ? int8_t(distributed::localRank() % gpus) : int8_t(0));
+}
+
 torch::Device chooseDevice(const std::string& wanted) {
     if (wanted == "cuda") {
         if (!torch::cuda::is_available())
-            throw RuntimeError("`device = \"cuda\"` was asked for, but this LibTorch sees no CUDA GPU");
-        return torch::Device(torch::kCUDA);
+            throw RuntimeError(
+                "`device = \"cuda\"` was asked for, but this LibTorch sees no CUDA GPU (a CPU-only "
+                "LibTorch, or no NVIDIA driver); use `--device cpu`, or build pipe against a CUDA "
+                "LibTorch on a machine with a GPU");
+        return cudaDevice();
     }
-    if (wanted == "auto" && torch::cuda::is_available()) return torch::Device(torch::kCUDA);
+    if (wanted == "auto" && torch::cuda::is_available()) return cudaDevice();
     return torch::Device(torch::kCPU);
 }
 
@@ -126,11 +138,12 @@ int runPipeline(const RunOptions& given) {
     } else {
         c = compileFile(options.file, CompileOptions{options.overrides});
     }
+    // Every rank of a data-parallel run compiles the file; rank 0 tells.
     if (!c->ok()) {
-        std::fputs(render(c->diags).c_str(), stderr);
+        if (distributed::isMain()) std::fputs(render(c->diags).c_str(), stderr);
         return 2;
     }
-    std::fputs(render(c->diags).c_str(), stderr);  // warnings
+    if (distributed::isMain()) std::fputs(render(c->diags).c_str(), stderr);  // warnings
     const Pipeline& pipeline = c->pipeline;
     Graph graph = buildGraph(pipeline);
     uint64_t seed = uint64_t(pipeline.seed.value_or(0));
@@ -138,9 +151,17 @@ int runPipeline(const RunOptions& given) {
     torch::set_num_threads(threads);
 
     bool resuming = !options.resume.empty();
-    fs::path runDir = resuming ? options.resume : makeRunDirectory(options.runsDir, options.file);
+    // In a data-parallel run rank 0 makes the run directory and writes
+    // everything in it; the other ranks learn its name and only read it (the
+    // checkpoint to resume from).
+    const bool main = distributed::isMain();
+    fs::path runDir = resuming ? options.resume
+                               : fs::path(distributed::shareFromMain(
+                                     main ? makeRunDirectory(options.runsDir, options.file).string() : "", "run_dir"));
     if (options.madeRunDir) *options.madeRunDir = runDir;
-    if (!resuming) {
+    if (const char* launcher = std::getenv(distributed::kRunDirFileVariable); launcher && main)
+        std::ofstream(launcher) << runDir.string() << "\n";
+    if (!resuming && main) {
         std::ofstream(runDir / "plan.txt") << renderPlan(pipeline);
         std::ofstream(runDir / "graph.txt") << renderText(graph);
         fs::copy_file(options.file, runDir / "source.pipe", fs::copy_options::overwrite_existing);
@@ -148,19 +169,21 @@ int runPipeline(const RunOptions& given) {
         std::ofstream overrides(runDir / "overrides.txt");
         for (const auto& o : options.overrides) overrides << o << "\n";
     }
-    log::openRunLog(runDir / "log.txt");
+    if (main) log::openRunLog(runDir / "log.txt");
     installInterruptHandler();
+    std::string processes =
+        distributed::size() > 1 ? ", " + std::to_string(distributed::size()) + " processes" : std::string();
     log::info(std::string(resuming ? "resume " : "run ") + runDir.string() + "  (seed " + std::to_string(seed) + ", " +
-              std::to_string(threads) + " threads)");
+              std::to_string(threads) + " threads" + processes + ")");
     RunRecord record(runDir, pipeline, options.file, options.commandLine, seed, threads);
-    record.write("running");
+    if (main) record.write("running");
     try {
         runStages(pipeline, graph, options, runDir, seed, record);
     } catch (const std::exception& e) {
-        record.write("failed", e.what());
+        if (main) record.write("failed", e.what());
         throw;
     }
-    record.write("finished");
+    if (main) record.write("finished");
     log::info("");
     log::info("done: " + runDir.string());
     log::closeRunLog();
@@ -223,11 +246,16 @@ void runStages(const Pipeline& pipeline, const Graph& graph, const RunOptions& o
             } else {
                 result = fit(*network, d, dataSection, section, device, dir, progress, resuming);
             }
-            network->to(torch::kCPU);
-            saveWeights(*network, dir / "weights.safetensors");
-            network->to(device);
-            fs::remove(dir / "checkpoint.pt");  // the stage is done; its weights are the state now
-            StageRecord done{stage.name, sha256File(dir / "weights.safetensors"), int64_t(result.epochs.size()), {}};
+            StageRecord done{stage.name, "", int64_t(result.epochs.size()), {}};
+            if (distributed::isMain()) {
+                network->to(torch::kCPU);
+                saveWeights(*network, dir / "weights.safetensors");
+                network->to(device);
+                fs::remove(dir / "checkpoint.pt");  // the stage is done; its weights are the state now
+                done.weightsSha256 = sha256File(dir / "weights.safetensors");
+            }
+            // A rank that resumes reads rank 0's files: they are complete first.
+            distributed::barrier();
             if (!result.epochs.empty()) {
                 const EpochResult& last = result.epochs.back();
                 done.metrics = {{"train_loss", last.trainLoss}, {"valid_loss", last.validLoss}};
@@ -252,7 +280,8 @@ void runStages(const Pipeline& pipeline, const Graph& graph, const RunOptions& o
             log::info("");
             log::info(line.substr(1));
             if (!ev.confusion.empty()) log::info(ev.confusion.substr(0, ev.confusion.find_last_not_of('\n') + 1));
-            std::ofstream(runDir / ("evaluate-" + train.name + ".txt")) << line.substr(1) << "\n" << ev.confusion;
+            if (distributed::isMain())
+                std::ofstream(runDir / ("evaluate-" + train.name + ".txt")) << line.substr(1) << "\n" << ev.confusion;
             StageRecord scored{section.name, "", 0, {{"loss", ev.loss}}};
             for (const auto& m : ev.metrics) scored.metrics.push_back(m);
             record.addStage(scored);
@@ -265,9 +294,11 @@ void runStages(const Pipeline& pipeline, const Graph& graph, const RunOptions& o
             Network& network = *trained.at(train.name);
             auto device =
                 network.parameters().empty() ? torch::Device(torch::kCPU) : network.parameters().front().device();
-            network.to(torch::kCPU);
-            saveWeights(network, to);
-            network.to(device);
+            if (distributed::isMain()) {
+                network.to(torch::kCPU);
+                saveWeights(network, to);
+                network.to(device);
+            }
             log::info("export " + train.name + " → " + to.string());
             break;
         }
