@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <iterator>
@@ -17,6 +18,8 @@
 #include "interpreter/plan.h"
 #include "record/run.h"
 #include "runtime/data/dataset.h"
+#include "runtime/distributed/launch.h"
+#include "runtime/distributed/world.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
 #include "runtime/models/network.h"
@@ -62,13 +65,22 @@ Split splitOf(const std::string& ref) {
     return name == "train" ? Split::Train : name == "test" ? Split::Test : Split::Valid;
 }
 
+// One GPU per process: a data-parallel worker takes the GPU of its local rank.
+torch::Device cudaDevice() {
+    auto gpus = int(torch::cuda::device_count());
+    return torch::Device(torch::kCUDA, gpus > 0 ? int8_t(distributed::localRank() % gpus) : int8_t(0));
+}
+
 torch::Device chooseDevice(const std::string& wanted) {
     if (wanted == "cuda") {
         if (!torch::cuda::is_available())
-            throw RuntimeError("`device = \"cuda\"` was asked for, but this LibTorch sees no CUDA GPU");
-        return torch::Device(torch::kCUDA);
+            throw RuntimeError(
+                "`device = \"cuda\"` was asked for, but this LibTorch sees no CUDA GPU (a CPU-only "
+                "LibTorch, or no NVIDIA driver); use `--device cpu`, or build pipe against a CUDA "
+                "LibTorch on a machine with a GPU");
+        return cudaDevice();
     }
-    if (wanted == "auto" && torch::cuda::is_available()) return torch::Device(torch::kCUDA);
+    if (wanted == "auto" && torch::cuda::is_available()) return cudaDevice();
     return torch::Device(torch::kCPU);
 }
 
@@ -164,11 +176,12 @@ int runPipeline(const RunOptions& given) {
     } else {
         c = compileFile(options.file, CompileOptions{options.overrides});
     }
+    // Every rank of a data-parallel run compiles the file; rank 0 tells.
     if (!c->ok()) {
-        std::fputs(render(c->diags).c_str(), stderr);
+        if (distributed::isMain()) std::fputs(render(c->diags).c_str(), stderr);
         return 2;
     }
-    std::fputs(render(c->diags).c_str(), stderr);  // warnings
+    if (distributed::isMain()) std::fputs(render(c->diags).c_str(), stderr);  // warnings
     record::Project project;
     try {
         project = options.project ? *options.project : record::projectFor(options.file);
@@ -193,22 +206,34 @@ int runPipeline(const RunOptions& given) {
     }
 
     bool resuming = !options.resume.empty();
+    // In a data-parallel run rank 0 makes the run directory and writes
+    // everything in it; the other ranks learn its name and only read it (the
+    // checkpoint to resume from).
+    const bool main = distributed::isMain();
     fs::path runDir = options.resume;
-    if (!resuming && !options.runDir.empty()) {
-        // A sweep names its points' directories itself.
-        std::error_code ec;
-        if (record::isRunDirectory(options.runDir))
-            throw RuntimeError("`" + options.runDir.string() + "` already holds a run; --run-dir takes a new folder");
-        fs::create_directories(options.runDir, ec);
-        if (ec)
-            throw RuntimeError("cannot create the run directory `" + options.runDir.string() + "`: " + ec.message());
-        runDir = options.runDir;
-        runsOrigin = "--run-dir";
-    } else if (!resuming) {
-        runDir = makeRunDirectory(options.runsDir, options.file);
+    if (!resuming) {
+        std::string made;
+        if (main && !options.runDir.empty()) {
+            // A sweep names its points' directories itself.
+            std::error_code ec;
+            if (record::isRunDirectory(options.runDir))
+                throw RuntimeError("`" + options.runDir.string() +
+                                   "` already holds a run; --run-dir takes a new folder");
+            fs::create_directories(options.runDir, ec);
+            if (ec)
+                throw RuntimeError("cannot create the run directory `" + options.runDir.string() +
+                                   "`: " + ec.message());
+            made = options.runDir.string();
+        } else if (main) {
+            made = makeRunDirectory(options.runsDir, options.file).string();
+        }
+        runDir = distributed::shareFromMain(made, "run_dir");
+        if (!options.runDir.empty()) runsOrigin = "--run-dir";
     }
     if (options.madeRunDir) *options.madeRunDir = runDir;
-    if (!resuming) {
+    if (const char* launcher = std::getenv(distributed::kRunDirFileVariable); launcher && main)
+        std::ofstream(launcher) << runDir.string() << "\n";
+    if (!resuming && main) {
         try {
             // Checked writes, then room for logs and records: a full disk
             // stops the run here, not after hours of training.
@@ -231,10 +256,12 @@ int runPipeline(const RunOptions& given) {
             throw;
         }
     }
-    log::openRunLog(runDir / "log.txt");
+    if (main) log::openRunLog(runDir / "log.txt");
     installInterruptHandler();
+    std::string processes =
+        distributed::size() > 1 ? ", " + std::to_string(distributed::size()) + " processes" : std::string();
     log::info(std::string(resuming ? "resume " : "run ") + runDir.string() + "  (seed " + std::to_string(seed) + ", " +
-              std::to_string(threads) + " threads)");
+              std::to_string(threads) + " threads" + processes + ")");
     RunRecord record(runDir, pipeline, options.file, options.commandLine, seed, threads);
     std::vector<ProjectValue> projectValues = {
         {"runs", {fs::absolute(runDir).lexically_normal().parent_path().string()}, false, runsOrigin},
@@ -249,14 +276,14 @@ int runPipeline(const RunOptions& given) {
     if (!roots.empty()) projectValues.push_back({"data_roots", roots, true, "pipe.toml"});
     record.setProject(project.file.string(), projectValues);
     for (const auto& [setting, origin] : fromProject) record.setOrigin(setting, origin);
-    record.write("running");
+    if (main) record.write("running");
     try {
         runStages(pipeline, graph, options, runDir, seed, record);
     } catch (const std::exception& e) {
-        record.write("failed", e.what());
+        if (main) record.write("failed", e.what());
         throw;
     }
-    record.write("finished");
+    if (main) record.write("finished");
     log::info("");
     log::info("done: " + runDir.string());
     log::closeRunLog();
@@ -310,11 +337,13 @@ void runStages(const Pipeline& pipeline, const Graph& graph, const RunOptions& o
             log::info("train " + stage.name + ": " + model.field("backbone")->str() + " on " + dataSection.name + ", " +
                       device.str());
             fs::path dir = runDir / stage.name;
-            fs::create_directories(dir);
-            std::uintmax_t parameterBytes = 0;
-            for (const auto& p : network->parameters()) parameterBytes += p.numel() * p.element_size();
-            ensureRoom(dir, stageRoom(parameterBytes),
-                       ("stage `" + stage.name + "`'s weights and checkpoints").c_str());
+            if (distributed::isMain()) {  // rank 0 alone writes the run
+                fs::create_directories(dir);
+                std::uintmax_t parameterBytes = 0;
+                for (const auto& p : network->parameters()) parameterBytes += p.numel() * p.element_size();
+                ensureRoom(dir, stageRoom(parameterBytes),
+                           ("stage `" + stage.name + "`'s weights and checkpoints").c_str());
+            }
             record.setDevice(device.str());
             FitResult result;
             bool resuming = !options.resume.empty();
@@ -324,13 +353,18 @@ void runStages(const Pipeline& pipeline, const Graph& graph, const RunOptions& o
             } else {
                 result = fit(*network, d, dataSection, section, device, dir, progress, resuming);
             }
-            network->to(torch::kCPU);
-            saveWeights(*network, dir / "weights.safetensors");
-            network->to(device);
-            fs::remove(dir / "checkpoint.pt");  // the stage is done; its weights are the state now
-            writeValidPredictions(*network, d, dataSection, device, runDir / dataSection.name / "items.csv",
-                                  dir / "valid_predictions.csv");
-            StageRecord done{stage.name, sha256File(dir / "weights.safetensors"), int64_t(result.epochs.size()), {}};
+            StageRecord done{stage.name, "", int64_t(result.epochs.size()), {}};
+            if (distributed::isMain()) {
+                network->to(torch::kCPU);
+                saveWeights(*network, dir / "weights.safetensors");
+                network->to(device);
+                fs::remove(dir / "checkpoint.pt");  // the stage is done; its weights are the state now
+                done.weightsSha256 = sha256File(dir / "weights.safetensors");
+                writeValidPredictions(*network, d, dataSection, device, runDir / dataSection.name / "items.csv",
+                                      dir / "valid_predictions.csv");
+            }
+            // A rank that resumes reads rank 0's files: they are complete first.
+            distributed::barrier();
             if (!result.epochs.empty()) {
                 const EpochResult& last = result.epochs.back();
                 done.metrics = {{"train_loss", last.trainLoss}, {"valid_loss", last.validLoss}};
@@ -355,7 +389,8 @@ void runStages(const Pipeline& pipeline, const Graph& graph, const RunOptions& o
             log::info("");
             log::info(line.substr(1));
             if (!ev.confusion.empty()) log::info(ev.confusion.substr(0, ev.confusion.find_last_not_of('\n') + 1));
-            std::ofstream(runDir / ("evaluate-" + train.name + ".txt")) << line.substr(1) << "\n" << ev.confusion;
+            if (distributed::isMain())
+                std::ofstream(runDir / ("evaluate-" + train.name + ".txt")) << line.substr(1) << "\n" << ev.confusion;
             StageRecord scored{section.name, "", 0, {{"loss", ev.loss}}};
             for (const auto& m : ev.metrics) scored.metrics.push_back(m);
             record.addStage(scored);
@@ -368,9 +403,11 @@ void runStages(const Pipeline& pipeline, const Graph& graph, const RunOptions& o
             Network& network = *trained.at(train.name);
             auto device =
                 network.parameters().empty() ? torch::Device(torch::kCPU) : network.parameters().front().device();
-            network.to(torch::kCPU);
-            saveWeights(network, to);
-            network.to(device);
+            if (distributed::isMain()) {
+                network.to(torch::kCPU);
+                saveWeights(network, to);
+                network.to(device);
+            }
             log::info("export " + train.name + " → " + to.string());
             break;
         }

@@ -62,6 +62,9 @@ void addSections(Registry& r) {
                {"clip", "float", "none", "clip the gradient norm to this value", {}, 0, {}},
                {"precision", "string", "\"fp32\"", "number format for the forward pass", {"fp32", "bf16", "fp16"}},
                {"device", "string", "\"auto\"", "where to train", {"auto", "cpu", "cuda"}},
+               {"sync_bn", "bool", "false",
+                "in a run of several processes (`pipe run --nproc N`), batch norm uses the statistics of the whole "
+                "batch over every process rather than each process's share (DDP's SyncBatchNorm)"},
            }});
 
     r.add({"sweep",

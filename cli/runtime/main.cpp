@@ -8,6 +8,8 @@
 #include <cstring>
 #include <string>
 
+#include "runtime/distributed/launch.h"
+#include "runtime/distributed/world.h"
 #include "runtime/error.h"
 #include "runtime/execute.h"
 #include "runtime/log.h"
@@ -25,11 +27,21 @@ int run(int argc, char** argv) {
     app.add_option("--set", options.overrides, "override a setting, e.g. --set fit.optimizer.lr=1e-3");
     app.add_option("--device", options.device, "where to train, over the file's choice")
         ->check(CLI::IsMember({"cpu", "cuda"}));
-    app.add_option("--runs", options.runsDir, "the folder that holds run directories (default: pipe.toml's `runs`, else runs)");
+    app.add_option("--runs", options.runsDir,
+                   "the folder that holds run directories (default: pipe.toml's `runs`, else runs)");
     int jobs = 1;  // read by `pipe run` itself, listed here for --help
     app.add_option("--jobs", jobs, "for a file with a sweep block: points run at once, sharing the cores");
     app.add_option("--run-dir", options.runDir, "write the run into this folder (a sweep's points use it)");
     app.add_option("--threads", options.threads, "intra-op threads (default: pipe.toml's `threads`, else every core)");
+    namespace distributed = pipelang::runtime::distributed;
+    distributed::LaunchOptions launch;
+    app.add_option("--nproc", launch.processes, "data-parallel worker processes on this machine (default: 1)")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--nnodes", launch.nodes, "machines in the run, each running this command (default: 1)")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--node-rank", launch.nodeRank, "this machine's number, from 0 (default: 0)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--master", launch.master, "addr:port of rank 0's machine (default: MASTER_ADDR, MASTER_PORT)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -39,9 +51,33 @@ int run(int argc, char** argv) {
         std::fprintf(stderr, "pipe run: give a .pipe file to run, or --resume RUN (not both)\n");
         return 2;
     }
+    if (launch.processes > 1 || launch.nodes > 1) {
+        // The launcher: every worker gets this command line without the
+        // launcher's own options, and finds its rank in the environment.
+        std::vector<std::string> workerArgs;
+        const std::vector<std::string> launcherOptions = {"--nproc", "--nnodes", "--node-rank", "--master"};
+        for (int i = 0; i < argc; ++i) {
+            std::string a = argv[i];
+            bool launcherOption = false;
+            for (const auto& o : launcherOptions) {
+                if (a == o)
+                    launcherOption = true, ++i;  // the value follows
+                else if (a.rfind(o + "=", 0) == 0)
+                    launcherOption = true;
+            }
+            if (!launcherOption) workerArgs.push_back(a);
+        }
+        return distributed::launch(launch, "/proc/self/exe", workerArgs);
+    }
     options.commandLine = {"pipe"};
     for (int i = 0; i < argc; ++i) options.commandLine.push_back(argv[i]);
-    return pipelang::runtime::runPipeline(options);
+    // A worker of `pipe run --nproc N` (or of torchrun-style variables set
+    // by hand) joins the others before it runs the file.
+    distributed::WorldInfo world = distributed::worldFromEnvironment();
+    distributed::join(world, options.device == "cuda" ? "nccl" : "gloo");
+    int status = pipelang::runtime::runPipeline(options);
+    distributed::leave();
+    return status;
 }
 
 int predict(int argc, char** argv) {
@@ -63,7 +99,10 @@ int predict(int argc, char** argv) {
 // The error that ends a run, on the terminal and in the run's log.
 void failed(const char* command, const std::string& message) {
     std::fputc('\n', stderr);
-    pipelang::runtime::log::error(std::string("pipe ") + command + ": error: " + message);
+    // In a data-parallel run every rank may fail; each says which it is.
+    namespace distributed = pipelang::runtime::distributed;
+    std::string who = distributed::size() > 1 ? " (rank " + std::to_string(distributed::rank()) + ")" : "";
+    pipelang::runtime::log::error(std::string("pipe ") + command + who + ": error: " + message);
 }
 
 int repro(int argc, char** argv) {
@@ -95,6 +134,8 @@ int main(int argc, char** argv) {
     try {
         return handler(argc - 1, argv + 1);
     } catch (const pipelang::runtime::Interrupted& e) {
+        // Every rank stopped at the same step; rank 0 tells.
+        if (!pipelang::runtime::distributed::isMain()) return 130;
         std::fputc('\n', stderr);
         pipelang::runtime::log::error(std::string("pipe ") + command + ": " + e.what() +
                                       "; continue with `pipe run --resume RUN`");

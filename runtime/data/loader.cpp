@@ -24,6 +24,12 @@ int64_t ThreadedLoader::batches() const {
 std::vector<int64_t> ThreadedLoader::positionsOf(int64_t batch) const {
     int64_t begin = batch * options_.batchSize;
     int64_t end = std::min<int64_t>(begin + options_.batchSize, int64_t(order_.size()));
+    const Shard& shard = options_.shard;
+    if (shard.count > 1) {
+        int64_t items = end - begin;
+        end = begin + shard.end(items);
+        begin += shard.begin(items);
+    }
     return {order_.begin() + begin, order_.begin() + end};
 }
 
@@ -66,7 +72,8 @@ void ThreadedLoader::work() {
         }
         Slot slot;
         try {
-            slot.batch = make_(positionsOf(batch), epoch_);
+            std::vector<int64_t> positions = positionsOf(batch);
+            if (!positions.empty()) slot.batch = make_(positions, epoch_);
         } catch (...) {
             slot.error = std::current_exception();
         }
@@ -80,8 +87,18 @@ void ThreadedLoader::work() {
 
 std::optional<Batch> ThreadedLoader::next() {
     if (epoch_ < 0) start(0);
-    if (consumed_ >= total_) return std::nullopt;
-    if (options_.workers == 0) return make_(positionsOf(consumed_++), epoch_);
+    for (;;) {
+        if (consumed_ >= total_) return std::nullopt;
+        if (auto batch = take()) return batch;
+    }
+}
+
+std::optional<Batch> ThreadedLoader::take() {
+    if (options_.workers == 0) {
+        std::vector<int64_t> positions = positionsOf(consumed_++);
+        if (positions.empty()) return std::nullopt;
+        return make_(positions, epoch_);
+    }
     Slot slot;
     {
         std::unique_lock lock(mutex_);

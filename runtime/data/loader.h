@@ -3,7 +3,9 @@
 // batches, each made whole by one worker thread. Workers run at most
 // `prefetch` batches ahead of the consumer, so memory stays bounded, and
 // batches are handed out in order. Since a batch depends only on its items
-// and the epoch, the result is the same for any number of workers.
+// and the epoch, the result is the same for any number of workers. In a
+// data-parallel run each process makes only its shard of every batch; a
+// shard left empty (the end of a validation split) is skipped.
 #pragma once
 
 #include <condition_variable>
@@ -14,6 +16,7 @@
 #include <thread>
 
 #include "runtime/data/dataset.h"
+#include "runtime/data/shard.h"
 
 namespace pipelang::runtime {
 
@@ -29,6 +32,9 @@ struct LoaderOptions {
     bool dropLast = false;  // drop a last, smaller batch (training, as fastai)
     uint64_t seed = 0;
     int64_t prefetch = 0;  // batches made ahead; 0: twice the workers, at least 2
+    // This process's slice of every batch (data-parallel runs); the number of
+    // batches is the global one, the same on every rank.
+    Shard shard = processShard();
 };
 
 // A split's loader options: training shuffles from the seed and drops a
@@ -59,6 +65,7 @@ private:
     };
     void stop();
     void work();
+    std::optional<Batch> take();  // the next batch; nothing for an empty shard
     std::vector<int64_t> positionsOf(int64_t batch) const;
 
     LoaderOptions options_;

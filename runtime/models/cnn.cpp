@@ -3,6 +3,7 @@
 // simple_cnn, then `convs - 1` more that keep the size.
 // Names: features.0.conv.weight, features.0.bn.running_mean, ...
 #include "runtime/error.h"
+#include "runtime/models/batch_norm.h"
 #include "runtime/models/parts.h"
 
 namespace pipelang::runtime::models {
@@ -26,7 +27,7 @@ public:
             nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanIn, torch::kReLU);
             if (conv->bias.defined()) nn::init::zeros_(conv->bias);
             convs_.push_back(conv);
-            if (batchNorm) norms_.push_back(register_module("bn" + suffix, nn::BatchNorm2d(out)));
+            if (batchNorm) norms_.push_back(register_module("bn" + suffix, BatchNorm2d(out)));
         }
         if (dropout > 0) dropout_ = register_module("dropout", nn::Dropout(dropout));
     }
@@ -42,7 +43,7 @@ public:
 
 private:
     std::vector<nn::Conv2d> convs_;
-    std::vector<nn::BatchNorm2d> norms_;
+    std::vector<BatchNorm2d> norms_;
     nn::Dropout dropout_{nullptr};
 };
 TORCH_MODULE(ConvStage);

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "runtime/error.h"
+#include "runtime/models/batch_norm.h"
 #include "runtime/models/parts.h"
 #include "runtime/safetensors.h"
 
@@ -39,7 +40,8 @@ auto lookup(const Table& table, const std::string& name) -> decltype(table[0].se
 }
 
 bool isBatchNorm(const torch::nn::Module& m) {
-    return dynamic_cast<const torch::nn::BatchNorm1dImpl*>(&m) || dynamic_cast<const torch::nn::BatchNorm2dImpl*>(&m);
+    return dynamic_cast<const torch::nn::BatchNorm1dImpl*>(&m) || dynamic_cast<const torch::nn::BatchNorm2dImpl*>(&m) ||
+           dynamic_cast<const models::BatchNorm2dImpl*>(&m);
 }
 
 class ComposedNetwork : public Network {

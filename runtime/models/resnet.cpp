@@ -3,6 +3,7 @@
 // moves between the two by name: conv1, bn1, layer1.0.conv1, ...,
 // layer2.0.downsample.0, ...; the head adds `fc`.
 #include "runtime/error.h"
+#include "runtime/models/batch_norm.h"
 #include "runtime/models/parts.h"
 
 namespace pipelang::runtime::models {
@@ -16,7 +17,7 @@ nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) {
 }
 
 nn::Sequential downsample(int64_t in, int64_t out, int64_t stride) {
-    return nn::Sequential(conv(in, out, 1, stride), nn::BatchNorm2d(out));
+    return nn::Sequential(conv(in, out, 1, stride), BatchNorm2d(out));
 }
 
 class BasicBlockImpl : public nn::Module {
@@ -24,9 +25,9 @@ public:
     static constexpr int64_t kExpansion = 1;
     BasicBlockImpl(int64_t in, int64_t planes, int64_t stride) {
         conv1_ = register_module("conv1", conv(in, planes, 3, stride));
-        bn1_ = register_module("bn1", nn::BatchNorm2d(planes));
+        bn1_ = register_module("bn1", BatchNorm2d(planes));
         conv2_ = register_module("conv2", conv(planes, planes, 3, 1));
-        bn2_ = register_module("bn2", nn::BatchNorm2d(planes));
+        bn2_ = register_module("bn2", BatchNorm2d(planes));
         if (stride != 1 || in != planes) downsample_ = register_module("downsample", downsample(in, planes, stride));
     }
     torch::Tensor forward(const torch::Tensor& x) {
@@ -37,7 +38,7 @@ public:
 
 private:
     nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
-    nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr};
+    BatchNorm2d bn1_{nullptr}, bn2_{nullptr};
     nn::Sequential downsample_{nullptr};
 };
 TORCH_MODULE(BasicBlock);
@@ -48,11 +49,11 @@ public:
     BottleneckImpl(int64_t in, int64_t planes, int64_t stride) {
         int64_t out = planes * kExpansion;
         conv1_ = register_module("conv1", conv(in, planes, 1, 1));
-        bn1_ = register_module("bn1", nn::BatchNorm2d(planes));
+        bn1_ = register_module("bn1", BatchNorm2d(planes));
         conv2_ = register_module("conv2", conv(planes, planes, 3, stride));
-        bn2_ = register_module("bn2", nn::BatchNorm2d(planes));
+        bn2_ = register_module("bn2", BatchNorm2d(planes));
         conv3_ = register_module("conv3", conv(planes, out, 1, 1));
-        bn3_ = register_module("bn3", nn::BatchNorm2d(out));
+        bn3_ = register_module("bn3", BatchNorm2d(out));
         if (stride != 1 || in != out) downsample_ = register_module("downsample", downsample(in, out, stride));
     }
     torch::Tensor forward(const torch::Tensor& x) {
@@ -64,7 +65,7 @@ public:
 
 private:
     nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
-    nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
+    BatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
     nn::Sequential downsample_{nullptr};
 };
 TORCH_MODULE(Bottleneck);
@@ -82,7 +83,7 @@ public:
         }
         // The stem: 7×7 stride 2 and a max-pool for photos; a 3×3 stride 1 for 28–32 px images.
         conv1_ = register_module("conv1", smallStem ? conv(inChannels, 64, 3, 1) : conv(inChannels, 64, 7, 2));
-        bn1_ = register_module("bn1", nn::BatchNorm2d(64));
+        bn1_ = register_module("bn1", BatchNorm2d(64));
         int64_t in = 64;
         const int64_t expansion = bottleneck ? BottleneckImpl::kExpansion : BasicBlockImpl::kExpansion;
         for (int i = 0; i < 4; ++i) {
@@ -103,7 +104,7 @@ public:
         for (auto& m : modules(/*include_self=*/false)) {
             if (auto* c = m->as<nn::Conv2d>())
                 nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
-            else if (auto* bn = m->as<nn::BatchNorm2d>()) {
+            else if (auto* bn = m->as<BatchNorm2d>()) {
                 nn::init::ones_(bn->weight);
                 nn::init::zeros_(bn->bias);
             }
@@ -131,7 +132,7 @@ private:
     bool smallStem_;
     int64_t features_ = 0;
     nn::Conv2d conv1_{nullptr};
-    nn::BatchNorm2d bn1_{nullptr};
+    BatchNorm2d bn1_{nullptr};
     std::vector<nn::Sequential> layers_;
 };
 

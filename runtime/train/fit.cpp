@@ -6,7 +6,10 @@
 #include <sstream>
 
 #include "record/tensorboard.h"
+#include "runtime/distributed/gradient_sync.h"
+#include "runtime/distributed/world.h"
 #include "runtime/error.h"
+#include "runtime/models/batch_norm.h"
 #include "runtime/train/checkpoint.h"
 #include "runtime/train/interrupt.h"
 #include "runtime/train/loss.h"
@@ -43,9 +46,12 @@ int64_t intArg(const Section& s, const char* field, int64_t fallback) {
 
 Batch toDevice(Batch batch, const torch::Device& device) {
     if (device.is_cpu()) return batch;
-    batch.x = batch.x.to(device, /*non_blocking=*/true);
-    if (batch.xCat.defined()) batch.xCat = batch.xCat.to(device, true);
-    batch.y = batch.y.to(device, true);
+    // From page-locked memory the copies run while the GPU still works on
+    // the last batch. (Convolutional networks take their images channels_last
+    // on every device: network.cpp.)
+    batch.x = batch.x.pin_memory().to(device, /*non_blocking=*/true);
+    if (batch.xCat.defined()) batch.xCat = batch.xCat.pin_memory().to(device, true);
+    batch.y = batch.y.pin_memory().to(device, true);
     return batch;
 }
 
@@ -151,6 +157,16 @@ Evaluation evaluate(Network& network, const PreparedData& data, const Section& d
         result.items += b.size();
         metrics.add(out, b.y);
     }
+    if (distributed::distributed()) {
+        // Each rank scored its shard of the split: the loss and the metrics
+        // are those of the whole split, the same on every rank.
+        if (distributed::anyRank(result.items == 0))
+            throw RuntimeError("the " + std::string(split == Split::Test ? "test" : "validation") + " split has " +
+                               "fewer items than there are processes; run with fewer, or give it more items");
+        total = distributed::allReduceSum(total);
+        result.items = int64_t(distributed::allReduceSum(double(result.items)));
+        metrics.gather(distributed::allGatherRows);
+    }
     result.loss = result.items ? total / double(result.items) : std::nan("");
     result.metrics = metrics.compute();
     result.confusion = metrics.confusionTable();
@@ -174,6 +190,14 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
 
     int64_t batchSize = intArg(dataSection, "batch_size", 64);
     int64_t workers = intArg(dataSection, "workers", 4);
+    // `batch_size` is the whole batch of a step, as in one process: each of
+    // N data-parallel ranks loads batch_size / N of it.
+    if (batchSize % distributed::size() != 0)
+        throw RuntimeError("batch_size " + std::to_string(batchSize) + " does not divide among " +
+                           std::to_string(distributed::size()) + " processes; use a multiple of " +
+                           std::to_string(distributed::size()));
+    // Rank 0 alone writes metrics, events and checkpoints; every rank trains.
+    const bool writes = distributed::isMain();
 
     // Callbacks: `keep` (best weights) and `callbacks` (early stop, checkpoints).
     std::optional<Watch> keep;
@@ -192,7 +216,7 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
     }
     std::vector<std::pair<std::string, torch::Tensor>> keptWeights;
 
-    fs::create_directories(stageDir);
+    if (writes) fs::create_directories(stageDir);
     const fs::path checkpoint = stageDir / "checkpoint.pt";
     TrainState state;
     bool resumed = resume && fs::exists(checkpoint);
@@ -204,8 +228,11 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
         progress.line("resuming from " + checkpoint.string() + ": epoch " + std::to_string(state.epoch) + ", batch " +
                       std::to_string(state.batch));
     }
+    distributed::copyFromMain(network);
+    if (const Value* syncBn = train.field("sync_bn")) models::synchronizeBatchNorm(network, syncBn->boolean);
     auto saveState = [&](int64_t epoch, int64_t batch, int64_t globalStep, double total, double running,
                          int64_t items) {
+        if (!writes) return;
         TrainState now{epoch, batch, globalStep, total, running, items};
         if (keep) now.keepBest = keep->best, now.keepEpoch = keep->bestEpoch;
         if (stopper) now.stopBest = stopper->best, now.stopEpoch = stopper->bestEpoch;
@@ -218,8 +245,9 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
     columns.push_back("time");
     // On resume the files keep the rows of the epochs (and steps) the
     // checkpoint holds, and go on from there.
-    std::ofstream csv = resumed ? reopen(stageDir / "metrics.csv", state.epoch, result.epochs)
-                                : std::ofstream(stageDir / "metrics.csv");
+    std::ofstream csv = !writes   ? std::ofstream()
+                        : resumed ? reopen(stageDir / "metrics.csv", state.epoch, result.epochs)
+                                  : std::ofstream(stageDir / "metrics.csv");
     if (!resumed)
         for (size_t i = 0; i < columns.size(); ++i)
             csv << (i ? "," : "") << columns[i] << (i + 1 < columns.size() ? "" : "\n");
@@ -227,12 +255,14 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
     // The learning rate of every step (the head's, under discriminative
     // rates), for `pipe plot`'s picture of the schedule.
     std::vector<EpochResult> unusedRows;
-    std::ofstream lrCsv =
-        resumed ? reopen(stageDir / "lr.csv", state.globalStep, unusedRows) : std::ofstream(stageDir / "lr.csv");
+    std::ofstream lrCsv = !writes   ? std::ofstream()
+                          : resumed ? reopen(stageDir / "lr.csv", state.globalStep, unusedRows)
+                                    : std::ofstream(stageDir / "lr.csv");
     if (!resumed) lrCsv << "step,lr\n";
     // Losses, metrics and the learning rate for `tensorboard --logdir runs`,
     // all against the global training step.
-    record::EventWriter events(stageDir);
+    std::optional<record::EventWriter> events;
+    if (writes) events.emplace(stageDir);
 
     std::vector<torch::Tensor> buffers = network.buffers(), bufferBackup;
     for (const auto& buffer : buffers) bufferBackup.push_back(buffer.detach().clone());
@@ -242,6 +272,8 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
     auto lastCheckpoint = std::chrono::steady_clock::now();
     for (const auto& phase : phases) {
         network.freezeBackbone(phase.frozen);
+        // Gradients averaged over the ranks, for the parameters this phase trains.
+        distributed::GradientSync sync(network);
         auto trainLoader = data.loader(Split::Train, batchSize, workers);
         int64_t steps = phase.epochs * trainLoader->batches();
         int64_t step = 0;
@@ -253,8 +285,10 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
             auto started = std::chrono::steady_clock::now();
             network.train();
             bool partial = resumed && epoch == state.epoch && state.batch > 0;
-            int64_t done = partial ? state.batch : 0, items = partial ? state.items : 0;
-            double total = partial ? state.total : 0, running = partial ? state.running : 0;
+            // A checkpoint's loss sums are over every rank: rank 0 takes them up.
+            bool sums = partial && distributed::isMain();
+            int64_t done = partial ? state.batch : 0, items = sums ? state.items : 0;
+            double total = sums ? state.total : 0, running = partial ? state.running : 0;
             step += done;
             trainLoader->start(epoch, done);
             progress.begin("epoch " + std::to_string(epoch), trainLoader->batches());
@@ -264,13 +298,17 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
                 double factor = phase.shape(t, e);
                 setRates(*optimizer, phase.backboneLr * factor, phase.headLr * factor);
                 lrCsv << globalStep << "," << phase.headLr * factor << "\n";
-                events.scalar("lr", globalStep, phase.headLr * factor);
+                if (events) events->scalar("lr", globalStep, phase.headLr * factor);
                 ++globalStep;
                 Batch b = toDevice(std::move(*batch), device);
                 // A forward pass in training mode updates batch-norm
                 // statistics; they are kept (a few small tensors) so that a
                 // step whose loss is not finite leaves the last good state.
                 for (size_t i = 0; i < buffers.size(); ++i) bufferBackup[i].copy_(buffers[i]);
+                // Gradients are averaged in the backward of a step's last
+                // accumulated batch only, as under DDP's no_sync.
+                bool stepsNow = (done + 1) % accumulate == 0 || done + 1 == trainLoader->batches();
+                sync.beforeForward(stepsNow);
                 auto out = network.forward(b);
                 auto value = loss(out, b.y);
                 // Checked before the step, so the weights are still the last
@@ -282,12 +320,13 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
                         for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(bufferBackup[i]);
                     }
                     fs::path kept = stageDir / "weights.safetensors";
-                    saveWeights(network, kept);
+                    if (writes) saveWeights(network, kept);
                     throw RuntimeError("the training loss became " + formatNumber(v) + " at step " +
                                        std::to_string(step + 1) + " (epoch " + std::to_string(epoch) + ", batch " +
                                        std::to_string(done + 1) + "); the last good weights are in " + kept.string() +
                                        "; lower the learning rate or add `clip = 1.0`");
                 }
+                sync.beforeBackward(stepsNow);
                 (value / double(accumulate)).backward();
                 ++done;
                 ++step;
@@ -299,15 +338,20 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
                 total += v * double(b.size());
                 items += b.size();
                 running = done == 1 ? v : 0.98 * running + 0.02 * v;
-                progress.step(done, items, running);
+                // Every rank trains on an equal shard: the run's items are N times this rank's.
+                progress.step(done, items * distributed::size(), running);
                 // Ctrl-C, or a long epoch: a checkpoint at a step boundary,
                 // so that `--resume` goes on from the next batch.
                 bool boundary = done % accumulate == 0 && done < trainLoader->batches();
                 bool due = std::chrono::steady_clock::now() - lastCheckpoint > std::chrono::minutes(5);
-                if (boundary && (interruptRequested() || due)) {
-                    saveState(epoch, done, globalStep, total, running, items);
+                // Every rank stops at the same step when Ctrl-C reached any,
+                // and the checkpoint holds the loss sums of every rank.
+                if (boundary && distributed::anyRank(interruptRequested() || due)) {
+                    bool interrupted = distributed::anyRank(interruptRequested());
+                    saveState(epoch, done, globalStep, distributed::allReduceSum(total), running,
+                              int64_t(distributed::allReduceSum(double(items))));
                     lastCheckpoint = std::chrono::steady_clock::now();
-                    if (interruptRequested()) {
+                    if (interrupted) {
                         progress.end();
                         throw Interrupted("interrupted in epoch " + std::to_string(epoch) + " after batch " +
                                           std::to_string(done) + "; a checkpoint is in " + checkpoint.string());
@@ -318,7 +362,10 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
 
             EpochResult r;
             r.epoch = epoch;
-            r.trainLoss = items ? total / double(items) : std::nan("");
+            // The training loss of the whole epoch, over every rank's items.
+            double epochTotal = distributed::allReduceSum(total);
+            double epochItems = distributed::allReduceSum(double(items));
+            r.trainLoss = epochItems > 0 ? epochTotal / epochItems : std::nan("");
             r.validLoss = std::nan("");
             if (hasValid) {
                 Evaluation ev = evaluate(network, data, dataSection, Split::Valid, train, metricList, device);
@@ -339,15 +386,17 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
             csv << "\n";
             csv.flush();
             result.epochs.push_back(r);
-            events.scalar("loss/train", globalStep, r.trainLoss);
-            if (hasValid) {
-                events.scalar("loss/valid", globalStep, r.validLoss);
-                for (const auto& [name, value] : r.metrics) events.scalar("metrics/" + name, globalStep, value);
+            if (events) {
+                events->scalar("loss/train", globalStep, r.trainLoss);
+                if (hasValid) {
+                    events->scalar("loss/valid", globalStep, r.validLoss);
+                    for (const auto& [name, value] : r.metrics) events->scalar("metrics/" + name, globalStep, value);
+                }
+                events->flush();
             }
-            events.flush();
 
             if (keep && keep->update(r)) keptWeights = snapshot(network);
-            if (checkpointEvery > 0 && (epoch + 1) % checkpointEvery == 0) {
+            if (writes && checkpointEvery > 0 && (epoch + 1) % checkpointEvery == 0) {
                 fs::create_directories(stageDir / "checkpoints");
                 saveWeights(network, stageDir / "checkpoints" / ("epoch-" + std::to_string(epoch) + ".safetensors"));
             }
@@ -361,7 +410,7 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
             }
             saveState(epoch + 1, 0, globalStep, 0, 0, 0);
             lastCheckpoint = std::chrono::steady_clock::now();
-            if (interruptRequested())
+            if (distributed::anyRank(interruptRequested()))
                 throw Interrupted("interrupted after epoch " + std::to_string(epoch) + "; a checkpoint is in " +
                                   checkpoint.string());
         }

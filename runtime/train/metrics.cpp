@@ -136,6 +136,12 @@ void Metrics::add(const torch::Tensor& output, const torch::Tensor& target) {
     targets_.push_back(target.detach().to(torch::kCPU));
 }
 
+void Metrics::gather(const std::function<torch::Tensor(const torch::Tensor&)>& gatherRows) {
+    if (outputs_.empty()) return;
+    outputs_ = {gatherRows(torch::cat(outputs_))};
+    targets_ = {gatherRows(torch::cat(targets_))};
+}
+
 std::vector<std::string> Metrics::names() const {
     std::vector<std::string> out;
     for (const Value* m : metrics_)

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,10 @@ public:
     Metrics(const Value& list, const DataInfo& info);
     void reset();
     void add(const torch::Tensor& output, const torch::Tensor& target);
+    // Replaces the outputs and targets gathered here by `gatherRows` of
+    // them: in a data-parallel run, every rank's rows (each rank scored its
+    // shard), so the metrics are those of the whole split.
+    void gather(const std::function<torch::Tensor(const torch::Tensor&)>& gatherRows);
     // Every scalar metric in the order written (confusion matrices excluded).
     std::vector<std::pair<std::string, double>> compute() const;
     // The confusion matrix as a table with class names, or "" when none was asked for.

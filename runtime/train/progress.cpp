@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "runtime/distributed/world.h"
 #include "runtime/log.h"
 
 namespace pipelang::runtime {
@@ -30,6 +31,7 @@ void Progress::begin(const std::string& label, int64_t batches) {
 
 void Progress::step(int64_t done, int64_t items, double runningLoss) {
     items_ = items;
+    if (!distributed::isMain()) return;  // one bar for a data-parallel run: rank 0's
     auto now = std::chrono::steady_clock::now();
     double elapsed = std::chrono::duration<double>(now - start_).count();
     double rate = elapsed > 0 ? double(items) / elapsed : 0;
@@ -56,6 +58,7 @@ void Progress::step(int64_t done, int64_t items, double runningLoss) {
 }
 
 void Progress::end() {
+    if (!distributed::isMain()) return;
     if (tty_) std::fprintf(stderr, "\r\033[K");
     std::fflush(stderr);
 }
@@ -81,7 +84,7 @@ void Progress::row(const std::vector<std::string>& cells) {
 }
 
 void Progress::line(const std::string& text) {
-    if (tty_) std::fprintf(stderr, "\r\033[K");
+    if (tty_ && distributed::isMain()) std::fprintf(stderr, "\r\033[K");
     log::info(text);
 }
 
