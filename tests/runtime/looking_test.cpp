@@ -256,7 +256,9 @@ TEST_F(Interpret, ConfusionMatrixAndTopLossesOfTheValidSplit) {
         double probability = std::stod(top[i][4]);
         EXPECT_GE(probability, 0.5);
         EXPECT_LE(probability, 1.0);
-        if (i > 1) EXPECT_GE(std::stod(top[i - 1][5]), std::stod(top[i][5]));
+        if (i > 1) {
+            EXPECT_GE(std::stod(top[i - 1][5]), std::stod(top[i][5]));
+        }
     }
     for (const char* picture : {"valid-confusion.png", "valid-top-losses.png"}) {
         Rgba png = readRgb(out / picture);
@@ -330,7 +332,9 @@ TEST(LrFind, RangeTestOnStripesStopsOnDivergenceAndSuggestsARateInRange) {
         EXPECT_GT(lr, previous);
         previous = lr;
         double smoothed = std::stod(rows[i][3]);
-        if (i + 1 < rows.size()) EXPECT_LE(smoothed, 4 * std::min(best, smoothed) + 1e-9);
+        if (i + 1 < rows.size()) {
+            EXPECT_LE(smoothed, 4 * std::min(best, smoothed) + 1e-9);
+        }
         best = std::min(best, smoothed);
     }
     size_t at = r.output.find("valley");
