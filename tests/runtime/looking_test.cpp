@@ -304,7 +304,7 @@ TEST(LrFind, ValleyAndSuggestionsFollowFastai) {
     auto suggestions = suggestRates(steps, 100);
     ASSERT_EQ(suggestions.size(), 3u);
     EXPECT_EQ(suggestions[0].name, "valley");
-    EXPECT_DOUBLE_EQ(suggestions[0].lr, steps[10 + 29].lr);  // fastai: 29 into lrs[10:-5]
+    EXPECT_DOUBLE_EQ(suggestions[0].lr, steps[10 + 24].lr);  // fastai: valley(losses[10:-5]) is 24
     EXPECT_EQ(suggestions[1].name, "steep");
     EXPECT_EQ(suggestions[2].name, "minimum/10");
     EXPECT_NEAR(suggestions[2].lr, steps[60].lr / 10, 1e-12);
