@@ -17,6 +17,10 @@ const Command kCommands[] = {
     {"predict", "load a finished run and print the top labels of new inputs", pipelang::cli::predict},
     {"repro", "run a finished run again from its record and report any difference", pipelang::cli::repro},
     {"cv", "run every fold of a k-fold split; out-of-fold predictions and a score table", pipelang::cli::cv},
+    {"show", "save one training batch as a captioned picture (images) or a table (rows)", pipelang::cli::show},
+    {"interpret", "save a finished run's confusion matrix and its items with the highest loss",
+     pipelang::cli::interpret},
+    {"lr-find", "the learning-rate range test: loss against rate, with a suggested rate", pipelang::cli::lrFind},
     {"plot", "draw runs' loss, metric and learning-rate curves as PNG and SVG", pipelang::cli::plot},
     {"compare", "print the settings in which runs differ beside their final metrics", pipelang::cli::compare},
     {"check", "check files and report every error, without running anything", pipelang::cli::check},
@@ -29,7 +33,7 @@ const Command kCommands[] = {
 
 void usage(FILE* out) {
     std::fprintf(out, "pipe — declarative deep-learning experiments\n\nusage: pipe COMMAND [ARGS]...\n\ncommands:\n");
-    for (const auto& c : kCommands) std::fprintf(out, "  %-8s %s\n", c.name, c.synopsis);
+    for (const auto& c : kCommands) std::fprintf(out, "  %-9s %s\n", c.name, c.synopsis);
     std::fprintf(out,
                  "\n`pipe COMMAND --help` describes a command. Exit codes: 0 success, 1 a run failed, "
                  "2 bad usage or a file that does not check.\n");

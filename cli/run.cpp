@@ -1,6 +1,6 @@
-// `pipe run`, `pipe predict` and `pipe repro`: hand over to `pipe-runtime`, the executable
-// beside this one that links LibTorch, so every other command starts instantly. A file
-// with a sweep block is run here instead, as one `pipe-runtime` process per point.
+// `pipe run`, `predict`, `repro`, `show`, `interpret` and `lr-find`: hand over to `pipe-runtime`,
+// the executable beside this one that links LibTorch, so every other command starts instantly.
+// A file with a sweep block is run here instead, as one `pipe-runtime` process per point.
 #include <unistd.h>
 
 #include <cerrno>
@@ -98,6 +98,15 @@ int predict(const std::vector<std::string>& args) {
 }
 int repro(const std::vector<std::string>& args) {
     return handOver("repro", args);
+}
+int show(const std::vector<std::string>& args) {
+    return handOver("show", args);
+}
+int interpret(const std::vector<std::string>& args) {
+    return handOver("interpret", args);
+}
+int lrFind(const std::vector<std::string>& args) {
+    return handOver("lr-find", args);
 }
 
 }  // namespace pipelang::cli

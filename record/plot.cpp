@@ -141,11 +141,8 @@ std::vector<Figure> comparisonFigures(const std::vector<RunRecord>& runs) {
     return figures;
 }
 
-// A gnuplot string literal: single quotes, in which only '' is special.
 std::string quote(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
-    return out + "'";
+    return gnuplotQuote(s);
 }
 
 constexpr size_t kMaxPoints = 2000;
@@ -265,6 +262,27 @@ std::optional<fs::path> findProgram(const std::string& name) {
     return std::nullopt;
 }
 
+std::string gnuplotQuote(const std::string& text) {
+    std::string out = "'";
+    for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out + "'";
+}
+
+void runGnuplot(const fs::path& scriptFile, const std::vector<fs::path>& pictures) {
+    auto gnuplot = findProgram("gnuplot");
+    if (!gnuplot)
+        throw PlotError(
+            "gnuplot is not installed (or not in the PATH); it draws the pictures: install Debian's package "
+            "gnuplot-nox (`apt-get install gnuplot-nox`)");
+    std::string said;
+    int status = runCapturing(*gnuplot, {scriptFile.string()}, said);
+    if (status != 0)
+        throw PlotError("gnuplot failed on " + scriptFile.string() + (said.empty() ? std::string() : ":\n" + said));
+    for (const auto& picture : pictures)
+        if (!fs::is_regular_file(picture) || fs::file_size(picture) == 0)
+            throw PlotError("gnuplot wrote no " + picture.string() + (said.empty() ? "" : ":\n" + said));
+}
+
 std::vector<fs::path> plotRuns(const std::vector<RunRecord>& runs, const PlotOptions& options) {
     for (const auto& run : runs) {
         if (run.stages.empty())
@@ -280,11 +298,6 @@ std::vector<fs::path> plotRuns(const std::vector<RunRecord>& runs, const PlotOpt
     std::erase_if(figures, [](const Figure& f) { return f.series.empty(); });
     if (figures.empty()) throw RecordError("nothing to draw: every value in the runs' metrics is nan");
 
-    auto gnuplot = findProgram("gnuplot");
-    if (!gnuplot)
-        throw PlotError(
-            "gnuplot is not installed (or not in the PATH); it draws the plots: install Debian's package "
-            "gnuplot-nox (`apt-get install gnuplot-nox`)");
     std::error_code ec;
     fs::create_directories(options.out, ec);
     if (ec) throw RecordError("cannot create " + options.out.string() + ": " + ec.message());
@@ -296,13 +309,7 @@ std::vector<fs::path> plotRuns(const std::vector<RunRecord>& runs, const PlotOpt
         file << script(figures, runs.size() > 1, out, options, pictures);
         if (!file) throw RecordError("cannot write " + scriptFile.string());
     }
-    std::string said;
-    int status = runCapturing(*gnuplot, {scriptFile.string()}, said);
-    if (status != 0)
-        throw PlotError("gnuplot failed on " + scriptFile.string() + (said.empty() ? std::string() : ":\n" + said));
-    for (const auto& picture : pictures)
-        if (!fs::is_regular_file(picture) || fs::file_size(picture) == 0)
-            throw PlotError("gnuplot wrote no " + picture.string() + (said.empty() ? "" : ":\n" + said));
+    runGnuplot(scriptFile, pictures);
     return pictures;
 }
 

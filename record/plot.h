@@ -28,6 +28,14 @@ struct PlotError : RecordError {
     using RecordError::RecordError;
 };
 
+// A gnuplot string literal: single quotes, in which only '' is special.
+std::string gnuplotQuote(const std::string& text);
+
+// Runs gnuplot on `script` and checks that each of `pictures` was written.
+// Throws PlotError when gnuplot is missing (naming the package that brings
+// it), fails (with what it said) or leaves a picture out.
+void runGnuplot(const std::filesystem::path& script, const std::vector<std::filesystem::path>& pictures);
+
 struct PlotOptions {
     std::filesystem::path out;  // the folder for the pictures, created if missing
     bool png = true;

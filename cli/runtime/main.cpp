@@ -13,6 +13,9 @@
 #include "runtime/error.h"
 #include "runtime/execute.h"
 #include "runtime/log.h"
+#include "runtime/look/interpret.h"
+#include "runtime/look/lr_find.h"
+#include "runtime/look/show.h"
 #include "runtime/predict.h"
 #include "runtime/repro.h"
 
@@ -118,16 +121,75 @@ int repro(int argc, char** argv) {
     return pipelang::runtime::repro(options);
 }
 
+int show(int argc, char** argv) {
+    CLI::App app{"Saves one training batch, as the network gets it, as a captioned grid (images) or a table (rows)."};
+    app.name("pipe show");
+    pipelang::runtime::ShowOptions options;
+    app.add_option("file", options.file, "the .pipe file")->required();
+    app.add_option("--set", options.overrides, "override a setting, e.g. --set fashion.batch_size=32");
+    app.add_option("--data", options.data, "the data block (default: the one the last train stage reads)");
+    app.add_option("--out", options.out, "the folder for batch.png, batch.csv and the tiles (default: show-STEM)");
+    app.add_option("--n", options.n, "items shown, at most a batch (default: 16)")->check(CLI::PositiveNumber);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+    return pipelang::runtime::show(options);
+}
+
+int interpret(int argc, char** argv) {
+    CLI::App app{"Saves a finished run's confusion matrix and the items with the highest loss on a split."};
+    app.name("pipe interpret");
+    pipelang::runtime::InterpretOptions options;
+    app.add_option("run", options.run, "a run directory written by `pipe run`")->required();
+    app.add_option("--split", options.split, "valid or test (default: valid)");
+    app.add_option("--stage", options.stage, "the train stage whose model is judged (default: the last)");
+    app.add_option("--top", options.top, "items with the highest loss (default: 9)")->check(CLI::PositiveNumber);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+    return pipelang::runtime::interpret(options);
+}
+
+int lrFind(int argc, char** argv) {
+    CLI::App app{
+        "The learning-rate range test (fastai's lr_find): loss against an exponentially growing rate, "
+        "with suggestions."};
+    app.name("pipe lr-find");
+    pipelang::runtime::LrFindOptions options;
+    app.add_option("file", options.file, "the .pipe file")->required();
+    app.add_option("--set", options.overrides, "override a setting, e.g. --set fit.optimizer.weight_decay=0.1");
+    app.add_option("--stage", options.stage, "the train stage (default: the last)");
+    app.add_option("--start", options.start, "the first learning rate (default: 1e-7)");
+    app.add_option("--end", options.end, "the last learning rate (default: 10)");
+    app.add_option("--iters", options.iters, "batches at most (default: 100)");
+    app.add_option("--device", options.device, "where to train, over the file's choice")
+        ->check(CLI::IsMember({"cpu", "cuda"}));
+    app.add_option("--out", options.out, "the folder for lr_find.csv and the plots (default: lr-find-STEM)");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+    return pipelang::runtime::lrFind(options);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     const std::pair<const char*, int (*)(int, char**)> commands[] = {
-        {"run", run}, {"predict", predict}, {"repro", repro}};
+        {"run", run},   {"predict", predict},     {"repro", repro},
+        {"show", show}, {"interpret", interpret}, {"lr-find", lrFind}};
     int (*handler)(int, char**) = nullptr;
     for (const auto& [name, function] : commands)
         if (argc >= 2 && std::strcmp(argv[1], name) == 0) handler = function;
     if (!handler) {
-        std::fprintf(stderr, "pipe-runtime: use it through `pipe run`, `pipe predict` or `pipe repro`\n");
+        std::fprintf(stderr,
+                     "pipe-runtime: use it through `pipe run`, `pipe predict`, `pipe repro`, `pipe show`, "
+                     "`pipe interpret` or `pipe lr-find`\n");
         return 2;
     }
     const char* command = argv[1];

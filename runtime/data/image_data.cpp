@@ -16,6 +16,7 @@
 #include "runtime/data/random.h"
 #include "runtime/data/transforms.h"
 #include "runtime/data/values.h"
+#include "runtime/data/views.h"
 #include "runtime/error.h"
 
 namespace pipelang::runtime {
@@ -32,7 +33,7 @@ struct ImageSplit {
     torch::Tensor y;            // their targets
 };
 
-class ImageData : public PreparedData {
+class ImageData : public PreparedData, public ItemViews {
 public:
     ImageData(const DataRequest& request, ImageBlock block, std::array<ImageSplit, 3> splits, Targets targets)
         : name_(request.name()),
@@ -79,6 +80,29 @@ public:
             stats["std"] = std_;
         }
         writeJson(runDir, "stats.json", stats.dump(2));
+    }
+
+    std::string itemName(Split split, int64_t position) const override {
+        const ImageSplit& data = splits_[size_t(split)];
+        return data.items->describe(data.rows.at(size_t(position)));
+    }
+
+    // The item's pixels after the item transforms, with the batch's
+    // normalisation undone and rounded back to 8 bits.
+    ItemView view(const Batch& batch, int64_t j) const override {
+        torch::Tensor x = batch.x[j].detach().to(torch::kCPU, torch::kFloat32).contiguous();
+        ItemView item;
+        item.picture = Image(int(x.size(0)), int(x.size(1)), int(x.size(2)));
+        const float* in = x.data_ptr<float>();
+        const size_t plane = size_t(x.size(1)) * size_t(x.size(2));
+        for (int c = 0; c < item.picture.channels; ++c) {
+            float scale = normalize_ ? std_[size_t(c)] : 1.f, shift = normalize_ ? mean_[size_t(c)] : 0.f;
+            uint8_t* out = item.picture.plane(c);
+            for (size_t i = 0; i < plane; ++i)
+                out[i] =
+                    uint8_t(std::clamp(std::lround((in[size_t(c) * plane + i] * scale + shift) * 255.f), 0L, 255L));
+        }
+        return item;
     }
 
 private:

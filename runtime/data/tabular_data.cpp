@@ -4,12 +4,14 @@
 
 #include <array>
 #include <fstream>
+#include <cstdio>
 
 #include "runtime/data/labels.h"
 #include "runtime/data/loader.h"
 #include "runtime/data/prepared.h"
 #include "runtime/data/tabular.h"
 #include "runtime/data/values.h"
+#include "runtime/data/views.h"
 #include "runtime/error.h"
 
 namespace pipelang::runtime {
@@ -19,13 +21,18 @@ namespace {
 struct TableSplit {
     torch::Tensor x, xCat, y;
     std::vector<int64_t> sourceRows;  // each item's row in the source table (0: the first row)
+    std::vector<int64_t> lines;  // per item: the line of the table file its row starts on
 };
 
-class TabularData : public PreparedData {
+class TabularData : public PreparedData, public ItemViews {
 public:
     TabularData(const DataRequest& request, TabularSpec spec, Tabular tabular, Targets targets,
-                std::array<TableSplit, 3> splits)
-        : seed_(request.seed), spec_(std::move(spec)), tabular_(std::move(tabular)), splits_(std::move(splits)) {
+                std::array<TableSplit, 3> splits, std::string file)
+        : file_(std::move(file)),
+          seed_(request.seed),
+          spec_(std::move(spec)),
+          tabular_(std::move(tabular)),
+          splits_(std::move(splits)) {
         info_.input = "tabular";
         info_.target = targets.kind;
         info_.classes = targets.classes;
@@ -85,7 +92,37 @@ public:
                 items << splitName(split) << "," << i << "," << splits_[size_t(split)].sourceRows[i] << "\n";
     }
 
+    std::string itemName(Split split, int64_t position) const override {
+        return file_ + " line " + std::to_string(splits_[size_t(split)].lines.at(size_t(position)));
+    }
+
+    // The feature columns as the table had them: continuous values scaled
+    // back, codes named ("#na#" for a missing or unseen category, as fastai
+    // writes it), "NA" where a missing cell was filled with the median.
+    ItemView view(const Batch& batch, int64_t j) const override {
+        const TabularStats& t = tabular_.stats;
+        ItemView item;
+        torch::Tensor x = batch.x[j].detach().to(torch::kCPU, torch::kFloat32).contiguous();
+        const float* features = x.data_ptr<float>();
+        for (size_t c = 0; c < t.cont.size(); ++c) {
+            bool filled = t.indicator[c] >= 0 && features[t.indicator[c]] > 0.5f;
+            char value[32];
+            std::snprintf(value, sizeof value, "%.6g", double(features[c]) * t.stds[c] + t.means[c]);
+            item.fields.push_back({t.cont[c], filled ? "NA" : value});
+        }
+        if (batch.xCat.defined() && batch.xCat.numel() > 0) {
+            torch::Tensor codes = batch.xCat[j].detach().to(torch::kCPU, torch::kInt64).contiguous();
+            for (size_t c = 0; c < t.cat.size(); ++c) {
+                int64_t code = codes[int64_t(c)].item<int64_t>();
+                bool known = code >= 1 && size_t(code) <= t.categories[c].size();
+                item.fields.push_back({t.cat[c], known ? t.categories[c][size_t(code - 1)] : "#na#"});
+            }
+        }
+        return item;
+    }
+
 private:
+    std::string file_;
     uint64_t seed_;
     TabularSpec spec_;
     Tabular tabular_;
@@ -153,9 +190,10 @@ std::unique_ptr<PreparedData> prepareTabular(const DataRequest& request) {
         splits[s].xCat = gatherRows(codes, rows[s]);
         splits[s].y = targetTensor(targets, rows[s]);
         for (int64_t i : rows[s]) splits[s].sourceRows.push_back(keep[size_t(i)]);
+        for (int64_t r : rows[s]) splits[s].lines.push_back(listing.table->lines[size_t(r)]);
     }
     return std::make_unique<TabularData>(request, std::move(spec), std::move(tabular), std::move(targets),
-                                         std::move(splits));
+                                         std::move(splits), listing.root.string());
 }
 
 }  // namespace pipelang::runtime

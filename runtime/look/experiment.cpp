@@ -1,0 +1,102 @@
+#include "runtime/look/experiment.h"
+
+#include <cstdio>
+
+#include "interpreter/graph.h"
+#include "record/run.h"
+#include "runtime/error.h"
+
+namespace pipelang::runtime {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Experiment pick(std::unique_ptr<Compilation> c, const fs::path& file, const std::string& stage) {
+    if (!c->ok()) {
+        std::fputs(render(c->diags).c_str(), stderr);
+        throw RuntimeError("`" + file.string() + "` does not check; fix the errors above");
+    }
+    std::fputs(render(c->diags).c_str(), stderr);  // warnings
+    Experiment e;
+    e.compilation = std::move(c);
+    e.baseDir = file.parent_path();
+    e.seed = uint64_t(e.pipeline().seed.value_or(0));
+    std::vector<std::string> names;
+    Graph graph = buildGraph(e.pipeline());
+    for (const auto& s : graph.stages) {
+        if (s.kind != StageKind::Train) continue;
+        names.push_back(s.name);
+        if (stage.empty() || s.name == stage) e.train = s.section;
+    }
+    if (!stage.empty() && !e.train) {
+        std::string known;
+        for (const auto& n : names) known += (known.empty() ? "" : ", ") + ("`" + n + "`");
+        throw RuntimeError("there is no train stage `" + stage + "` in `" + file.string() + "`" +
+                           (known.empty() ? std::string(" (it has none)") : "; its train stages: " + known));
+    }
+    if (e.train) {
+        e.data = e.pipeline().find("data", e.train->field("data")->text);
+        e.model = e.pipeline().find("model", e.train->field("model")->text);
+    }
+    return e;
+}
+
+}  // namespace
+
+Experiment openExperiment(const std::string& file, const std::vector<std::string>& overrides,
+                          const std::string& stage) {
+    if (!fs::is_regular_file(file)) throw RuntimeError("`" + file + "` does not exist or is not a file");
+    return pick(compileFile(file, CompileOptions{overrides}), file, stage);
+}
+
+Experiment openRun(const fs::path& run, const std::string& stage) {
+    if (!record::isRunDirectory(run))
+        throw RuntimeError("`" + run.string() +
+                           "` is not a run directory (it has no source.pipe); give one that `pipe run` made");
+    return pick(record::compileRun(run), record::sourcePath(run), stage);
+}
+
+const Section& dataSection(const Experiment& e, const std::string& name) {
+    std::vector<const Section*> all;
+    for (const auto& s : e.pipeline().sections)
+        if (s.kind == "data") all.push_back(&s);
+    if (!name.empty()) {
+        for (const Section* s : all)
+            if (s->name == name) return *s;
+        std::string known;
+        for (const Section* s : all) known += (known.empty() ? "" : ", ") + ("`" + s->name + "`");
+        throw RuntimeError("there is no data block `" + name + "`; the file has " +
+                           (known.empty() ? std::string("none") : known));
+    }
+    if (e.data) return *e.data;
+    if (all.size() == 1) return *all.front();
+    throw RuntimeError(all.empty() ? "the file has no data block to show"
+                                   : "the file has several data blocks and no train stage; name one with --data");
+}
+
+Batch onDevice(Batch batch, const torch::Device& device) {
+    if (device.is_cpu()) return batch;
+    batch.x = batch.x.to(device);
+    if (batch.xCat.defined()) batch.xCat = batch.xCat.to(device);
+    if (batch.mask.defined()) batch.mask = batch.mask.to(device);
+    if (batch.y.defined()) batch.y = batch.y.to(device);
+    return batch;
+}
+
+torch::Device chooseTrainDevice(const std::string& wanted) {
+    if (wanted == "cuda") {
+        if (!torch::cuda::is_available())
+            throw RuntimeError("`device = \"cuda\"` was asked for, but this LibTorch sees no CUDA GPU");
+        return torch::Device(torch::kCUDA);
+    }
+    if (wanted == "auto" && torch::cuda::is_available()) return torch::Device(torch::kCUDA);
+    return torch::Device(torch::kCPU);
+}
+
+int64_t sectionInt(const Section& section, const char* field, int64_t fallback) {
+    const Value* v = section.field(field);
+    return v && v->kind == Value::Kind::Int ? v->integer : fallback;
+}
+
+}  // namespace pipelang::runtime

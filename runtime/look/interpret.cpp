@@ -1,0 +1,176 @@
+#include "runtime/look/interpret.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "record/pictures.h"
+#include "runtime/data/views.h"
+#include "runtime/error.h"
+#include "runtime/execute.h"
+#include "runtime/look/experiment.h"
+#include "runtime/look/table_text.h"
+#include "runtime/models/network.h"
+#include "runtime/train/loss.h"
+
+namespace pipelang::runtime {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// One scored item of the split.
+struct Scored {
+    int64_t position = 0;  // in the split
+    double loss = 0;
+    std::string truth, predicted;
+    double probability = std::nan("");  // of the predicted class (classification)
+    double residual = std::nan("");     // predicted − true (regression)
+    ItemView view;
+};
+
+std::string fixed(double value, int digits) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.*f", digits, value);
+    return buffer;
+}
+
+}  // namespace
+
+int interpret(const InterpretOptions& o) {
+    if (o.split != "valid" && o.split != "test")
+        throw RuntimeError("unknown split `" + o.split + "`; interpret takes --split valid or --split test");
+    if (o.top < 1) throw RuntimeError("--top takes a positive number of items");
+    Experiment e = openRun(o.run, o.stage);
+    if (!e.train) throw RuntimeError("the run `" + o.run.string() + "` has no train stage to interpret");
+    fs::path weights = o.run / e.train->name / "weights.safetensors";
+    if (!fs::exists(weights))
+        throw RuntimeError("`" + weights.string() + "` is missing: the run has no trained weights for stage `" +
+                           e.train->name + "` (did it finish? `pipe run --resume " + o.run.string() +
+                           "` goes on with an interrupted one)");
+    const Split split = o.split == "test" ? Split::Test : Split::Valid;
+
+    auto data = prepareData(*e.data, e.baseDir, e.seed);
+    if (data->size(split) == 0)
+        throw RuntimeError("the run's data `" + e.data->name + "` has no " + o.split + " items" +
+                           (split == Split::Test ? " (its source names no test set)" : " (its split keeps none)") +
+                           "; choose the other with --split");
+    const DataInfo& info = data->info();
+    const ItemViews& views = itemViews(*data);
+    auto network = buildNetwork(backboneCall(e.pipeline(), *e.model), *e.model->field("head"), info, e.baseDir);
+    loadWeights(*network, weights);
+    network->eval();
+    LossFn loss = makeLoss(*e.train->field("loss"));
+    const bool category = info.target == "category", regression = info.target == "number";
+
+    // Every item's loss, on the loss the run trained with; the top K keep
+    // their view (pixels or fields) for the picture.
+    const size_t k = size_t(o.top);
+    const size_t classes = info.classes.size();
+    std::vector<std::vector<int64_t>> confusion(classes, std::vector<int64_t>(classes, 0));
+    std::vector<Scored> top;
+    auto byLoss = [regression](const Scored& a, const Scored& b) {
+        double ka = regression ? std::fabs(a.residual) : a.loss, kb = regression ? std::fabs(b.residual) : b.loss;
+        return ka != kb ? ka > kb : a.position < b.position;
+    };
+    int64_t items = 0;
+    auto loader = data->loader(split, 2 * sectionInt(*e.data, "batch_size", 64), sectionInt(*e.data, "workers", 4));
+    loader->start(0);
+    torch::NoGradGuard noGrad;
+    while (auto batch = loader->next()) {
+        torch::Tensor out = network->forward(*batch);
+        for (int64_t j = 0; j < batch->size(); ++j) {
+            Scored s;
+            s.position = batch->index[size_t(j)];
+            s.loss = loss(out.slice(0, j, j + 1), batch->y.slice(0, j, j + 1)).item<double>();
+            s.truth = targetText(info, batch->y[j]);
+            if (category) {
+                torch::Tensor p = out[j].softmax(0);
+                int64_t predicted = p.argmax().item<int64_t>();
+                int64_t truth = batch->y[j].item<int64_t>();
+                if (size_t(truth) < classes && size_t(predicted) < classes)
+                    ++confusion[size_t(truth)][size_t(predicted)];
+                s.predicted = info.classes[size_t(predicted)];
+                s.probability = p[predicted].item<double>();
+            } else if (regression) {
+                double predicted = out[j].reshape({-1})[0].item<double>();
+                s.predicted = targetText(info, out[j]);
+                s.residual = predicted - batch->y[j].item<double>();
+            } else {
+                s.predicted = targetText(info, out[j].sigmoid());
+            }
+            ++items;
+            bool candidate = top.size() < k || byLoss(s, top.back());
+            if (!candidate) continue;
+            s.view = views.view(*batch, j);
+            top.push_back(std::move(s));
+            std::sort(top.begin(), top.end(), byLoss);
+            if (top.size() > k) top.pop_back();
+        }
+    }
+
+    fs::path out = o.run / "interpret";
+    fs::create_directories(out);
+    const std::string prefix = o.split + "-";
+    const std::string subject = e.train->name + " on " + e.data->name + "." + o.split;
+    std::printf("interpret %s: %lld items\n", subject.c_str(), static_cast<long long>(items));
+    std::vector<fs::path> written;
+
+    if (category) {
+        TextTable table;
+        table.columns = {"true \\ predicted"};
+        for (const auto& c : info.classes) table.columns.push_back(c);
+        for (size_t i = 0; i < classes; ++i) {
+            std::vector<std::string> row = {info.classes[i]};
+            for (int64_t count : confusion[i]) row.push_back(std::to_string(count));
+            table.rows.push_back(std::move(row));
+        }
+        std::printf("\nconfusion matrix (rows: true, columns: predicted)\n%s", renderText(table).c_str());
+        writeCsv(out / (prefix + "confusion.csv"), table);
+        written.push_back(out / (prefix + "confusion.csv"));
+        record::drawConfusion(info.classes, confusion, "confusion matrix: " + subject,
+                              out / (prefix + "confusion.png"));
+        written.push_back(out / (prefix + "confusion.png"));
+    }
+
+    TextTable worst;
+    worst.columns = {"rank", "item", "true", "predicted"};
+    if (category) worst.columns.push_back("probability");
+    if (regression) worst.columns.push_back("residual");
+    worst.columns.push_back("loss");
+    for (size_t r = 0; r < top.size(); ++r) {
+        const Scored& s = top[r];
+        std::vector<std::string> row = {std::to_string(r + 1), views.itemName(split, s.position), s.truth, s.predicted};
+        if (category) row.push_back(fixed(s.probability, 4));
+        if (regression) row.push_back(fixed(s.residual, 4));
+        row.push_back(fixed(s.loss, 4));
+        worst.rows.push_back(std::move(row));
+    }
+    std::string what = regression ? "worst residuals" : "highest losses";
+    std::printf("\n%s\n%s", what.c_str(), renderText(worst).c_str());
+    std::string name = prefix + (regression ? "worst-residuals" : "top-losses");
+    writeCsv(out / (name + ".csv"), worst);
+    written.push_back(out / (name + ".csv"));
+
+    if (!top.empty() && !top.front().view.picture.empty()) {
+        fs::create_directories(out / name);
+        std::vector<record::Tile> tiles;
+        for (size_t r = 0; r < top.size(); ++r) {
+            const Scored& s = top[r];
+            char file[32];
+            std::snprintf(file, sizeof file, "%03d.png", int(r + 1));
+            writePng(out / name / file, s.view.picture);
+            std::string second = regression ? "residual " + fixed(s.residual, 3) + " / loss " + fixed(s.loss, 3)
+                                 : category ? "loss " + fixed(s.loss, 2) + " / prob " + fixed(s.probability, 2)
+                                            : "loss " + fixed(s.loss, 3);
+            tiles.push_back({out / name / file, {s.predicted + " / " + s.truth, second}});
+        }
+        record::drawGrid(tiles, what + " (predicted / true): " + subject, out / (name + ".png"));
+        written.push_back(out / (name + ".png"));
+    }
+    std::printf("\n");
+    for (const auto& file : written) std::printf("%s\n", file.c_str());
+    return 0;
+}
+
+}  // namespace pipelang::runtime
