@@ -29,6 +29,9 @@ struct LoaderOptions {
     bool dropLast = false;  // drop a last, smaller batch (training, as fastai)
     uint64_t seed = 0;
     int64_t prefetch = 0;  // batches made ahead; 0: twice the workers, at least 2
+    // An epoch's order of items, when shuffling is more than a permutation
+    // (text batches bucketed by length); it must depend on the epoch alone.
+    std::function<std::vector<int64_t>(int64_t epoch)> order;
 };
 
 // A split's loader options: training shuffles from the seed and drops a

@@ -45,6 +45,7 @@ Batch toDevice(Batch batch, const torch::Device& device) {
     if (device.is_cpu()) return batch;
     batch.x = batch.x.to(device, /*non_blocking=*/true);
     if (batch.xCat.defined()) batch.xCat = batch.xCat.to(device, true);
+    if (batch.mask.defined()) batch.mask = batch.mask.to(device, true);
     batch.y = batch.y.to(device, true);
     return batch;
 }
