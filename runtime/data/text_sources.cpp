@@ -76,7 +76,9 @@ std::string readFile(const fs::path& path, const char* source) {
     return text.str();
 }
 
-bool blank(std::string_view s) { return s.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos; }
+bool blank(std::string_view s) {
+    return s.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos;
+}
 
 bool endsWith(const std::string& s, const std::string& tail) {
     return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
@@ -125,8 +127,7 @@ Table readFortunes(const fs::path& root, const std::vector<std::string>& files, 
     std::set<fs::path> seen;
     auto consider = [&](const fs::path& path) {
         std::string file = path.filename().string();
-        if (endsWith(file, ".dat") || endsWith(file, ".u8") || endsWith(file, "-pre") || file.starts_with("."))
-            return;
+        if (endsWith(file, ".dat") || endsWith(file, ".u8") || endsWith(file, "-pre") || file.starts_with(".")) return;
         std::error_code error;
         if (!fs::is_regular_file(path, error)) return;
         fs::path real = fs::canonical(path, error);

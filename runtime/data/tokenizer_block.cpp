@@ -22,8 +22,9 @@ std::shared_ptr<const Tokenizer> makeTokenizer(const Section& section,
     const Value* train = section.field("train");
     const Value* from = section.field("from");
     if (!train || train->isNone() || !from || from->isNone())
-        throw RuntimeError(where + "give `load = \"file.model\"`, or `train = sentencepiece(...)` with `from = "
-                                   "data.train.column`.");
+        throw RuntimeError(where +
+                           "give `load = \"file.model\"`, or `train = sentencepiece(...)` with `from = "
+                           "data.train.column`.");
     // `from` is `data.train.column`: the checker allows the training split only.
     const std::string ref = from->text;
     const std::string dataName = ref.substr(0, ref.find('.'));

@@ -20,8 +20,7 @@ void fitTextFeatures(Network& network, const PreparedData& data);
 // the `maxFeatures` n-grams (lengths lo..hi) most frequent in the fitted
 // documents, tf = count (or 1 + ln count when sublinear), idf = ln((1 + n) /
 // (1 + df)) + 1, each row scaled to unit length. For tests: {docs, maxFeatures}.
-torch::Tensor tfidfFeatures(const std::vector<std::vector<int64_t>>& fit,
-                            const std::vector<std::vector<int64_t>>& docs, int64_t vocab, int64_t lo, int64_t hi,
-                            int64_t maxFeatures, bool sublinear);
+torch::Tensor tfidfFeatures(const std::vector<std::vector<int64_t>>& fit, const std::vector<std::vector<int64_t>>& docs,
+                            int64_t vocab, int64_t lo, int64_t hi, int64_t maxFeatures, bool sublinear);
 
 }  // namespace pipelang::runtime

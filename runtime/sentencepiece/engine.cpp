@@ -9,6 +9,11 @@
 
 #include "runtime/data/sentencepiece_engine.h"
 
+// Not in sentencepiece's installed headers, but exported: its log threshold.
+namespace sentencepiece::logging {
+void SetMinLogLevel(int level);
+}
+
 namespace pipelang::runtime {
 
 namespace {
@@ -54,6 +59,10 @@ private:
 
 class Engine : public SentencepieceEngine {
 public:
+    // No logging at all: opened with RTLD_DEEPBIND, the module sees its own,
+    // uninitialised std::cerr (the program's is a copy relocation), and
+    // writing to it crashes.
+    Engine() { sentencepiece::logging::SetMinLogLevel(100); }
     std::string train(const std::vector<std::string>& texts, const std::unordered_map<std::string, std::string>& args,
                       unsigned seed, std::string* model) override {
         sentencepiece::SetRandomGeneratorSeed(seed);
