@@ -20,9 +20,11 @@
 #include "runtime/data/dataset.h"
 #include "runtime/distributed/launch.h"
 #include "runtime/distributed/world.h"
+#include "runtime/data/text_data.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
 #include "runtime/models/network.h"
+#include "runtime/models/tfidf.h"
 #include "runtime/record.h"
 #include "runtime/room.h"
 #include "runtime/train/fit.h"
@@ -298,6 +300,7 @@ void runStages(const Pipeline& pipeline, const Graph& graph, const RunOptions& o
 
     std::map<std::string, std::unique_ptr<PreparedData>> data;
     std::map<std::string, std::shared_ptr<Network>> trained;
+    std::map<std::string, std::shared_ptr<const Tokenizer>> tokenizers;
     Progress progress;
     for (const Stage& stage : graph.stages) {
         const Section& section = *stage.section;
@@ -317,11 +320,14 @@ void runStages(const Pipeline& pipeline, const Graph& graph, const RunOptions& o
         case StageKind::Prepare: {
             fs::path dir = runDir / stage.name;
             fs::create_directories(dir);
+            auto* text = dynamic_cast<TextPreparation*>(data.at(stage.name).get());
+            if (text && !text->tokenizerName().empty()) text->tokenize(tokenizers.at(text->tokenizerName()));
             data.at(stage.name)->save(dir);
             break;
         }
         case StageKind::Tokenizer:
-            throw RuntimeError("tokenizer `" + stage.name + "`: tokenizers are not supported by this runtime yet");
+            tokenizers[stage.name] = makeTokenizer(section, data, baseDir, seed, runDir / stage.name);
+            break;
         case StageKind::Train: {
             const Section& dataSection = sectionOf(pipeline, "data", section.field("data"));
             const Section& model = sectionOf(pipeline, "model", section.field("model"));
@@ -330,6 +336,7 @@ void runStages(const Pipeline& pipeline, const Graph& graph, const RunOptions& o
                 chooseDevice(options.device.empty() ? section.field("device")->text : options.device);
             torch::manual_seed(seed);
             auto network = buildNetwork(backboneCall(pipeline, model), *model.field("head"), d.info(), baseDir);
+            fitTextFeatures(*network, d);  // tf-idf statistics of the training split, if the model has any
             if (const Value* ref = model.field("backbone"); ref->kind == Value::Kind::Ref)
                 copyBackbone(*trained.at(ref->text.substr(0, ref->text.find('.'))), *network);
             network->to(device);

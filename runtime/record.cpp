@@ -177,7 +177,7 @@ void RunRecord::write(const std::string& status, const std::string& error) {
                    {"pipe_commit", PIPE_GIT_COMMIT},
                    {"libtorch", std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
                                     std::to_string(TORCH_VERSION_PATCH)},
-                   {"sentencepiece", "not used by this build"},
+                   {"sentencepiece", PIPE_SENTENCEPIECE_VERSION},
                    {"compiler", std::string("gcc ") + __VERSION__}};
 
     std::string dir = quoted(file_.parent_path().string());

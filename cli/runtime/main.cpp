@@ -88,7 +88,7 @@ int predict(int argc, char** argv) {
     app.name("pipe predict");
     pipelang::runtime::PredictOptions options;
     app.add_option("run", options.run, "a run directory written by `pipe run`")->required();
-    app.add_option("inputs", options.inputs, "image files, or csv/json/jsonl files of rows")->required();
+    app.add_option("inputs", options.inputs, "image files, csv/json/jsonl files of rows, or texts (a .txt file: one text a line)")->required();
     app.add_option("--stage", options.stage, "the train stage whose model predicts (default: the last)");
     app.add_option("--top", options.top, "labels shown per input (default: 3)")->check(CLI::PositiveNumber);
     try {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "runtime/data/text_sources.h"
 #include "runtime/data/values.h"
 #include "runtime/error.h"
 
@@ -71,8 +72,13 @@ Listing listSource(const Value& source, const std::filesystem::path& baseDir) {
         table = std::make_shared<Table>(readJsonLines(listing.root));
     } else if (source.text == "json") {
         table = std::make_shared<Table>(readJsonArray(listing.root));
+    } else if (source.text == "lines") {
+        table = std::make_shared<Table>(readLines(listing.root));
+    } else if (source.text == "fortunes") {
+        table = std::make_shared<Table>(
+            readFortunes(listing.root, stringsArg(&source, "files"), stringArg(&source, "by", "file")));
     } else {
-        throw RuntimeError("the `" + source.text + "` source is not supported by the runtime for image or tabular data.");
+        throw RuntimeError("the `" + source.text + "` source is not supported by this runtime.");
     }
     if (table->rows.empty())
         throw RuntimeError(source.text + " source: `" + listing.root.string() + "` has no rows; it needs at least one item.");

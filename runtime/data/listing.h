@@ -28,7 +28,7 @@ struct Listing {
 std::vector<std::filesystem::path> scanFolder(const std::filesystem::path& root,
                                               const std::vector<std::string>& extensions, bool recurse);
 
-// Lists a `folder`, `csv`, `jsonl` or `json` source (relative paths against
+// Lists a `folder`, `csv`, `jsonl`, `json`, `lines` or `fortunes` source (relative paths against
 // `baseDir`). Throws RuntimeError for a missing path or an empty listing.
 Listing listSource(const Value& source, const std::filesystem::path& baseDir);
 

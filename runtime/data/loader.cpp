@@ -46,7 +46,9 @@ void ThreadedLoader::stop() {
 void ThreadedLoader::start(int64_t epoch, int64_t firstBatch) {
     stop();
     epoch_ = epoch;
-    if (options_.shuffle) {
+    if (options_.order) {
+        order_ = options_.order(epoch);
+    } else if (options_.shuffle) {
         order_ = Rng(options_.seed, uint64_t(epoch), 0x6f72646572).permutation(options_.items);
     } else {
         order_.resize(size_t(options_.items));

@@ -35,6 +35,9 @@ struct LoaderOptions {
     // This process's slice of every batch (data-parallel runs); the number of
     // batches is the global one, the same on every rank.
     Shard shard = processShard();
+    // An epoch's order of items, when shuffling is more than a permutation
+    // (text batches bucketed by length); it must depend on the epoch alone.
+    std::function<std::vector<int64_t>(int64_t epoch)> order;
 };
 
 // A split's loader options: training shuffles from the seed and drops a

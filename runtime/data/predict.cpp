@@ -4,10 +4,14 @@
 
 #include <cstdio>
 #include <fstream>
+#include <numeric>
 
 #include "runtime/data/dataset.h"
 #include "runtime/data/image_items.h"
 #include "runtime/data/tabular.h"
+#include "runtime/data/text_data.h"
+#include "runtime/data/text_sources.h"
+#include "runtime/data/tokenizer.h"
 #include "runtime/data/transforms.h"
 #include "runtime/data/values.h"
 #include "runtime/error.h"
@@ -143,6 +147,53 @@ private:
     char delimiter_ = ',';
 };
 
+// Text: each input is a text to classify, or a `.txt` file whose non-blank
+// lines are texts; encoded with the run's tokenizer and cut to max_len.
+class TextEncoder : public InputEncoder {
+public:
+    TextEncoder(const nlohmann::json& classes, const nlohmann::json& stats, const std::filesystem::path& runDir) {
+        info_ = infoFrom(classes, stats);
+        info_.context = stats.at("context").get<int64_t>();
+        info_.vocab = stats.at("vocab").get<int64_t>();
+        info_.padId = stats.value("pad_id", int64_t(0));
+        info_.itemShape = {info_.context};
+        tokenizer_ = Tokenizer::load(runDir / stats.at("tokenizer").get<std::string>());
+    }
+    const DataInfo& info() const override { return info_; }
+    Inputs encode(const std::vector<std::filesystem::path>& inputs) const override {
+        std::vector<std::vector<int64_t>> ids;
+        Inputs out;
+        auto add = [&](const std::string& text, std::string name) {
+            requireUtf8(text, name, 1);
+            auto item = tokenizer_->encode(text);
+            if (item.empty())
+                throw RuntimeError("the text " + name + " is empty; give some text to classify.");
+            if (int64_t(item.size()) > info_.context) item.resize(size_t(info_.context));
+            ids.push_back(std::move(item));
+            out.names.push_back(std::move(name));
+        };
+        for (const auto& input : inputs) {
+            const std::string given = input.string();
+            std::error_code error;
+            if (input.extension() == ".txt" && std::filesystem::is_regular_file(input, error)) {
+                Table lines = readLines(input);
+                for (int64_t r = 0; r < lines.size(); ++r)
+                    add(lines.cell(r, 0), given + " line " + std::to_string(lines.lines[size_t(r)]));
+            } else {
+                add(given, "\"" + (given.size() > 40 ? given.substr(0, 37) + "..." : given) + "\"");
+            }
+        }
+        std::vector<int64_t> positions(ids.size());
+        std::iota(positions.begin(), positions.end(), int64_t(0));
+        out.batch = textBatch(ids, positions);
+        return out;
+    }
+
+private:
+    DataInfo info_;
+    std::shared_ptr<Tokenizer> tokenizer_;
+};
+
 }  // namespace
 
 std::unique_ptr<InputEncoder> loadInputEncoder(const Section& data, const std::filesystem::path& baseDir,
@@ -154,6 +205,7 @@ std::unique_ptr<InputEncoder> loadInputEncoder(const Section& data, const std::f
     try {
         if (input == "image") return std::make_unique<ImageEncoder>(data, classes, stats);
         if (input == "tabular") return std::make_unique<TabularEncoder>(data, classes, stats);
+        if (input == "text") return std::make_unique<TextEncoder>(classes, stats, runDir);
     } catch (const nlohmann::json::exception& e) {
         throw RuntimeError("`" + (runDir / "stats.json").string() + "` is incomplete (" + e.what() +
                            "); rerun the training.");

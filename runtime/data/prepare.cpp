@@ -8,6 +8,7 @@
 #include "runtime/data/dataset.h"
 #include "runtime/data/prepared.h"
 #include "runtime/data/table.h"
+#include "runtime/data/text_data.h"
 #include "runtime/data/values.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
@@ -83,7 +84,10 @@ std::unique_ptr<PreparedData> prepareData(const Section& data, const std::filesy
     request.baseDir = baseDir;
     request.seed = seed;
     auto blocks = calls(data.field("blocks"));
-    if (blocks.size() < 2)
+    // Language modelling: one `chars` or `tokens` block is both input and target.
+    const bool languageModel =
+        blocks.size() == 1 && (callName(blocks[0]) == "chars" || callName(blocks[0]) == "tokens");
+    if (blocks.size() < 2 && !languageModel)
         throw RuntimeError("data `" + data.name +
                            "` needs an input and a target block, e.g. `blocks = (image, category)`.");
     request.input = blocks.front();
@@ -101,14 +105,17 @@ std::unique_ptr<PreparedData> prepareData(const Section& data, const std::filesy
     if (const Value* cache = given("cache")) request.cache = cache->boolean;
 
     const std::string target = callName(request.target);
+    const std::string input = callName(request.input);
+    if ((input == "chars" || input == "tokens") && target == input) return prepareText(request);
     if (target != "category" && target != "multi_category" && target != "number")
         throw RuntimeError("data `" + data.name + "`: the target block `" + target +
-                           "` is not supported by the runtime yet; use category, multi_category or number.");
-    const std::string input = callName(request.input);
+                           "` is not supported by the runtime yet; use category, multi_category or number (or one "
+                           "`chars` or `tokens` block for a language model).");
     if (input == "image") return prepareImages(request);
     if (input == "tabular") return prepareTabular(request);
+    if (input == "text") return prepareText(request);
     throw RuntimeError("data `" + data.name + "`: the input block `" + input +
-                       "` is not supported by the runtime yet; use image or tabular.");
+                       "` is not supported by the runtime yet; use image, tabular or text.");
 }
 
 }  // namespace pipelang::runtime

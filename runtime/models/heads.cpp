@@ -71,4 +71,10 @@ std::shared_ptr<Head> makeRegressor(const Value& call, const DataInfo& info, con
                                         outputs, /*squeeze=*/outputs == 1);
 }
 
+// `linear`: one linear layer on the features, logistic regression on `tfidf`.
+std::shared_ptr<Head> makeLinear(const Value&, const DataInfo& info, const Backbone& backbone) {
+    return std::make_shared<LinearHead>("mean", backbone.features(), std::vector<int64_t>{}, 0.0,
+                                        outputsOf(info, "linear"), /*squeeze=*/false);
+}
+
 }  // namespace pipelang::runtime::models

@@ -26,10 +26,12 @@ const std::pair<const char*, BackboneMaker> kBackbones[] = {
     {"mlp", models::makeMlp},
     {"cnn", models::makeCnn},
     {"resnet", models::makeResnet},
+    {"tfidf", models::makeTfidf},
 };
 const std::pair<const char*, HeadMaker> kHeads[] = {
     {"classifier", models::makeClassifier},
     {"regressor", models::makeRegressor},
+    {"linear", models::makeLinear},
 };
 
 template <typename Table>

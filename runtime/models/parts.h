@@ -53,6 +53,8 @@ std::shared_ptr<Backbone> makeCnn(const Value& call, const DataInfo& info);
 std::shared_ptr<Backbone> makeResnet(const Value& call, const DataInfo& info);
 std::shared_ptr<Head> makeClassifier(const Value& call, const DataInfo& info, const Backbone& backbone);
 std::shared_ptr<Head> makeRegressor(const Value& call, const DataInfo& info, const Backbone& backbone);
+std::shared_ptr<Backbone> makeTfidf(const Value& call, const DataInfo& info);
+std::shared_ptr<Head> makeLinear(const Value& call, const DataInfo& info, const Backbone& backbone);
 
 // A call's arguments, with defaults already filled in by the checker.
 int64_t intArg(const Value& call, std::string_view name);

@@ -51,6 +51,7 @@ Batch toDevice(Batch batch, const torch::Device& device) {
     // on every device: network.cpp.)
     batch.x = batch.x.pin_memory().to(device, /*non_blocking=*/true);
     if (batch.xCat.defined()) batch.xCat = batch.xCat.pin_memory().to(device, true);
+    if (batch.mask.defined()) batch.mask = batch.mask.pin_memory().to(device, true);
     batch.y = batch.y.pin_memory().to(device, true);
     return batch;
 }

@@ -1,0 +1,165 @@
+#include "runtime/data/tokenizer.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <unordered_map>
+
+#include "runtime/data/random.h"
+#include "runtime/data/sentencepiece_engine.h"
+#include "runtime/data/text_data.h"
+#include "runtime/error.h"
+
+namespace pipelang::runtime {
+
+namespace {
+
+// The module beside the running program (installed), else where the build put it.
+void* openModule() {
+    static std::once_flag once;
+    static void* module = nullptr;
+    static std::string tried;
+    std::call_once(once, [] {
+        const int flags = RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND;
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n > 0) {
+            self[n] = 0;
+            auto beside = std::filesystem::path(self).parent_path() / "libpipe_sentencepiece.so";
+            tried = beside.string();
+            module = dlopen(beside.c_str(), flags);
+        }
+#ifdef PIPE_SENTENCEPIECE_MODULE
+        if (!module) {
+            tried += std::string(", ") + PIPE_SENTENCEPIECE_MODULE;
+            module = dlopen(PIPE_SENTENCEPIECE_MODULE, flags);
+        }
+#endif
+        if (!module) tried += std::string(" (") + dlerror() + ")";
+    });
+    if (!module)
+        throw RuntimeError("the sentencepiece module libpipe_sentencepiece.so is missing (tried " + tried +
+                           "); build pipe again with scripts/build.");
+    return module;
+}
+
+}  // namespace
+
+std::unique_ptr<SentencepieceEngine> makeSentencepieceEngine() {
+    using Make = SentencepieceEngine* (*)();
+    auto make = reinterpret_cast<Make>(dlsym(openModule(), "pipe_sentencepiece_engine"));
+    if (!make) throw RuntimeError("libpipe_sentencepiece.so has no engine; build pipe again with scripts/build.");
+    return std::unique_ptr<SentencepieceEngine>(make());
+}
+
+Tokenizer::Tokenizer() : engine_(makeSentencepieceEngine()) {}
+Tokenizer::~Tokenizer() = default;
+
+std::shared_ptr<Tokenizer> Tokenizer::train(const std::vector<std::string>& given, const TokenizerOptions& options,
+                                            uint64_t seed, const std::string& name) {
+    const std::string where = "tokenizer `" + name + "`: ";
+    if (options.specials.size() != size_t(SpecialIds::count))
+        throw RuntimeError(where + "`specials` must name 5 tokens, in id order: pad, unk, bos, eos, cls.");
+    // A vocabulary must hold the special tokens and some text besides.
+    if (options.kind != "char" && options.vocab < SpecialIds::count + 2)
+        throw RuntimeError(where + "a vocabulary of " + std::to_string(options.vocab) +
+                           " cannot hold the 5 special tokens and any text; raise `vocab` (e.g. 8000).");
+    std::vector<std::string> texts;
+    for (const auto& t : given)
+        if (t.find_first_not_of(" \t\r\n") != std::string::npos) texts.push_back(t);
+    if (texts.empty()) throw RuntimeError(where + "the training split has no text to learn from.");
+    if (options.maxSentences > 0 && int64_t(texts.size()) > options.maxSentences) {
+        auto order = Rng(seed, 0x73706d).permutation(int64_t(texts.size()));
+        std::vector<std::string> sample;
+        for (int64_t i = 0; i < options.maxSentences; ++i) sample.push_back(texts[size_t(order[size_t(i)])]);
+        texts = std::move(sample);
+    }
+    std::unordered_map<std::string, std::string> args = {
+        {"model_type", options.kind},
+        {"vocab_size", std::to_string(options.vocab)},
+        {"character_coverage", std::to_string(options.characterCoverage)},
+        {"normalization_rule_name", options.normalization},
+        {"byte_fallback", options.byteFallback ? "true" : "false"},
+        {"split_digits", options.splitDigits ? "true" : "false"},
+        {"pad_id", "0"},
+        {"unk_id", "1"},
+        {"bos_id", "2"},
+        {"eos_id", "3"},
+        {"pad_piece", options.specials[0]},
+        {"unk_piece", options.specials[1]},
+        {"bos_piece", options.specials[2]},
+        {"eos_piece", options.specials[3]},
+        {"control_symbols", options.specials[4]},
+        // One thread and no sampling of its own: the same text gives the same model.
+        {"num_threads", "1"},
+        {"input_sentence_size", "0"},
+        {"shuffle_input_sentence", "false"},
+        // Fortunes and essays are long "sentences"; keep them whole.
+        {"max_sentence_length", "1000000"},
+        // `char` and `word` take the vocabulary as a bound: the text may have fewer pieces.
+        {"hard_vocab_limit", options.kind == "char" || options.kind == "word" ? "false" : "true"},
+    };
+    std::shared_ptr<Tokenizer> tokenizer(new Tokenizer());
+    std::string model;
+    std::string message = tokenizer->engine_->train(texts, args, unsigned(seed % 0xFFFFFFFFu), &model);
+    if (!message.empty()) {
+        if (message.find("Vocabulary size") != std::string::npos || message.find("vocab_size") != std::string::npos)
+            throw RuntimeError(where + "the text does not fit a vocabulary of " + std::to_string(options.vocab) +
+                               " (sentencepiece: " + message + "); lower `vocab`.");
+        throw RuntimeError(where + "sentencepiece could not train: " + message);
+    }
+    tokenizer->serialized_ = std::move(model);
+    return tokenizer;
+}
+
+std::shared_ptr<Tokenizer> Tokenizer::load(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw RuntimeError("tokenizer: cannot open `" + path.string() + "`; check the `load` path.");
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    std::shared_ptr<Tokenizer> tokenizer(new Tokenizer());
+    std::string message = tokenizer->engine_->load(bytes.str());
+    if (!message.empty())
+        throw RuntimeError("tokenizer: `" + path.string() + "` is not a sentencepiece model (" + message +
+                           "); give a `.model` file that spm_train or a `tokenizer` block wrote.");
+    auto ids = tokenizer->engine_->specialIds();
+    if (ids != std::vector<int>{int(SpecialIds::pad), int(SpecialIds::unk), int(SpecialIds::bos), int(SpecialIds::eos)})
+        throw RuntimeError("tokenizer: `" + path.string() + "` has pad, unk, bos and eos at ids " +
+                           std::to_string(ids[0]) + ", " + std::to_string(ids[1]) + ", " + std::to_string(ids[2]) +
+                           ", " + std::to_string(ids[3]) +
+                           "; pipe reads them at 0, 1, 2, 3: train it with `--pad_id=0 --unk_id=1 --bos_id=2 "
+                           "--eos_id=3` (or train it in a tokenizer block).");
+    tokenizer->serialized_ = bytes.str();
+    return tokenizer;
+}
+
+void Tokenizer::save(const std::filesystem::path& path) const {
+    std::ofstream out(path, std::ios::binary);
+    out << serialized_;
+    if (!out) throw RuntimeError("cannot write `" + path.string() + "`; check that the run folder is writable.");
+}
+
+int64_t Tokenizer::size() const { return engine_->size(); }
+
+std::vector<int64_t> Tokenizer::encode(const std::string& text) const {
+    std::vector<int> ids;
+    std::string message = engine_->encode(text, &ids);
+    if (!message.empty()) throw RuntimeError("tokenizer: cannot encode a text: " + message);
+    return {ids.begin(), ids.end()};
+}
+
+std::string Tokenizer::decode(const std::vector<int64_t>& ids) const {
+    std::vector<int> given(ids.begin(), ids.end());
+    std::string text;
+    std::string message = engine_->decode(given, &text);
+    if (!message.empty()) throw RuntimeError("tokenizer: cannot decode ids: " + message);
+    return text;
+}
+
+std::string Tokenizer::piece(int64_t id) const { return engine_->piece(int(id)); }
+
+}  // namespace pipelang::runtime

@@ -1,0 +1,58 @@
+// The tokenizer stage: a `tokenizer` section made into a Tokenizer.
+#include "runtime/data/text_data.h"
+#include "runtime/data/tokenizer.h"
+#include "runtime/data/values.h"
+#include "runtime/error.h"
+#include "runtime/log.h"
+
+namespace pipelang::runtime {
+
+std::shared_ptr<const Tokenizer> makeTokenizer(const Section& section,
+                                               const std::map<std::string, std::unique_ptr<PreparedData>>& data,
+                                               const std::filesystem::path& baseDir, uint64_t seed,
+                                               const std::filesystem::path& dir) {
+    const std::string where = "tokenizer `" + section.name + "`: ";
+    const Value* load = section.field("load");
+    if (load && !load->isNone()) {
+        auto tokenizer = Tokenizer::load(resolvePath(baseDir, load->text));
+        log::info("tokenizer " + section.name + ": " + std::to_string(tokenizer->size()) + " pieces from " +
+                  load->text);
+        return tokenizer;
+    }
+    const Value* train = section.field("train");
+    const Value* from = section.field("from");
+    if (!train || train->isNone() || !from || from->isNone())
+        throw RuntimeError(where +
+                           "give `load = \"file.model\"`, or `train = sentencepiece(...)` with `from = "
+                           "data.train.column`.");
+    // `from` is `data.train.column`: the checker allows the training split only.
+    const std::string ref = from->text;
+    const std::string dataName = ref.substr(0, ref.find('.'));
+    const std::string column = ref.substr(ref.rfind('.') + 1);
+    auto it = data.find(dataName);
+    auto* text = it == data.end() ? nullptr : dynamic_cast<TextPreparation*>(it->second.get());
+    if (!text)
+        throw RuntimeError(where + "`" + ref + "` is not text: train a tokenizer on a data block with a text input.");
+    TokenizerOptions options;
+    options.kind = stringArg(train, "kind", "unigram");
+    options.vocab = intArg(train, "vocab", 8000);
+    options.characterCoverage = numberArg(train, "character_coverage", 0.9995);
+    options.normalization = stringArg(train, "normalization", "nmt_nfkc");
+    options.byteFallback = boolArg(train, "byte_fallback", false);
+    options.splitDigits = boolArg(train, "split_digits", false);
+    options.maxSentences = intArg(train, "max_sentences", 0);
+    if (const Value* specials = section.field("specials"); specials && specials->kind == Value::Kind::List) {
+        options.specials.clear();
+        for (const auto& item : specials->items) options.specials.push_back(item.text);
+    }
+    auto texts = text->trainingText(column);
+    auto tokenizer = Tokenizer::train(texts, options, seed, section.name);
+    std::error_code ignored;
+    std::filesystem::create_directories(dir, ignored);
+    tokenizer->save(dir / "tokenizer.model");
+    log::info("tokenizer " + section.name + ": " + options.kind + ", " + std::to_string(tokenizer->size()) +
+              " pieces, trained on " + std::to_string(texts.size()) + " texts of " + dataName + ".train");
+    return tokenizer;
+}
+
+}  // namespace pipelang::runtime
