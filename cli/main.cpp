@@ -15,6 +15,7 @@ using pipelang::cli::Command;
 const Command kCommands[] = {
     {"run", "check, compile and run a .pipe file on LibTorch: train, evaluate, export", pipelang::cli::run},
     {"predict", "load a finished run and print the top labels of new inputs", pipelang::cli::predict},
+    {"generate", "sample text from a finished run's language model", pipelang::cli::generate},
     {"repro", "run a finished run again from its record and report any difference", pipelang::cli::repro},
     {"plot", "draw runs' loss, metric and learning-rate curves as PNG and SVG", pipelang::cli::plot},
     {"compare", "print the settings in which runs differ beside their final metrics", pipelang::cli::compare},

@@ -1,4 +1,4 @@
-// `pipe run`, `pipe predict` and `pipe repro`: hand over to `pipe-runtime`, the executable
+// `pipe run`, `pipe predict`, `pipe generate` and `pipe repro`: hand over to `pipe-runtime`, the executable
 // beside this one that links LibTorch, so every other command starts instantly.
 #include <unistd.h>
 
@@ -39,6 +39,9 @@ int run(const std::vector<std::string>& args) {
 }
 int predict(const std::vector<std::string>& args) {
     return handOver("predict", args);
+}
+int generate(const std::vector<std::string>& args) {
+    return handOver("generate", args);
 }
 int repro(const std::vector<std::string>& args) {
     return handOver("repro", args);
