@@ -122,14 +122,18 @@ int generate(const GenerateOptions& o) {
         throw RuntimeError("the run's recorded pipeline no longer checks (an imported file may have changed)");
     }
     Graph graph = buildGraph(c->pipeline);
+    // By default the last stage that trained on `chars` or `tokens` windows
+    // (a classifier fine-tuned after it reads `text`).
+    auto languageModel = [&](const Section& train) {
+        std::ifstream in(o.run / train.field("data")->text / "stats.json");
+        if (!in) return false;
+        auto stats = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+        return stats.is_object() && stats.value("input", "") == "tokens";
+    };
     const Section* train = nullptr;
-    for (const auto& stage : graph.stages) {
-        if (stage.kind != StageKind::Train) continue;
-        if (o.stage.empty()
-                ? stage.section->field("model") && fs::exists(o.run / stage.section->field("data")->text / "stats.json")
-                : stage.name == o.stage)
+    for (const auto& stage : graph.stages)
+        if (stage.kind == StageKind::Train && (o.stage.empty() ? languageModel(*stage.section) : stage.name == o.stage))
             train = stage.section;
-    }
     if (!train)
         throw RuntimeError(o.stage.empty() ? "the run has no language model stage"
                                            : "the run has no train stage `" + o.stage + "`");
