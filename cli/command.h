@@ -26,6 +26,7 @@ int graph(const std::vector<std::string>& args);
 int doc(const std::vector<std::string>& args);
 int run(const std::vector<std::string>& args);
 int predict(const std::vector<std::string>& args);
+int generate(const std::vector<std::string>& args);
 int repro(const std::vector<std::string>& args);
 int show(const std::vector<std::string>& args);
 int interpret(const std::vector<std::string>& args);

@@ -15,6 +15,7 @@ using pipelang::cli::Command;
 const Command kCommands[] = {
     {"run", "check, compile and run a .pipe file on LibTorch: train, evaluate, export", pipelang::cli::run},
     {"predict", "load a finished run and print the top labels of new inputs", pipelang::cli::predict},
+    {"generate", "sample text from a finished run's language model", pipelang::cli::generate},
     {"repro", "run a finished run again from its record and report any difference", pipelang::cli::repro},
     {"cv", "run every fold of a k-fold split; out-of-fold predictions and a score table", pipelang::cli::cv},
     {"show", "save one training batch as a captioned picture (images) or a table (rows)", pipelang::cli::show},

@@ -1,6 +1,6 @@
-// `pipe run`, `predict`, `repro`, `show`, `interpret` and `lr-find`: hand over to `pipe-runtime`,
-// the executable beside this one that links LibTorch, so every other command starts instantly.
-// A file with a sweep block is run here instead, as one `pipe-runtime` process per point.
+// `pipe run`, `predict`, `generate`, `repro`, `show`, `interpret` and `lr-find`: hand over to
+// `pipe-runtime`, the executable beside this one that links LibTorch, so every other command starts
+// instantly. A file with a sweep block is run here instead, as one `pipe-runtime` process per point.
 #include <unistd.h>
 
 #include <cerrno>
@@ -95,6 +95,9 @@ int run(const std::vector<std::string>& args) {
 
 int predict(const std::vector<std::string>& args) {
     return handOver("predict", args);
+}
+int generate(const std::vector<std::string>& args) {
+    return handOver("generate", args);
 }
 int repro(const std::vector<std::string>& args) {
     return handOver("repro", args);

@@ -12,6 +12,7 @@
 #include "runtime/distributed/world.h"
 #include "runtime/error.h"
 #include "runtime/execute.h"
+#include "runtime/generate.h"
 #include "runtime/log.h"
 #include "runtime/look/interpret.h"
 #include "runtime/look/lr_find.h"
@@ -99,6 +100,27 @@ int predict(int argc, char** argv) {
     return pipelang::runtime::predict(options);
 }
 
+int generate(int argc, char** argv) {
+    CLI::App app{"Samples text from a finished run's language model, one sample a line."};
+    app.name("pipe generate");
+    pipelang::runtime::GenerateOptions options;
+    app.add_option("run", options.run, "a run directory written by `pipe run`")->required();
+    app.add_option("--n", options.n, "samples (default: 5)")->check(CLI::PositiveNumber);
+    app.add_option("--temperature", options.temperature,
+                   "below 1 the likelier tokens, above 1 more variety; 0 always the likeliest (default: 1)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--prompt", options.prompt, "the text every sample starts with (default: none)");
+    app.add_option("--length", options.length, "the most tokens per sample (default: 200)")->check(CLI::PositiveNumber);
+    app.add_option("--seed", options.seed, "the same seed gives the same samples (default: 0)");
+    app.add_option("--stage", options.stage, "the train stage whose model samples (default: the last language model)");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+    return pipelang::runtime::generate(options);
+}
+
 // The error that ends a run, on the terminal and in the run's log.
 void failed(const char* command, const std::string& message) {
     std::fputc('\n', stderr);
@@ -181,15 +203,15 @@ int lrFind(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     const std::pair<const char*, int (*)(int, char**)> commands[] = {
-        {"run", run},   {"predict", predict},     {"repro", repro},
+        {"run", run},   {"predict", predict},     {"generate", generate}, {"repro", repro},
         {"show", show}, {"interpret", interpret}, {"lr-find", lrFind}};
     int (*handler)(int, char**) = nullptr;
     for (const auto& [name, function] : commands)
         if (argc >= 2 && std::strcmp(argv[1], name) == 0) handler = function;
     if (!handler) {
         std::fprintf(stderr,
-                     "pipe-runtime: use it through `pipe run`, `pipe predict`, `pipe repro`, `pipe show`, "
-                     "`pipe interpret` or `pipe lr-find`\n");
+                     "pipe-runtime: use it through `pipe run`, `pipe predict`, `pipe generate`, `pipe repro`, "
+                     "`pipe show`, `pipe interpret` or `pipe lr-find`\n");
         return 2;
     }
     const char* command = argv[1];

@@ -1,6 +1,9 @@
 // Heads: pool the backbone's features, optional hidden layers, then one
 // linear layer `fc` sized from the target block (torchvision's name, so a
-// ResNet with a plain classifier is exactly torchvision's model).
+// ResNet with a plain classifier is exactly torchvision's model); and a
+// language model's `next_token`, a score for every token at every position.
+#include <limits>
+
 #include "runtime/error.h"
 #include "runtime/models/parts.h"
 
@@ -10,8 +13,8 @@ namespace {
 
 class LinearHead : public Head {
 public:
-    LinearHead(const std::string& pool, int64_t in, const std::vector<int64_t>& hidden, double dropout,
-               int64_t outputs, bool squeeze)
+    LinearHead(const std::string& pool, int64_t in, const std::vector<int64_t>& hidden, double dropout, int64_t outputs,
+               bool squeeze)
         : pool_(pool), squeeze_(squeeze) {
         if (!hidden.empty()) {
             hidden_ = register_module("hidden", torch::nn::Sequential());
@@ -24,9 +27,10 @@ public:
         fc_ = register_module("fc", torch::nn::Linear(in, outputs));
     }
 
-    torch::Tensor forward(const torch::Tensor& features) override {
+    torch::Tensor forward(const torch::Tensor& features, const torch::Tensor& mask) override {
         torch::Tensor x = features;
         if (x.dim() == 4) x = pool_ == "max" ? x.amax({2, 3}) : x.mean({2, 3});
+        if (x.dim() == 3) x = poolSequence(pool_, x, mask);
         if (hidden_) x = hidden_->forward(x);
         if (dropout_) x = dropout_->forward(x);
         x = fc_->forward(x);
@@ -43,12 +47,34 @@ private:
 
 // Image features are maps: `auto` and `mean` average them (as torchvision's
 // avgpool), `max` takes the largest; `cls` and `last` are for sequences.
+// Sequences pool by `mean` too unless told otherwise: it needs no special
+// token and suits every backbone, one-way or both ways.
 std::string poolFor(const std::string& pool, const Backbone& backbone, const std::string& backboneName) {
     if (backbone.spatial() && (pool == "cls" || pool == "last"))
         throw RuntimeError("`pool = \"" + pool + "\"` is for sequences of tokens, but `" + backboneName +
                            "` gives image features; use \"mean\" or \"max\"");
     return pool == "auto" ? "mean" : pool;
 }
+
+class NextTokenHead : public Head {
+public:
+    // Tied: the scores are the features times the input embedding, whose
+    // tensor is shared (not copied, not registered twice: the optimizer
+    // updates it once, as the backbone's); only the bias is the head's own.
+    NextTokenHead(int64_t features, int64_t vocab, torch::Tensor tiedWeight) : tied_(std::move(tiedWeight)) {
+        if (tied_.defined())
+            bias_ = register_parameter("bias", torch::zeros({vocab}));
+        else
+            decoder_ = register_module("decoder", torch::nn::Linear(features, vocab));
+    }
+    torch::Tensor forward(const torch::Tensor& features, const torch::Tensor&) override {
+        return tied_.defined() ? torch::nn::functional::linear(features, tied_, bias_) : decoder_->forward(features);
+    }
+
+private:
+    torch::Tensor tied_, bias_;
+    torch::nn::Linear decoder_{nullptr};
+};
 
 int64_t outputsOf(const DataInfo& info, const char* head) {
     if (info.outputs < 1)
@@ -59,16 +85,50 @@ int64_t outputsOf(const DataInfo& info, const char* head) {
 
 }  // namespace
 
+torch::Tensor poolSequence(const std::string& pool, const torch::Tensor& x, const torch::Tensor& mask) {
+    if (pool == "cls") return x.select(1, 0);
+    if (!mask.defined()) {
+        if (pool == "max") return x.amax(1);
+        if (pool == "last") return x.select(1, -1);
+        return x.mean(1);
+    }
+    torch::Tensor real = mask.unsqueeze(2);  // {B, T, 1}
+    if (pool == "max") return x.masked_fill(real.logical_not(), -std::numeric_limits<float>::infinity()).amax(1);
+    if (pool == "last") {
+        torch::Tensor last = (mask.sum(1) - 1).clamp_min(0);  // padding follows the real tokens
+        return x.gather(1, last.view({-1, 1, 1}).expand({x.size(0), 1, x.size(2)})).squeeze(1);
+    }
+    torch::Tensor weights = real.to(x.scalar_type());
+    return (x * weights).sum(1) / weights.sum(1).clamp_min(1);
+}
+
+std::shared_ptr<Head> makeNextToken(const Value& call, const DataInfo& info, const Backbone& backbone) {
+    int64_t vocab = vocabOf(info, "next_token");
+    torch::Tensor tied;
+    if (boolArg(call, "tied")) {
+        tied = backbone.tokenEmbedding();
+        if (!tied.defined())
+            throw RuntimeError("`next_token(tied = true)` shares the input embedding, but `" + backbone.builtinName() +
+                               "` has none");
+        if (tied.size(1) != backbone.features())
+            throw RuntimeError("`next_token(tied = true)` needs features as wide as the embedding, but `" +
+                               backbone.builtinName() + "` gives " + std::to_string(backbone.features()) +
+                               " features for embeddings of " + std::to_string(tied.size(1)) +
+                               "; make them equal or set `tied = false`");
+    }
+    return std::make_shared<NextTokenHead>(backbone.features(), vocab, tied);
+}
+
 std::shared_ptr<Head> makeClassifier(const Value& call, const DataInfo& info, const Backbone& backbone) {
     std::string pool = poolFor(stringArg(call, "pool"), backbone, backbone.builtinName());
-    return std::make_shared<LinearHead>(pool, backbone.features(), intListArg(call, "hidden"), floatArg(call, "dropout"),
-                                        outputsOf(info, "classifier"), /*squeeze=*/false);
+    return std::make_shared<LinearHead>(pool, backbone.features(), intListArg(call, "hidden"),
+                                        floatArg(call, "dropout"), outputsOf(info, "classifier"), /*squeeze=*/false);
 }
 
 std::shared_ptr<Head> makeRegressor(const Value& call, const DataInfo& info, const Backbone& backbone) {
     int64_t outputs = outputsOf(info, "regressor");
-    return std::make_shared<LinearHead>("mean", backbone.features(), intListArg(call, "hidden"), floatArg(call, "dropout"),
-                                        outputs, /*squeeze=*/outputs == 1);
+    return std::make_shared<LinearHead>("mean", backbone.features(), intListArg(call, "hidden"),
+                                        floatArg(call, "dropout"), outputs, /*squeeze=*/outputs == 1);
 }
 
 // `linear`: one linear layer on the features, logistic regression on `tfidf`.

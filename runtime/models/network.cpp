@@ -27,11 +27,16 @@ const std::pair<const char*, BackboneMaker> kBackbones[] = {
     {"cnn", models::makeCnn},
     {"resnet", models::makeResnet},
     {"tfidf", models::makeTfidf},
+    {"embedding_mlp", models::makeEmbeddingMlp},
+    {"lstm", models::makeLstm},
+    {"gru", models::makeGru},
+    {"transformer", models::makeTransformer},
 };
 const std::pair<const char*, HeadMaker> kHeads[] = {
     {"classifier", models::makeClassifier},
     {"regressor", models::makeRegressor},
     {"linear", models::makeLinear},
+    {"next_token", models::makeNextToken},
 };
 
 template <typename Table>
@@ -72,10 +77,10 @@ public:
     }
 
     torch::Tensor forward(const Batch& batch) override {
-        if (!channelsLast_ || batch.x.dim() != 4) return head_->forward(backbone_->forward(batch));
+        if (!channelsLast_ || batch.x.dim() != 4) return head_->forward(backbone_->forward(batch), batch.mask);
         Batch converted = batch;
         converted.x = batch.x.contiguous(torch::MemoryFormat::ChannelsLast);
-        return head_->forward(backbone_->forward(converted));
+        return head_->forward(backbone_->forward(converted), batch.mask);
     }
     std::vector<torch::Tensor> backboneParameters() override { return backbone_->parameters(); }
     std::vector<torch::Tensor> headParameters() override { return head_->parameters(); }
@@ -100,6 +105,7 @@ public:
         return ids;
     }
     std::string firstConv() const { return backbone_->firstConv(); }
+    bool ignoresWeight(const std::string& name) const { return backbone_->ignoresWeight(name); }
 
 private:
     std::shared_ptr<Backbone> backbone_;
@@ -343,7 +349,7 @@ void loadBackboneWeights(Network& network, const std::filesystem::path& path, co
     // File tensors the model lacks: those under the head's names belong to a
     // head made for other outputs; any other is a mismatch.
     for (const auto& [name, _] : file.tensors) {
-        if (known.contains(name)) continue;
+        if (known.contains(name) || composed->ignoresWeight(name)) continue;
         if (headRoots.contains(name.substr(0, name.find('.')))) {
             if (headProblem.empty()) headProblem = "it has `" + name + "`, which this head lacks";
         } else {

@@ -15,7 +15,8 @@ namespace pipelang::runtime::models {
 
 class Backbone : public torch::nn::Module {
 public:
-    // Features for a batch: {B, C, H, W} maps when spatial(), else {B, C}.
+    // Features for a batch: {B, C, H, W} maps when spatial(); {B, T, C} for
+    // each token of a sequence (lstm, transformer); else {B, C}.
     virtual torch::Tensor forward(const Batch& batch) = 0;
     virtual int64_t features() const = 0;
     virtual bool spatial() const = 0;
@@ -27,11 +28,19 @@ public:
     // The first convolution's weight, whose input channels are adapted when
     // pretrained weights were made for another channel count ("" if none).
     virtual std::string firstConv() const { return ""; }
+    // The input embedding {vocab, dim} of a text backbone, which `next_token(tied = true)`
+    // shares; undefined for others.
+    virtual torch::Tensor tokenEmbedding() const { return {}; }
+    // Tensors of a pretrained file that loading passes over: parts of the
+    // reference model this backbone has no use for (BERT's pooler).
+    virtual bool ignoresWeight(const std::string&) const { return false; }
 };
 
 class Head : public torch::nn::Module {
 public:
-    virtual torch::Tensor forward(const torch::Tensor& features) = 0;
+    // `mask` (bool {B, T}, true at real tokens) comes with text batches, so
+    // that pooling a sequence of features ignores padding; else undefined.
+    virtual torch::Tensor forward(const torch::Tensor& features, const torch::Tensor& mask) = 0;
 };
 
 // One fully connected layer, its non-linearity and dropout: `linear.weight`.
@@ -51,10 +60,24 @@ TORCH_MODULE(Dense);
 std::shared_ptr<Backbone> makeMlp(const Value& call, const DataInfo& info);
 std::shared_ptr<Backbone> makeCnn(const Value& call, const DataInfo& info);
 std::shared_ptr<Backbone> makeResnet(const Value& call, const DataInfo& info);
+std::shared_ptr<Backbone> makeEmbeddingMlp(const Value& call, const DataInfo& info);
+std::shared_ptr<Backbone> makeLstm(const Value& call, const DataInfo& info);
+std::shared_ptr<Backbone> makeGru(const Value& call, const DataInfo& info);
+std::shared_ptr<Backbone> makeTransformer(const Value& call, const DataInfo& info);
 std::shared_ptr<Head> makeClassifier(const Value& call, const DataInfo& info, const Backbone& backbone);
 std::shared_ptr<Head> makeRegressor(const Value& call, const DataInfo& info, const Backbone& backbone);
 std::shared_ptr<Backbone> makeTfidf(const Value& call, const DataInfo& info);
 std::shared_ptr<Head> makeLinear(const Value& call, const DataInfo& info, const Backbone& backbone);
+std::shared_ptr<Head> makeNextToken(const Value& call, const DataInfo& info, const Backbone& backbone);
+
+// Text backbones: the data's vocabulary size, and a check that a batch
+// holds token ids; both throw a RuntimeError naming `builtin`.
+int64_t vocabOf(const DataInfo& info, const char* builtin);
+void expectTokenIds(const Batch& batch, const char* builtin);
+
+// Pools a sequence of features {B, T, C} into {B, C} by `pool` ("cls",
+// "mean", "max", "last"), over the real tokens only when `mask` is defined.
+torch::Tensor poolSequence(const std::string& pool, const torch::Tensor& x, const torch::Tensor& mask);
 
 // A call's arguments, with defaults already filled in by the checker.
 int64_t intArg(const Value& call, std::string_view name);

@@ -1,5 +1,7 @@
 #include "runtime/train/fit.h"
 
+#include <ATen/autocast_mode.h>
+
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -54,6 +56,63 @@ Batch toDevice(Batch batch, const torch::Device& device) {
     if (batch.mask.defined()) batch.mask = batch.mask.pin_memory().to(device, true);
     batch.y = batch.y.pin_memory().to(device, true);
     return batch;
+}
+
+// `precision = "bf16"`: the forward pass under LibTorch's autocast, which
+// runs matrix products and convolutions in bfloat16 and keeps reductions and
+// the loss in float32; weights, gradients and the optimizer stay float32.
+// On CPU, LibTorch 1.13 autocasts to bfloat16 only; fp16 would need a
+// gradient scaler, which this runtime does not have.
+class Autocast {
+public:
+    Autocast(const std::string& precision, const torch::Device& device) {
+        if (precision == "fp32") return;
+        if (precision != "bf16")
+            throw RuntimeError("precision \"" + precision +
+                               "\" is not supported by this runtime yet (it needs a gradient scaler); use \"bf16\" "
+                               "or \"fp32\"");
+        cpu_ = device.is_cpu();
+        if (cpu_) {
+            previous_ = at::autocast::is_cpu_enabled();
+            at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+            at::autocast::set_cpu_enabled(true);
+        } else {
+            previous_ = at::autocast::is_enabled();
+            at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+            at::autocast::set_enabled(true);
+        }
+        at::autocast::increment_nesting();
+        active_ = true;
+    }
+    ~Autocast() {
+        if (!active_) return;
+        // Casts of the weights are cached within one forward pass; leaving
+        // the outermost autocast region drops them, as torch.autocast does.
+        if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+        if (cpu_)
+            at::autocast::set_cpu_enabled(previous_);
+        else
+            at::autocast::set_enabled(previous_);
+    }
+    Autocast(const Autocast&) = delete;
+    Autocast& operator=(const Autocast&) = delete;
+
+private:
+    bool active_ = false, cpu_ = true, previous_ = false;
+};
+
+std::string precisionOf(const Section& train) {
+    const Value* p = train.field("precision");
+    return p && p->kind == Value::Kind::String ? p->text : "fp32";
+}
+
+// The forward pass at the stage's precision; predictions come back float32,
+// so that losses and metrics are computed as in fp32 training.
+torch::Tensor forwardAt(Network& network, const Batch& batch, const std::string& precision,
+                        const torch::Device& device) {
+    if (precision == "fp32") return network.forward(batch);
+    Autocast autocast(precision, device);
+    return network.forward(batch).to(torch::kFloat32);
 }
 
 // What a `keep = best(...)` or `early_stop(...)` callback watches.
@@ -151,9 +210,10 @@ Evaluation evaluate(Network& network, const PreparedData& data, const Section& d
     torch::NoGradGuard noGrad;
     network.eval();
     double total = 0;
+    const std::string precision = precisionOf(train);
     while (auto batch = loader->next()) {
         Batch b = toDevice(std::move(*batch), device);
-        auto out = network.forward(b);
+        auto out = forwardAt(network, b, precision, device);
         total += loss(out, b.y).item<double>() * double(b.size());
         result.items += b.size();
         metrics.add(out, b.y);
@@ -186,8 +246,8 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
     Metrics metrics(metricList, data.info());
     int64_t accumulate = intArg(train, "accumulate", 1);
     const Value* clip = train.field("clip");
-    if (const Value* precision = train.field("precision"); precision && precision->text != "fp32")
-        throw RuntimeError("precision \"" + precision->text + "\" is not supported by this runtime yet; use \"fp32\"");
+    const std::string precision = precisionOf(train);
+    { Autocast check(precision, device); }  // an unsupported precision fails before any work
 
     int64_t batchSize = intArg(dataSection, "batch_size", 64);
     int64_t workers = intArg(dataSection, "workers", 4);
@@ -310,7 +370,7 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
                 // accumulated batch only, as under DDP's no_sync.
                 bool stepsNow = (done + 1) % accumulate == 0 || done + 1 == trainLoader->batches();
                 sync.beforeForward(stepsNow);
-                auto out = network.forward(b);
+                auto out = forwardAt(network, b, precision, device);
                 auto value = loss(out, b.y);
                 // Checked before the step, so the weights are still the last
                 // good ones: they are saved where the run's weights go.

@@ -6,6 +6,16 @@ namespace pipelang::runtime {
 
 namespace F = torch::nn::functional;
 
+std::pair<torch::Tensor, torch::Tensor> tokenPredictions(const torch::Tensor& out, const torch::Tensor& y) {
+    // A model that reads a whole window predicts the token after it: y's last column.
+    if (out.dim() == 2) return {out, y.select(1, -1)};
+    if (out.dim() != 3 || out.size(0) != y.size(0) || out.size(1) != y.size(1))
+        throw RuntimeError("a language model's predictions must be {batch, vocab} or {batch, length, vocab} for " +
+                           std::string("targets of ") + std::to_string(y.size(0)) + " × " + std::to_string(y.size(1)) +
+                           " tokens");
+    return {out.reshape({-1, out.size(2)}), y.reshape({-1})};
+}
+
 LossFn makeLoss(const Value& loss) {
     const std::string& name = loss.text;
     auto number = [&](const char* param, double fallback) {
@@ -15,7 +25,10 @@ LossFn makeLoss(const Value& loss) {
     if (name == "cross_entropy") {
         double smoothing = number("label_smoothing", 0);
         return [smoothing](const torch::Tensor& out, const torch::Tensor& y) {
-            return F::cross_entropy(out, y, F::CrossEntropyFuncOptions().label_smoothing(smoothing));
+            auto options = F::CrossEntropyFuncOptions().label_smoothing(smoothing).ignore_index(kIgnoreToken);
+            if (y.dim() != 2 || y.scalar_type() != torch::kInt64) return F::cross_entropy(out, y, options);
+            auto [scores, next] = tokenPredictions(out, y);
+            return F::cross_entropy(scores, next, options);
         };
     }
     if (name == "bce_with_logits") {

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "runtime/error.h"
+#include "runtime/train/loss.h"
 
 namespace pipelang::runtime {
 
@@ -52,6 +53,29 @@ torch::Tensor confusionMatrix(const torch::Tensor& output, const torch::Tensor& 
     return torch::bincount(index, {}, classes * classes).reshape({classes, classes});
 }
 
+// Next-token predictions reduced, as they arrive, to what the token metrics
+// need: {N, 2} rows of (cross-entropy, 1 if the top score is right) for the
+// N tokens that have a target. A language model's epoch of {B, T, V} scores
+// would not fit in memory otherwise.
+torch::Tensor tokenSummary(const torch::Tensor& output, const torch::Tensor& target) {
+    auto [scores, next] = tokenPredictions(output.detach(), target.detach());
+    torch::Tensor keep = next != kIgnoreToken;
+    scores = scores.index({keep}).to(torch::kFloat32);
+    next = next.index({keep});
+    torch::Tensor nll = torch::nn::functional::cross_entropy(
+        scores, next, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+    torch::Tensor right = (scores.argmax(1) == next).to(torch::kFloat32);
+    return torch::stack({nll, right}, 1).to(torch::kCPU);
+}
+
+double tokenMetric(const std::string& name, const torch::Tensor& summary) {
+    if (summary.size(0) == 0) return std::nan("");
+    if (name == "perplexity") return std::exp(summary.select(1, 0).to(torch::kDouble).mean().item<double>());
+    if (name == "accuracy") return summary.select(1, 1).to(torch::kDouble).mean().item<double>();
+    if (name == "error_rate") return 1 - summary.select(1, 1).to(torch::kDouble).mean().item<double>();
+    throw RuntimeError("metric `" + name + "` does not apply to a tokens target in this runtime");
+}
+
 double argOr(const Value& call, const char* name, double fallback) {
     const Value* v = call.arg(name);
     return v && !v->isNone() ? v->number : fallback;
@@ -61,6 +85,7 @@ double argOr(const Value& call, const char* name, double fallback) {
 
 double computeMetric(const Value& m, const torch::Tensor& out, const torch::Tensor& y, const std::string& kind) {
     const std::string& name = m.text;
+    if (kind == "tokens") return tokenMetric(name, tokenSummary(out, y));
     if (kind == "number") {
         auto pred = out.reshape({-1}).to(torch::kDouble);
         auto truth = y.reshape({-1}).to(torch::kDouble);
@@ -132,6 +157,10 @@ void Metrics::reset() {
 }
 
 void Metrics::add(const torch::Tensor& output, const torch::Tensor& target) {
+    if (info_.target == "tokens") {
+        outputs_.push_back(tokenSummary(output, target));
+        return;
+    }
     outputs_.push_back(output.detach().to(torch::kCPU, torch::kFloat));
     targets_.push_back(target.detach().to(torch::kCPU));
 }
@@ -153,6 +182,10 @@ std::vector<std::pair<std::string, double>> Metrics::compute() const {
     std::vector<std::pair<std::string, double>> out;
     if (outputs_.empty()) return out;
     auto output = torch::cat(outputs_);
+    if (info_.target == "tokens") {
+        for (const Value* m : metrics_) out.push_back({m->text, tokenMetric(m->text, output)});
+        return out;
+    }
     auto target = torch::cat(targets_);
     for (const Value* m : metrics_)
         if (m->text != "confusion_matrix") out.push_back({m->text, computeMetric(*m, output, target, info_.target)});

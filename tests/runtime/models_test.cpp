@@ -397,12 +397,12 @@ TEST(Models, FreezingTheBackbone) {
 }
 
 TEST(Models, UnsupportedPartsAreClearErrors) {
-    Value lstm(Value::Kind::Call);
-    lstm.text = "lstm";
+    Value unknown(Value::Kind::Call);
+    unknown.text = "wavenet";
     Value head(Value::Kind::Call);
     head.text = "classifier";
-    EXPECT_EQ(errorOf([&] { buildNetwork(lstm, head, imageInfo({1, 28, 28}, 10), "/tmp"); }),
-              "backbone `lstm` is not supported by this runtime yet");
+    EXPECT_EQ(errorOf([&] { buildNetwork(unknown, head, imageInfo({1, 28, 28}, 10), "/tmp"); }),
+              "backbone `wavenet` is not supported by this runtime yet");
     Value ref(Value::Kind::Ref);
     ref.text = "pre.backbone";
     EXPECT_EQ(errorOf([&] { buildNetwork(ref, head, imageInfo({1, 28, 28}, 10), "/tmp"); }),

@@ -1,0 +1,208 @@
+// A transformer encoder over token embeddings, with Hugging Face BERT's
+// module layout, so a BertModel's state dict saved as safetensors loads by
+// name: embeddings.{word,position,token_type}_embeddings, embeddings.LayerNorm,
+// encoder.layer.N.attention.self.{query,key,value},
+// encoder.layer.N.attention.output.{dense,LayerNorm},
+// encoder.layer.N.intermediate.dense, encoder.layer.N.output.{dense,LayerNorm}.
+// `norm = "post"` is BERT's arithmetic; `pre` normalises before each
+// sub-layer (the same LayerNorms) and adds encoder.LayerNorm at the end.
+// `causal = true` lets each position attend to itself and earlier ones only.
+#include <cmath>
+
+#include "runtime/error.h"
+#include "runtime/models/parts.h"
+
+namespace pipelang::runtime::models {
+
+namespace {
+
+namespace nn = torch::nn;
+
+constexpr double kLayerNormEps = 1e-12;  // BERT's
+constexpr int64_t kPositions = 512;      // BERT's max_position_embeddings
+
+nn::LayerNorm layerNorm(int64_t dim) {
+    return nn::LayerNorm(nn::LayerNormOptions({dim}).eps(kLayerNormEps));
+}
+
+// LibTorch 1.13's CPU autocast leaves layer_norm alone, which then refuses a
+// bfloat16 input with float32 weights: normalise in float32, as autocast
+// does on GPUs.
+torch::Tensor normalise(nn::LayerNorm& norm, const torch::Tensor& x) {
+    return norm->forward(x.scalar_type() == torch::kFloat32 ? x : x.to(torch::kFloat32));
+}
+
+// A module that only groups others, so that names nest as in BERT.
+struct Group : nn::Module {};
+
+struct SelfAttention : nn::Module {
+    SelfAttention(int64_t dim) {
+        query = register_module("query", nn::Linear(dim, dim));
+        key = register_module("key", nn::Linear(dim, dim));
+        value = register_module("value", nn::Linear(dim, dim));
+    }
+    nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
+};
+
+struct DenseNorm : nn::Module {  // attention.output and output: dense, LayerNorm
+    DenseNorm(int64_t in, int64_t out) {
+        dense = register_module("dense", nn::Linear(in, out));
+        LayerNorm = register_module("LayerNorm", layerNorm(out));
+    }
+    nn::Linear dense{nullptr};
+    nn::LayerNorm LayerNorm{nullptr};
+};
+
+class Block : public nn::Module {
+public:
+    Block(int64_t dim, int64_t heads, int64_t ffn, double dropout, bool preNorm) : heads_(heads), preNorm_(preNorm) {
+        auto attention = register_module("attention", std::make_shared<Group>());
+        self_ = attention->register_module("self", std::make_shared<SelfAttention>(dim));
+        attentionOut_ = attention->register_module("output", std::make_shared<DenseNorm>(dim, dim));
+        auto intermediate = register_module("intermediate", std::make_shared<Group>());
+        intermediate_ = intermediate->register_module("dense", nn::Linear(dim, ffn));
+        output_ = register_module("output", std::make_shared<DenseNorm>(ffn, dim));
+        dropout_ = register_module("dropout", nn::Dropout(dropout));
+    }
+
+    // x {B, T, C}; `blocked` bool {B or 1, 1 or T, T}: true where a query may
+    // not look at a key (padding, the future); undefined when all may.
+    torch::Tensor forward(torch::Tensor x, const torch::Tensor& blocked) {
+        auto attend = [&](const torch::Tensor& in) {
+            return dropout_->forward(attentionOut_->dense->forward(attention(in, blocked)));
+        };
+        auto feedForward = [&](const torch::Tensor& in) {
+            return dropout_->forward(output_->dense->forward(torch::gelu(intermediate_->forward(in))));
+        };
+        if (preNorm_) {
+            x = x + attend(normalise(attentionOut_->LayerNorm, x));
+            return x + feedForward(normalise(output_->LayerNorm, x));
+        }
+        x = normalise(attentionOut_->LayerNorm, x + attend(x));
+        return normalise(output_->LayerNorm, x + feedForward(x));
+    }
+
+private:
+    torch::Tensor attention(const torch::Tensor& x, const torch::Tensor& blocked) {
+        int64_t b = x.size(0), t = x.size(1), c = x.size(2), d = c / heads_;
+        auto split = [&](const torch::Tensor& y) { return y.view({b, t, heads_, d}).transpose(1, 2); };
+        torch::Tensor q = split(self_->query->forward(x));
+        torch::Tensor k = split(self_->key->forward(x));
+        torch::Tensor v = split(self_->value->forward(x));
+        // Scores and softmax in float32, also under bf16 autocast: the masked
+        // entries' large negative value and the normalisation need the range.
+        torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)).to(torch::kFloat32) / std::sqrt(double(d));
+        if (blocked.defined()) scores = scores.masked_fill(blocked.unsqueeze(1), -1e9);
+        torch::Tensor probs = dropout_->forward(scores.softmax(-1)).to(v.scalar_type());
+        return torch::matmul(probs, v).transpose(1, 2).reshape({b, t, c});
+    }
+
+    int64_t heads_;
+    bool preNorm_;
+    std::shared_ptr<SelfAttention> self_;
+    std::shared_ptr<DenseNorm> attentionOut_, output_;
+    nn::Linear intermediate_{nullptr};
+    nn::Dropout dropout_{nullptr};
+};
+
+// Vaswani et al.'s sinusoidal position encodings {length, dim}.
+torch::Tensor sinusoids(int64_t length, int64_t dim, const torch::TensorOptions& options) {
+    torch::Tensor position = torch::arange(length, options).unsqueeze(1);
+    torch::Tensor rate = torch::exp(torch::arange(0, dim, 2, options) * (-std::log(10000.0) / double(dim)));
+    torch::Tensor table = torch::zeros({length, dim}, options);
+    table.slice(1, 0, dim, 2) = torch::sin(position * rate);
+    table.slice(1, 1, dim, 2) = torch::cos(position * rate).narrow(1, 0, dim / 2);
+    return table;
+}
+
+class Transformer : public Backbone {
+public:
+    Transformer(int64_t vocab, int64_t layers, int64_t dim, int64_t heads, int64_t ffn, double dropout, bool preNorm,
+                bool learnedPositions, bool causal, int64_t positions)
+        : dim_(dim), positions_(positions), causal_(causal), preNorm_(preNorm) {
+        auto embeddings = register_module("embeddings", std::make_shared<Group>());
+        words_ = embeddings->register_module("word_embeddings", nn::Embedding(vocab, dim));
+        if (learnedPositions)
+            positionTable_ = embeddings->register_module("position_embeddings", nn::Embedding(positions, dim));
+        // BERT's segment embeddings: one segment here (type 0), kept so that
+        // BERT checkpoints load whole.
+        types_ = embeddings->register_module("token_type_embeddings", nn::Embedding(2, dim));
+        embeddingNorm_ = embeddings->register_module("LayerNorm", layerNorm(dim));
+        dropout_ = register_module("dropout", nn::Dropout(dropout));
+        auto encoder = register_module("encoder", std::make_shared<Group>());
+        layers_ = encoder->register_module("layer", nn::ModuleList());
+        for (int64_t i = 0; i < layers; ++i)
+            layers_->push_back(std::make_shared<Block>(dim, heads, ffn, dropout, preNorm));
+        if (preNorm) finalNorm_ = encoder->register_module("LayerNorm", layerNorm(dim));
+        // BERT's initialisation: N(0, 0.02) weights, zero biases.
+        torch::NoGradGuard noGrad;
+        for (auto& p : named_parameters()) {
+            if (p.key().find("LayerNorm") != std::string::npos) continue;
+            if (p.key().ends_with(".bias"))
+                p.value().zero_();
+            else
+                p.value().normal_(0, 0.02);
+        }
+    }
+
+    torch::Tensor forward(const Batch& batch) override {
+        expectTokenIds(batch, "transformer");
+        int64_t t = batch.x.size(1);
+        if (t > positions_)
+            throw RuntimeError("`transformer` encodes at most " + std::to_string(positions_) +
+                               " positions, but a batch has " + std::to_string(t) + " tokens; shorten the texts");
+        torch::Tensor x = words_->forward(batch.x) + types_->weight[0];
+        if (positionTable_)
+            x = x + positionTable_->weight.narrow(0, 0, t);
+        else
+            x = x + sinusoids(t, dim_, x.options().dtype(torch::kFloat32));
+        x = dropout_->forward(normalise(embeddingNorm_, x));
+
+        torch::Tensor blocked;  // {B or 1, T or 1, T}
+        if (batch.mask.defined()) blocked = batch.mask.logical_not().unsqueeze(1);
+        if (causal_) {
+            torch::Tensor future =
+                torch::ones({t, t}, torch::TensorOptions().dtype(torch::kBool).device(x.device())).triu(1).unsqueeze(0);
+            blocked = blocked.defined() ? blocked.logical_or(future) : future;
+        }
+        for (const auto& layer : *layers_) x = layer->as<Block>()->forward(x, blocked);
+        return finalNorm_ ? normalise(finalNorm_, x) : x;
+    }
+    int64_t features() const override { return dim_; }
+    bool spatial() const override { return false; }
+    std::string builtinName() const override { return "transformer"; }
+    torch::Tensor tokenEmbedding() const override { return words_->weight; }
+    // A BertModel's file also holds its pooler (a tanh layer over [CLS], a
+    // head here) and, from transformers before 4.31, the constant position_ids.
+    bool ignoresWeight(const std::string& name) const override {
+        return name.starts_with("pooler.") || name == "embeddings.position_ids";
+    }
+
+private:
+    int64_t dim_, positions_;
+    bool causal_, preNorm_;
+    nn::Embedding words_{nullptr}, positionTable_{nullptr}, types_{nullptr};
+    nn::LayerNorm embeddingNorm_{nullptr}, finalNorm_{nullptr};
+    nn::Dropout dropout_{nullptr};
+    nn::ModuleList layers_{nullptr};
+};
+
+}  // namespace
+
+std::shared_ptr<Backbone> makeTransformer(const Value& call, const DataInfo& info) {
+    int64_t dim = intArg(call, "dim"), heads = intArg(call, "heads");
+    if (dim % heads != 0)
+        throw RuntimeError("`transformer` splits `dim` among its heads, but dim = " + std::to_string(dim) +
+                           " is not a multiple of heads = " + std::to_string(heads));
+    int64_t ffn = 4 * dim;
+    if (const Value* f = call.arg("ffn"); f && f->kind == Value::Kind::Int) ffn = f->integer;
+    bool causal = boolArg(call, "causal");
+    if (info.input == "tokens" && !causal)
+        throw RuntimeError("a language model must not see the tokens it predicts: write `transformer(causal = true)`");
+    return std::make_shared<Transformer>(vocabOf(info, "transformer"), intArg(call, "layers"), dim, heads, ffn,
+                                         floatArg(call, "dropout"), stringArg(call, "norm") == "pre",
+                                         stringArg(call, "positions") == "learned", causal,
+                                         std::max(kPositions, info.context));
+}
+
+}  // namespace pipelang::runtime::models
