@@ -87,64 +87,80 @@ void checkKeys(int64_t vocab, int64_t hi) {
     double bits = double(hi) * std::log2(double(vocab + 1));
     if (bits > 62)
         throw RuntimeError("tfidf: n-grams of " + std::to_string(hi) + " tokens over a vocabulary of " +
-                           std::to_string(vocab) + " are too many to count; use shorter `ngrams` or a smaller "
+                           std::to_string(vocab) +
+                           " are too many to count; use shorter `ngrams` or a smaller "
                            "vocabulary.");
 }
+
+// The fitted n-grams and their idf: a child module, so that the network
+// adopts it (ComposedNetwork registers the backbone's children), saves it with
+// the weights as `vocabulary.keys` / `vocabulary.idf`, and fitTextFeatures
+// finds it.
+class TfidfVocabulary : public torch::nn::Module {
+public:
+    TfidfVocabulary(int64_t vocab, int64_t lo, int64_t hi, int64_t maxFeatures)
+        : vocab(vocab), lo(lo), hi(hi), maxFeatures(maxFeatures) {
+        checkKeys(vocab, hi);
+        // Unused slots hold the largest key, so the sorted list stays sorted.
+        keys = register_buffer("keys", torch::full({maxFeatures}, std::numeric_limits<int64_t>::max(), torch::kInt64));
+        idf = register_buffer("idf", torch::zeros({maxFeatures}, torch::kFloat32));
+    }
+
+    void fit(const std::vector<std::vector<int64_t>>& docs) {
+        Vocabulary v = fitVocabulary(docs, vocab, lo, hi, maxFeatures);
+        torch::NoGradGuard noGrad;
+        torch::Tensor k = torch::full({maxFeatures}, std::numeric_limits<int64_t>::max(), torch::kInt64);
+        torch::Tensor f = torch::zeros({maxFeatures}, torch::kFloat32);
+        for (size_t i = 0; i < v.keys.size(); ++i) {
+            k[int64_t(i)] = v.keys[i];
+            f[int64_t(i)] = v.idf[i];
+        }
+        keys.copy_(k);
+        idf.copy_(f);
+    }
+
+    const int64_t vocab, lo, hi, maxFeatures;
+    torch::Tensor keys, idf;
+};
 
 class Tfidf : public models::Backbone {
 public:
     Tfidf(int64_t vocab, int64_t lo, int64_t hi, int64_t maxFeatures, bool sublinear)
-        : vocab_(vocab), lo_(lo), hi_(hi), maxFeatures_(maxFeatures), sublinear_(sublinear) {
-        checkKeys(vocab_, hi_);
-        // Unused slots hold the largest key, so the sorted list stays sorted.
-        keys_ = register_buffer("keys", torch::full({maxFeatures}, std::numeric_limits<int64_t>::max(), torch::kInt64));
-        idf_ = register_buffer("idf", torch::zeros({maxFeatures}, torch::kFloat32));
-    }
-
-    void fit(const std::vector<std::vector<int64_t>>& docs) {
-        Vocabulary v = fitVocabulary(docs, vocab_, lo_, hi_, maxFeatures_);
-        torch::NoGradGuard noGrad;
-        keys_.fill_(std::numeric_limits<int64_t>::max());
-        idf_.zero_();
-        for (size_t i = 0; i < v.keys.size(); ++i) {
-            keys_[int64_t(i)] = v.keys[i];
-            idf_[int64_t(i)] = v.idf[i];
-        }
-    }
+        : sublinear_(sublinear),
+          vocabulary_(register_module("vocabulary", std::make_shared<TfidfVocabulary>(vocab, lo, hi, maxFeatures))) {}
 
     torch::Tensor forward(const Batch& batch) override {
         if (batch.x.dim() != 2 || batch.x.scalar_type() != torch::kInt64)
             throw RuntimeError("tfidf reads text: token ids {batch, length}; use a `text(...)` input block.");
+        const TfidfVocabulary& v = *vocabulary_;
         torch::Tensor x = batch.x.to(torch::kCPU).contiguous();
         torch::Tensor mask = batch.mask.defined() ? batch.mask.to(torch::kCPU).contiguous() : torch::Tensor();
-        torch::Tensor keys = keys_.to(torch::kCPU).contiguous(), idf = idf_.to(torch::kCPU).contiguous();
+        torch::Tensor keys = v.keys.to(torch::kCPU).contiguous(), idf = v.idf.to(torch::kCPU).contiguous();
         const int64_t b = x.size(0), t = x.size(1);
-        torch::Tensor out = torch::zeros({b, maxFeatures_}, torch::kFloat32);
+        torch::Tensor out = torch::zeros({b, v.maxFeatures}, torch::kFloat32);
         const int64_t* k = keys.data_ptr<int64_t>();
-        const int64_t used = std::lower_bound(k, k + maxFeatures_, std::numeric_limits<int64_t>::max()) - k;
+        const int64_t used = std::lower_bound(k, k + v.maxFeatures, std::numeric_limits<int64_t>::max()) - k;
         for (int64_t i = 0; i < b; ++i) {
             int64_t length = t;
             if (mask.defined()) length = mask[i].sum().item<int64_t>();  // real tokens come first
-            featuresOf(x.data_ptr<int64_t>() + i * t, length, vocab_, lo_, hi_, k, idf.data_ptr<float>(), used,
-                       sublinear_, out.data_ptr<float>() + i * maxFeatures_);
+            featuresOf(x.data_ptr<int64_t>() + i * t, length, v.vocab, v.lo, v.hi, k, idf.data_ptr<float>(), used,
+                       sublinear_, out.data_ptr<float>() + i * v.maxFeatures);
         }
         return out.to(batch.x.device());
     }
-    int64_t features() const override { return maxFeatures_; }
+    int64_t features() const override { return vocabulary_->maxFeatures; }
     bool spatial() const override { return false; }
     std::string builtinName() const override { return "tfidf"; }
 
 private:
-    int64_t vocab_, lo_, hi_, maxFeatures_;
     bool sublinear_;
-    torch::Tensor keys_, idf_;
+    std::shared_ptr<TfidfVocabulary> vocabulary_;
 };
 
 }  // namespace
 
-torch::Tensor tfidfFeatures(const std::vector<std::vector<int64_t>>& fit,
-                            const std::vector<std::vector<int64_t>>& docs, int64_t vocab, int64_t lo, int64_t hi,
-                            int64_t maxFeatures, bool sublinear) {
+torch::Tensor tfidfFeatures(const std::vector<std::vector<int64_t>>& fit, const std::vector<std::vector<int64_t>>& docs,
+                            int64_t vocab, int64_t lo, int64_t hi, int64_t maxFeatures, bool sublinear) {
     checkKeys(vocab, hi);
     Vocabulary v = fitVocabulary(fit, vocab, lo, hi, maxFeatures);
     torch::Tensor out = torch::zeros({int64_t(docs.size()), maxFeatures}, torch::kFloat32);
@@ -158,7 +174,7 @@ void fitTextFeatures(Network& network, const PreparedData& data) {
     std::vector<std::vector<int64_t>> docs;
     bool read = false;
     for (const auto& module : network.modules()) {
-        auto* tfidf = dynamic_cast<Tfidf*>(module.get());
+        auto* tfidf = dynamic_cast<TfidfVocabulary*>(module.get());
         if (!tfidf) continue;
         if (!read) {
             auto* text = dynamic_cast<const TextPreparation*>(&data);

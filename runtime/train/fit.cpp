@@ -294,7 +294,9 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
     auto saveState = [&](int64_t epoch, int64_t batch, int64_t globalStep, double total, double running,
                          int64_t items) {
         if (!writes) return;
-        TrainState now{epoch, batch, globalStep, total, running, items};
+        TrainState now;
+        now.epoch = epoch, now.batch = batch, now.globalStep = globalStep;
+        now.total = total, now.running = running, now.items = items;
         if (keep) now.keepBest = keep->best, now.keepEpoch = keep->bestEpoch;
         if (stopper) now.stopBest = stopper->best, now.stopEpoch = stopper->bestEpoch;
         now.kept = keptWeights;

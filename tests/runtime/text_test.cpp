@@ -90,9 +90,9 @@ TEST(TextSources, LinesSkipBlankLinesAndKeepLineNumbers) {
 TEST(TextSources, Utf8ChecksAndCharacters) {
     EXPECT_EQ(invalidUtf8At("plain"), std::string_view::npos);
     EXPECT_EQ(invalidUtf8At("Grüße, señor ☃ 𝄞"), std::string_view::npos);
-    EXPECT_EQ(invalidUtf8At("ab\xC3"), 2u);              // cut short
-    EXPECT_EQ(invalidUtf8At("a\xC0\xAF"), 1u);           // overlong "/"
-    EXPECT_EQ(invalidUtf8At("a\xED\xA0\x80"), 1u);       // a UTF-16 surrogate
+    EXPECT_EQ(invalidUtf8At("ab\xC3"), 2u);         // cut short
+    EXPECT_EQ(invalidUtf8At("a\xC0\xAF"), 1u);      // overlong "/"
+    EXPECT_EQ(invalidUtf8At("a\xED\xA0\x80"), 1u);  // a UTF-16 surrogate
     EXPECT_EQ(invalidUtf8At("\xff"), 0u);
     EXPECT_EQ(utf8Chars("aß☃"), (std::vector<std::string>{"a", "ß", "☃"}));
     std::string message = errorOf([] { requireUtf8("one\ntwo \xff", "f.txt", 10); });
@@ -155,7 +155,8 @@ TEST(CharsBlock, WindowsAsMakemore) {
 TEST(CharsBlock, VocabularyFromTrainingWordsAndSameBatchesWithAnyWorkers) {
     TempDir dir;
     std::string words;
-    for (int i = 0; i < 200; ++i) words += std::string(1, char('a' + i % 26)) + "bc" + std::string(1, char('a' + i % 7)) + "\n";
+    for (int i = 0; i < 200; ++i)
+        words += std::string(1, char('a' + i % 26)) + "bc" + std::string(1, char('a' + i % 7)) + "\n";
     writeText(dir / "words.txt", words);
     auto data = prepare(dir.path(), R"(
 data d {
@@ -367,8 +368,12 @@ data d {
     for (int64_t w = 0; w + 1 < b.x.size(0); ++w) {
         auto x = row(b.x, w), y = row(b.y, w), next = row(b.x, w + 1);
         for (int t = 0; t + 1 < 5; ++t)
-            if (y[size_t(t)] != -100) EXPECT_EQ(y[size_t(t)], x[size_t(t) + 1]);
-        if (next[0] != SpecialIds::bos) EXPECT_EQ(y[4], next[0]);
+            if (y[size_t(t)] != -100) {
+                EXPECT_EQ(y[size_t(t)], x[size_t(t) + 1]);
+            }
+        if (next[0] != SpecialIds::bos) {
+            EXPECT_EQ(y[4], next[0]);
+        }
     }
     EXPECT_EQ(row(b.x, 0)[0], SpecialIds::bos);
     // Each item ends with eos; nothing predicts a bos.
