@@ -21,24 +21,6 @@ std::string numberText(double v) {
     return buffer;
 }
 
-// The cells of a CSV line, quotes understood ("a,b" and "" inside quotes).
-std::vector<std::string> cells(const std::string& line) {
-    std::vector<std::string> out(1);
-    bool quoted = false;
-    for (size_t i = 0; i < line.size(); ++i) {
-        char c = line[i];
-        if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"')
-            out.back() += '"', ++i;
-        else if (c == '"')
-            quoted = !quoted;
-        else if (c == ',' && !quoted)
-            out.emplace_back();
-        else if (c != '\r')
-            out.back() += c;
-    }
-    return out;
-}
-
 struct Prediction {
     int64_t row = 0;
     int64_t fold = 0;
@@ -94,7 +76,7 @@ CrossValidation crossValidate(const std::vector<PointResult>& folds, const fs::p
         if (header.empty()) header = line.substr(4);
         for (int number = 2; std::getline(in, line); ++number) {
             if (line.empty()) continue;
-            auto c = cells(line);
+            auto c = csvCells(line);
             Prediction p;
             try {
                 p.row = std::stoll(c.at(0));

@@ -248,4 +248,21 @@ bool isSweepDirectory(const fs::path& dir) {
     return fs::is_regular_file(dir / "sweep.csv", ec);
 }
 
+std::vector<std::string> csvCells(const std::string& line) {
+    std::vector<std::string> out(1);
+    bool quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+        char c = line[i];
+        if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"')
+            out.back() += '"', ++i;
+        else if (c == '"')
+            quoted = !quoted;
+        else if (c == ',' && !quoted)
+            out.emplace_back();
+        else if (c != '\r')
+            out.back() += c;
+    }
+    return out;
+}
+
 }  // namespace pipelang::record

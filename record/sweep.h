@@ -76,6 +76,10 @@ std::string sweepCsv(const std::vector<PointResult>& results, const std::vector<
 std::vector<std::pair<std::string, double>> finalMetrics(const std::filesystem::path& runDir,
                                                          const std::string& metric);
 
+// The cells of one line of the CSV files sweeps and cross-validation write
+// (quoted cells may hold commas and doubled quotes).
+std::vector<std::string> csvCells(const std::string& line);
+
 // Whether `dir` is a sweep directory (it holds sweep.csv).
 bool isSweepDirectory(const std::filesystem::path& dir);
 
