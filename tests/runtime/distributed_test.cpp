@@ -15,6 +15,7 @@
 
 #include "runtime/data/loader.h"
 #include "runtime/safetensors.h"
+#include "tests/runtime/pipe_command.h"
 #include "tests/runtime/temp_dir.h"
 
 namespace pipelang::runtime {
@@ -72,23 +73,6 @@ TEST(Shard, AShardLeftEmptyIsSkipped) {
     ASSERT_EQ(b.size(), 2u);
     EXPECT_EQ(a[0], (std::vector<int64_t>{0, 1, 2, 3}));
     EXPECT_EQ(b[1], (std::vector<int64_t>{8}));
-}
-
-struct Result {
-    int status;
-    std::string output;
-};
-
-Result runPipe(const std::string& args) {
-    std::string command = std::string(PIPE_BINARY) + " " + args + " 2>&1";
-    Result r{0, ""};
-    FILE* p = popen(command.c_str(), "r");
-    char buffer[4096];
-    size_t n;
-    while ((n = fread(buffer, 1, sizeof buffer, p)) > 0) r.output.append(buffer, n);
-    int status = pclose(p);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
 }
 
 fs::path onlyRun(const fs::path& runs) {
@@ -170,9 +154,9 @@ TEST(DataParallel, TwoProcessesWithHalfBatchesTrainAsOneProcess) {
     writeRows(dir / "rows.csv", 40);
     std::ofstream(dir / "rows.pipe") << kRows;
     std::string file = (dir / "rows.pipe").string();
-    Result one = runPipe("run " + file + " --runs " + (dir / "one").string() + " --threads 1");
+    CommandResult one = runPipeCommand("run " + file + " --runs " + (dir / "one").string() + " --threads 1");
     ASSERT_EQ(one.status, 0) << one.output;
-    Result two = runPipe("run " + file + " --nproc 2 --runs " + (dir / "two").string() + " --threads 1");
+    CommandResult two = runPipeCommand("run " + file + " --nproc 2 --runs " + (dir / "two").string() + " --threads 1");
     ASSERT_EQ(two.status, 0) << two.output;
     fs::path runOne = onlyRun(dir / "one"), runTwo = onlyRun(dir / "two");
     for (int step = 0; step < 4; ++step)
@@ -232,7 +216,7 @@ TEST(DataParallel, SyncBatchNormTrainsAsOneProcessAndPerRankNormDoesNot) {
         return file.string();
     };
     auto run = [&](const std::string& file, const std::string& runs, const std::string& extra) {
-        Result r = runPipe("run " + file + " --runs " + (dir / runs).string() + " --threads 1" + extra);
+        CommandResult r = runPipeCommand("run " + file + " --runs " + (dir / runs).string() + " --threads 1" + extra);
         EXPECT_EQ(r.status, 0) << r.output;
         return onlyRun(dir / runs);
     };
@@ -252,8 +236,8 @@ TEST(DataParallel, AWorkerThatDiesEndsTheRunWithItsRank) {
     // A batch that does not divide among three processes fails on every
     // rank; the launcher names the first rank that ended and its status.
     std::ofstream(dir / "rows.pipe") << kRows;
-    Result r = runPipe("run " + (dir / "rows.pipe").string() + " --nproc 3 --runs " + (dir / "runs").string() +
-                       " --threads 1");
+    CommandResult r = runPipeCommand("run " + (dir / "rows.pipe").string() + " --nproc 3 --runs " +
+                                     (dir / "runs").string() + " --threads 1");
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_NE(r.output.find("does not divide among 3 processes"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("pipe run: the run failed because rank"), std::string::npos) << r.output;

@@ -20,32 +20,12 @@
 
 #include "runtime/record.h"
 #include "runtime/safetensors.h"
+#include "tests/runtime/pipe_command.h"
 
 namespace pipelang::runtime {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Result {
-    int status;
-    std::string output;
-};
-
-Result runCommand(const std::string& commandLine) {
-    std::string command = commandLine + " 2>&1";
-    Result r{0, ""};
-    FILE* p = popen(command.c_str(), "r");
-    char buffer[4096];
-    size_t n;
-    while ((n = fread(buffer, 1, sizeof buffer, p)) > 0) r.output.append(buffer, n);
-    int status = pclose(p);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
-
-Result runPipe(const std::string& args) {
-    return runCommand(std::string(PIPE_BINARY) + " " + args);
-}
 
 void writePng(const fs::path& path, const std::vector<uint8_t>& gray, int side) {
     png_image image{};
@@ -136,7 +116,7 @@ export fit to "stripes.safetensors"
 
 TEST_F(Run, LearnsStripesAndWritesTheRunDirectory) {
     fs::path file = write("stripes.pipe", kStripes);
-    Result r = runPipe("run " + file.string() + " --runs " + (root_ / "runs").string() + " --threads 1");
+    CommandResult r = runPipeCommand("run " + file.string() + " --runs " + (root_ / "runs").string() + " --threads 1");
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("epoch"), std::string::npos) << r.output;
 
@@ -190,7 +170,7 @@ TEST_F(Run, LearnsStripesAndWritesTheRunDirectory) {
     for (const auto& entry : fs::directory_iterator(run / "fit"))
         if (entry.path().filename().string().rfind("events.out.tfevents.", 0) == 0) events = entry.path();
     ASSERT_FALSE(events.empty());
-    Result read = runCommand("python3 " PIPE_SOURCE_DIR "/tests/tools/read_tfevents.py " + events.string());
+    CommandResult read = runShell("python3 " PIPE_SOURCE_DIR "/tests/tools/read_tfevents.py " + events.string());
     ASSERT_EQ(read.status, 0) << read.output;
     for (const char* tag : {"\"loss/train\"", "\"loss/valid\"", "\"metrics/accuracy\"", "\"lr\""})
         EXPECT_NE(read.output.find(tag), std::string::npos) << tag << "\n" << read.output.substr(0, 2000);
@@ -201,7 +181,7 @@ TEST_F(Run, LearnsStripesAndWritesTheRunDirectory) {
 
     // `pipe predict` names the right class first for an item of each class.
     fs::path h = root_ / "images" / "horizontal" / "1.png", v = root_ / "images" / "vertical" / "1.png";
-    Result p = runPipe("predict " + run.string() + " " + h.string() + " " + v.string() + " --top 2");
+    CommandResult p = runPipeCommand("predict " + run.string() + " " + h.string() + " " + v.string() + " --top 2");
     ASSERT_EQ(p.status, 0) << p.output;
     std::istringstream lines(p.output);
     std::string first, second;
@@ -210,7 +190,7 @@ TEST_F(Run, LearnsStripesAndWritesTheRunDirectory) {
     EXPECT_EQ(first.rfind(h.string() + ": horizontal ", 0), 0u) << p.output;
     EXPECT_EQ(second.rfind(v.string() + ": vertical ", 0), 0u) << p.output;
 
-    Result bad = runPipe("predict " + (root_ / "not-a-run").string() + " " + h.string());
+    CommandResult bad = runPipeCommand("predict " + (root_ / "not-a-run").string() + " " + h.string());
     EXPECT_EQ(bad.status, 1) << bad.output;
     EXPECT_NE(bad.output.find("is this a run directory"), std::string::npos) << bad.output;
 }
@@ -219,10 +199,10 @@ TEST_F(Run, LearnsStripesAndWritesTheRunDirectory) {
 // threads; `pipe repro` repeats a run and says so, and refuses a broken record.
 TEST_F(Run, RepeatsExactlyWhateverTheLoaderThreadsAndRepro) {
     fs::path file = write("stripes.pipe", kStripes);
-    Result a =
-        runPipe("run " + file.string() + " --runs " + (root_ / "a").string() + " --threads 1 --set stripes.workers=1");
-    Result b =
-        runPipe("run " + file.string() + " --runs " + (root_ / "b").string() + " --threads 1 --set stripes.workers=4");
+    CommandResult a = runPipeCommand("run " + file.string() + " --runs " + (root_ / "a").string() +
+                                     " --threads 1 --set stripes.workers=1");
+    CommandResult b = runPipeCommand("run " + file.string() + " --runs " + (root_ / "b").string() +
+                                     " --threads 1 --set stripes.workers=4");
     ASSERT_EQ(a.status, 0) << a.output;
     ASSERT_EQ(b.status, 0) << b.output;
     fs::path runA = onlyRun(root_ / "a"), runB = onlyRun(root_ / "b");
@@ -235,7 +215,7 @@ TEST_F(Run, RepeatsExactlyWhateverTheLoaderThreadsAndRepro) {
     };
     EXPECT_EQ(csvOf(runA), csvOf(runB));
 
-    Result again = runPipe("repro " + runA.string());
+    CommandResult again = runPipeCommand("repro " + runA.string());
     EXPECT_EQ(again.status, 0) << again.output;
     EXPECT_NE(again.output.find("exactly: the same weights and every metric of every epoch"), std::string::npos)
         << again.output;
@@ -247,7 +227,7 @@ TEST_F(Run, RepeatsExactlyWhateverTheLoaderThreadsAndRepro) {
         text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     }
     std::ofstream(runA / "record.toml", std::ios::trunc) << text.substr(0, text.size() / 3) << "\n[run\n";
-    Result broken = runPipe("repro " + runA.string());
+    CommandResult broken = runPipeCommand("repro " + runA.string());
     EXPECT_EQ(broken.status, 1) << broken.output;
     EXPECT_NE(broken.output.find("record.toml` is corrupt or incomplete"), std::string::npos) << broken.output;
 }
@@ -294,7 +274,8 @@ TEST_F(Run, ResumeAfterSigkillOrCtrlCGivesTheUninterruptedWeights) {
                  "model net { backbone = cnn(channels = [8, 16])  head = classifier(dropout = 0.3) }");
     text.replace(text.find("epochs = 4"), 10, "epochs = 60");
     fs::path file = write("long.pipe", text);
-    Result whole = runPipe("run " + file.string() + " --runs " + (root_ / "whole").string() + " --threads 1");
+    CommandResult whole =
+        runPipeCommand("run " + file.string() + " --runs " + (root_ / "whole").string() + " --threads 1");
     ASSERT_EQ(whole.status, 0) << whole.output;
     std::string expected = sha256File(onlyRun(root_ / "whole") / "fit" / "weights.safetensors");
 
@@ -318,13 +299,13 @@ TEST_F(Run, ResumeAfterSigkillOrCtrlCGivesTheUninterruptedWeights) {
             // A checkpoint cut short is named and refused, and nothing is lost.
             fs::copy_file(run / "fit" / "checkpoint.pt", root_ / "checkpoint.bak");
             fs::resize_file(run / "fit" / "checkpoint.pt", fs::file_size(run / "fit" / "checkpoint.pt") / 2);
-            Result refused = runPipe("run --resume " + run.string());
+            CommandResult refused = runPipeCommand("run --resume " + run.string());
             EXPECT_EQ(refused.status, 1) << refused.output;
             EXPECT_NE(refused.output.find("checkpoint.pt` is corrupt"), std::string::npos) << refused.output;
             fs::copy_file(root_ / "checkpoint.bak", run / "fit" / "checkpoint.pt",
                           fs::copy_options::overwrite_existing);
         }
-        Result resumed = runPipe("run --resume " + run.string());
+        CommandResult resumed = runPipeCommand("run --resume " + run.string());
         ASSERT_EQ(resumed.status, 0) << resumed.output;
         EXPECT_EQ(sha256File(run / "fit" / "weights.safetensors"), expected)
             << "resumed after " << epochs << " epochs (signal " << signal << ")\n"
@@ -338,7 +319,7 @@ TEST_F(Run, MissingDataFailsWithOneClearSentence) {
     std::string text = kStripes;
     text.replace(text.find("\"images\""), 8, "\"no-such-folder\"");
     fs::path file = write("missing.pipe", text);
-    Result r = runPipe("run " + file.string() + " --runs " + (root_ / "runs").string());
+    CommandResult r = runPipeCommand("run " + file.string() + " --runs " + (root_ / "runs").string());
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_NE(r.output.find("no-such-folder"), std::string::npos) << r.output;
     EXPECT_EQ(r.output.find("terminate called"), std::string::npos) << r.output;
@@ -348,7 +329,7 @@ TEST_F(Run, MissingDataFailsWithOneClearSentence) {
 TEST_F(Run, ARunsFolderThatCannotBeWrittenFailsBeforeTraining) {
     fs::path file = write("stripes.pipe", kStripes);
     fs::path blocked = write("not-a-folder", "a file where the runs folder should be");
-    Result r = runPipe("run " + file.string() + " --runs " + (blocked / "runs").string());
+    CommandResult r = runPipeCommand("run " + file.string() + " --runs " + (blocked / "runs").string());
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_NE(r.output.find("cannot create the run directory"), std::string::npos) << r.output;
     EXPECT_EQ(r.output.find("epoch"), std::string::npos) << r.output;
@@ -360,8 +341,8 @@ TEST_F(Run, AFullDiskFailsBeforeTrainingAndLeavesNoRun) {
     // SIGXFSZ is ignored so that the write reports the error.
     fs::path file = write("stripes.pipe", kStripes);
     fs::path runs = root_ / "runs";
-    Result r = runCommand("bash -c \"trap '' XFSZ; ulimit -f 256; exec " + std::string(PIPE_BINARY) + " run " +
-                          file.string() + " --runs " + runs.string() + "\"");
+    CommandResult r = runShell("bash -c \"trap '' XFSZ; ulimit -f 256; exec " + std::string(PIPE_BINARY) + " run " +
+                               file.string() + " --runs " + runs.string() + "\"");
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_NE(r.output.find("no room to write"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("--runs"), std::string::npos) << r.output;
@@ -374,8 +355,8 @@ TEST_F(Run, PretrainedWeightsFineTunedAndWeightsThatDoNotFit) {
     std::string pre = kStripes;
     pre.replace(pre.find("cnn(channels = [8, 16])"), 23, "resnet(depth = 18, stem = \"small\")");
     pre.replace(pre.find("epochs = 4"), 10, "epochs = 1");
-    Result a =
-        runPipe("run " + write("pre.pipe", pre).string() + " --runs " + (root_ / "pre").string() + " --threads 2");
+    CommandResult a = runPipeCommand("run " + write("pre.pipe", pre).string() + " --runs " + (root_ / "pre").string() +
+                                     " --threads 2");
     ASSERT_EQ(a.status, 0) << a.output;
     fs::path weights = onlyRun(root_ / "pre") / "stripes.safetensors";
     ASSERT_TRUE(fs::exists(weights));
@@ -384,8 +365,8 @@ TEST_F(Run, PretrainedWeightsFineTunedAndWeightsThatDoNotFit) {
     tuned.replace(tuned.find("cnn(channels = [8, 16])"), 23,
                   "resnet(depth = 18, stem = \"small\", weights = \"" + weights.string() + "\")");
     tuned.replace(tuned.find("one_cycle(epochs = 4)"), 21, "fine_tune(epochs = 2, freeze_epochs = 1)");
-    Result b = runPipe("run " + write("tuned.pipe", tuned).string() + " --runs " + (root_ / "tuned").string() +
-                       " --threads 2");
+    CommandResult b = runPipeCommand("run " + write("tuned.pipe", tuned).string() + " --runs " +
+                                     (root_ / "tuned").string() + " --threads 2");
     ASSERT_EQ(b.status, 0) << b.output;
     auto accuracy = metricColumn(onlyRun(root_ / "tuned") / "fit" / "metrics.csv", "accuracy");
     ASSERT_EQ(accuracy.size(), 3u) << "one frozen epoch, then two unfrozen:\n" << b.output;
@@ -394,7 +375,8 @@ TEST_F(Run, PretrainedWeightsFineTunedAndWeightsThatDoNotFit) {
     // The same file for a resnet34: one error that lists what does not fit.
     std::string wrong = tuned;
     wrong.replace(wrong.find("depth = 18"), 10, "depth = 34");
-    Result c = runPipe("run " + write("wrong.pipe", wrong).string() + " --runs " + (root_ / "wrong").string());
+    CommandResult c =
+        runPipeCommand("run " + write("wrong.pipe", wrong).string() + " --runs " + (root_ / "wrong").string());
     EXPECT_EQ(c.status, 1) << c.output;
     EXPECT_NE(c.output.find("layer1.2.conv1.weight"), std::string::npos) << c.output;
     EXPECT_EQ(c.output.find("terminate called"), std::string::npos) << c.output;
@@ -403,8 +385,8 @@ TEST_F(Run, PretrainedWeightsFineTunedAndWeightsThatDoNotFit) {
 TEST_F(Run, ALossThatBecomesNanStopsAndKeepsTheLastGoodWeights) {
     std::string text = kStripes;
     text.replace(text.find("adamw(lr = 1e-2)"), 16, "sgd(lr = 1e38)");
-    Result r =
-        runPipe("run " + write("nan.pipe", text).string() + " --runs " + (root_ / "runs").string() + " --threads 1");
+    CommandResult r = runPipeCommand("run " + write("nan.pipe", text).string() + " --runs " +
+                                     (root_ / "runs").string() + " --threads 1");
     EXPECT_EQ(r.status, 1) << r.output;
     EXPECT_NE(r.output.find("the training loss became"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("at step "), std::string::npos) << r.output;
@@ -417,7 +399,7 @@ TEST_F(Run, ALossThatBecomesNanStopsAndKeepsTheLastGoodWeights) {
 
 TEST_F(Run, AFileThatDoesNotCheckExitsTwoBeforeAnythingRuns) {
     fs::path file = write("bad.pipe", "train fit { optimizer = adamx() }\n");
-    Result r = runPipe("run " + file.string() + " --runs " + (root_ / "runs").string());
+    CommandResult r = runPipeCommand("run " + file.string() + " --runs " + (root_ / "runs").string());
     EXPECT_EQ(r.status, 2) << r.output;
     EXPECT_NE(r.output.find("did you mean `adamw`?"), std::string::npos) << r.output;
     EXPECT_FALSE(fs::exists(root_ / "runs"));

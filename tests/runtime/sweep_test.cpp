@@ -16,26 +16,12 @@
 #include <toml.hpp>
 
 #include "temp_dir.h"
+#include "tests/runtime/pipe_command.h"
 
 namespace pipelang::runtime {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Result {
-    int status;
-    std::string output;
-};
-
-Result pipe(const std::string& args) {
-    Result r{0, ""};
-    FILE* p = popen((std::string(PIPE_BINARY) + " " + args + " 2>&1").c_str(), "r");
-    char buffer[4096];
-    for (size_t n; (n = fread(buffer, 1, sizeof buffer, p)) > 0;) r.output.append(buffer, n);
-    int status = pclose(p);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
 
 std::vector<std::string> lines(const fs::path& file) {
     std::vector<std::string> out;
@@ -92,7 +78,7 @@ sweep {
     metric           = mae
 }
 )");
-    Result r = pipe("run " + file.string() + " --runs " + (dir / "runs").string() + " --jobs 2");
+    CommandResult r = runPipeCommand("run " + file.string() + " --runs " + (dir / "runs").string() + " --jobs 2");
     EXPECT_EQ(r.status, 1) << r.output;  // a point failed
     fs::path sweep = onlyEntry(dir / "runs");
     EXPECT_EQ(sweep.filename().string().rfind("line_sweep-sweep-", 0), 0u) << sweep;
@@ -130,7 +116,7 @@ sweep {
     EXPECT_EQ(toml::find<std::string>(record, "project", "threads", "origin"), "--threads");  // cores / 2
 
     // `pipe plot SWEEPDIR` draws the metric per point and the points' curves.
-    Result plot = pipe("plot " + sweep.string());
+    CommandResult plot = runPipeCommand("plot " + sweep.string());
     EXPECT_EQ(plot.status, 0) << plot.output;
     EXPECT_GT(fs::file_size(sweep / "plots" / "sweep.png"), 0u);
     EXPECT_GT(fs::file_size(sweep / "plots" / "sweep.svg"), 0u);
@@ -138,8 +124,8 @@ sweep {
 
 TEST_F(Sweeps, CrossValidationPoolsEveryRowOnceAndScoresTheFolds) {
     fs::path file = write("line.pipe", kLine);
-    Result r = pipe("cv " + file.string() + " --runs " + (dir / "runs").string() +
-                    " --set \"d.split=kfold(k = 3, seed = 2)\"");
+    CommandResult r = runPipeCommand("cv " + file.string() + " --runs " + (dir / "runs").string() +
+                                     " --set \"d.split=kfold(k = 3, seed = 2)\"");
     ASSERT_EQ(r.status, 0) << r.output;
     fs::path cv = onlyEntry(dir / "runs");
     auto oof = lines(cv / "oof_predictions.csv");
@@ -162,7 +148,7 @@ TEST_F(Sweeps, CrossValidationPoolsEveryRowOnceAndScoresTheFolds) {
     auto valid = lines(cv / "p1" / "fit" / "valid_predictions.csv");
     EXPECT_EQ(valid.size(), 17u);  // 48 rows in 3 folds, and the header
 
-    Result notKfold = pipe("cv " + file.string() + " --runs " + (dir / "runs").string());
+    CommandResult notKfold = runPipeCommand("cv " + file.string() + " --runs " + (dir / "runs").string());
     EXPECT_EQ(notKfold.status, 2) << notKfold.output;
     EXPECT_NE(notKfold.output.find("runs the folds of a k-fold split"), std::string::npos) << notKfold.output;
 }
@@ -176,7 +162,7 @@ TEST_F(Sweeps, PipeTomlGivesDefaultsTheCommandLineOverridesAndTheRecordNamesEach
     fs::create_directories(dir / "project" / "exp");
     std::ofstream(dir / "project" / "exp" / "line.pipe") << kLine;
 
-    Result r = pipe("run " + (dir / "project" / "exp" / "line.pipe").string());
+    CommandResult r = runPipeCommand("run " + (dir / "project" / "exp" / "line.pipe").string());
     ASSERT_EQ(r.status, 0) << r.output;
     fs::path run = onlyEntry(dir / "project" / "out");
     toml::value record = toml::parse((run / "record.toml").string());
@@ -190,12 +176,12 @@ TEST_F(Sweeps, PipeTomlGivesDefaultsTheCommandLineOverridesAndTheRecordNamesEach
     EXPECT_EQ(toml::find<std::string>(record, "settings", "fit.device", "origin"), "pipe.toml");
 
     // repro uses what the record says, the data root included.
-    Result again = pipe("repro " + run.string());
+    CommandResult again = runPipeCommand("repro " + run.string());
     EXPECT_EQ(again.status, 0) << again.output;
 
     // The command line wins over pipe.toml.
-    Result flags = pipe("run " + (dir / "project" / "exp" / "line.pipe").string() + " --threads 2 --runs " +
-                        (dir / "elsewhere").string());
+    CommandResult flags = runPipeCommand("run " + (dir / "project" / "exp" / "line.pipe").string() +
+                                         " --threads 2 --runs " + (dir / "elsewhere").string());
     ASSERT_EQ(flags.status, 0) << flags.output;
     toml::value second = toml::parse((onlyEntry(dir / "elsewhere") / "record.toml").string());
     EXPECT_EQ(toml::find<int64_t>(second, "run", "threads"), 2);
@@ -204,7 +190,7 @@ TEST_F(Sweeps, PipeTomlGivesDefaultsTheCommandLineOverridesAndTheRecordNamesEach
 
     // A wrong key is one clear error naming pipe.toml's line, before anything runs.
     std::ofstream(dir / "project" / "pipe.toml") << "runs = \"out\"\nthread = 1\n";
-    Result bad = pipe("run " + (dir / "project" / "exp" / "line.pipe").string());
+    CommandResult bad = runPipeCommand("run " + (dir / "project" / "exp" / "line.pipe").string());
     EXPECT_EQ(bad.status, 2) << bad.output;
     EXPECT_NE(bad.output.find((dir / "project" / "pipe.toml").string() + ":2: unknown key `thread`"), std::string::npos)
         << bad.output;
