@@ -18,15 +18,16 @@
 #include "interpreter/plan.h"
 #include "record/run.h"
 #include "runtime/data/dataset.h"
+#include "runtime/data/text_data.h"
 #include "runtime/distributed/launch.h"
 #include "runtime/distributed/world.h"
-#include "runtime/data/text_data.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
 #include "runtime/models/network.h"
 #include "runtime/models/tfidf.h"
 #include "runtime/record.h"
 #include "runtime/room.h"
+#include "runtime/threads.h"
 #include "runtime/train/fit.h"
 #include "runtime/train/interrupt.h"
 #include "runtime/train/valid_predictions.h"
@@ -200,7 +201,7 @@ int runPipeline(const RunOptions& given) {
     if (options.threads <= 0 && project.threads) options.threads = *project.threads, threadsOrigin = "pipe.toml";
     if (options.threads <= 0) threadsOrigin = "default";
     int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-    torch::set_num_threads(threads);
+    useThreads(threads);
     std::string runsOrigin = options.runsOrigin;
     if (options.runsDir.empty()) {
         runsOrigin = project.runs ? "pipe.toml" : "default";

@@ -13,7 +13,9 @@ ThreadedLoader::ThreadedLoader(LoaderOptions options, MakeBatch make) : options_
     if (options_.prefetch <= 0) options_.prefetch = std::max<int64_t>(2, 2 * options_.workers);
 }
 
-ThreadedLoader::~ThreadedLoader() { stop(); }
+ThreadedLoader::~ThreadedLoader() {
+    stop();
+}
 
 int64_t ThreadedLoader::batches() const {
     int64_t n = options_.items, b = options_.batchSize;
@@ -38,7 +40,7 @@ void ThreadedLoader::stop() {
         std::lock_guard lock(mutex_);
         stopping_ = true;
     }
-    changed_.notify_all();
+    space_.notify_all();
     for (auto& t : threads_) t.join();
     threads_.clear();
 }
@@ -66,9 +68,8 @@ void ThreadedLoader::work() {
         int64_t batch;
         {
             std::unique_lock lock(mutex_);
-            changed_.wait(lock, [&] {
-                return stopping_ || (claimed_ < total_ && claimed_ < consumed_ + options_.prefetch);
-            });
+            space_.wait(lock,
+                        [&] { return stopping_ || (claimed_ < total_ && claimed_ < consumed_ + options_.prefetch); });
             if (stopping_) return;
             batch = claimed_++;
         }
@@ -83,7 +84,7 @@ void ThreadedLoader::work() {
             std::lock_guard lock(mutex_);
             ready_[batch] = std::move(slot);
         }
-        changed_.notify_all();
+        filled_.notify_one();  // the one consumer
     }
 }
 
@@ -104,13 +105,13 @@ std::optional<Batch> ThreadedLoader::take() {
     Slot slot;
     {
         std::unique_lock lock(mutex_);
-        changed_.wait(lock, [&] { return ready_.count(consumed_) > 0; });
+        filled_.wait(lock, [&] { return ready_.count(consumed_) > 0; });
         auto it = ready_.find(consumed_);
         slot = std::move(it->second);
         ready_.erase(it);
         ++consumed_;
     }
-    changed_.notify_all();
+    space_.notify_one();  // one more batch may be made ahead
     if (slot.error) {
         stop();
         consumed_ = total_;

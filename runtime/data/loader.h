@@ -81,7 +81,10 @@ private:
     bool stopping_ = false;
     std::map<int64_t, Slot> ready_;
     std::mutex mutex_;
-    std::condition_variable changed_;
+    // Two conditions, so that taking a batch wakes one worker, not all of
+    // them: with small batches the wake-ups, not the work, were the cost.
+    std::condition_variable space_;   // workers: a batch may be made ahead
+    std::condition_variable filled_;  // the consumer: a batch is ready
     std::vector<std::thread> threads_;
 };
 

@@ -135,7 +135,7 @@ int lrFind(const LrFindOptions& o) {
         double lr = o.start * std::pow(o.end / o.start, double(i) / o.iters);
         setRates(*optimizer, lr, lr);
         Batch b = onDevice(std::move(*batch), device);
-        optimizer->zero_grad();
+        clearGradients(*optimizer);
         torch::Tensor value = loss(network->forward(b), b.y);
         double v = value.item<double>();
         if (!std::isfinite(v)) {

@@ -355,7 +355,7 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
             step += done;
             trainLoader->start(epoch, done);
             progress.begin("epoch " + std::to_string(epoch), trainLoader->batches());
-            optimizer->zero_grad();
+            clearGradients(*optimizer);
             while (auto batch = trainLoader->next()) {
                 double t = steps > 0 ? double(step) / double(steps) : 0;
                 double factor = phase.shape(t, e);
@@ -390,13 +390,13 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
                                        "; lower the learning rate or add `clip = 1.0`");
                 }
                 sync.beforeBackward(stepsNow);
-                (value / double(accumulate)).backward();
+                (accumulate == 1 ? value : value / double(accumulate)).backward();
                 ++done;
                 ++step;
                 if (done % accumulate == 0 || done == trainLoader->batches()) {
                     if (clip && !clip->isNone()) torch::nn::utils::clip_grad_norm_(network.parameters(), clip->number);
                     optimizer->step();
-                    optimizer->zero_grad();
+                    clearGradients(*optimizer);
                 }
                 total += v * double(b.size());
                 items += b.size();

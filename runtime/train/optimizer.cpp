@@ -71,4 +71,9 @@ void setRates(torch::optim::Optimizer& optimizer, double backbone, double head) 
     for (size_t i = 0; i < groups.size(); ++i) groups[i].options().set_lr(i == 0 ? backbone : head);
 }
 
+void clearGradients(torch::optim::Optimizer& optimizer) {
+    for (auto& group : optimizer.param_groups())
+        for (auto& p : group.params()) p.mutable_grad().reset();
+}
+
 }  // namespace pipelang::runtime

@@ -22,5 +22,10 @@ PeakRates peakRates(const Value& optimizer);
 std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const Value& optimizer, Network& network);
 // Sets the learning rate of the backbone group (0) and the head group (1).
 void setRates(torch::optim::Optimizer& optimizer, double backbone, double head);
+// Drops the gradients of the optimizer's parameters (PyTorch's
+// zero_grad(set_to_none=True)). LibTorch 1.13's zero_grad fills them with
+// zeros instead, and backward then adds into them: two kernels per parameter
+// and step, where with no gradient backward simply hands over its own.
+void clearGradients(torch::optim::Optimizer& optimizer);
 
 }  // namespace pipelang::runtime

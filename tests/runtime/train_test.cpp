@@ -1,10 +1,12 @@
 // The training loop's parts on their own: schedule shapes against fastai's
 // formulas, metrics against values worked out by hand, losses by name.
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "interpreter/compile.h"
+#include "runtime/threads.h"
 #include "runtime/train/loss.h"
 #include "runtime/train/metrics.h"
 #include "runtime/train/schedule.h"
@@ -115,6 +117,18 @@ TEST(Loss, CrossEntropyWithLabelSmoothingMatchesTheFormula) {
     auto logp = out.log_softmax(1);
     double expected = -(0.9 * logp[0][0].item<double>() + 0.1 / 3 * logp.sum().item<double>());
     EXPECT_NEAR(loss(out, y).item<double>(), expected, 1e-6);
+}
+
+TEST(Threads, TheBlasPoolIsSizedWithLibTorchs) {
+    using Get = int (*)();
+    auto blasThreads = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    if (!blasThreads) GTEST_SKIP() << "the BLAS behind LibTorch is not OpenBLAS";
+    const int before = torch::get_num_threads();
+    useThreads(1);
+    EXPECT_EQ(torch::get_num_threads(), 1);
+    EXPECT_EQ(blasThreads(), 1);
+    useThreads(before);
+    EXPECT_EQ(torch::get_num_threads(), before);
 }
 
 }  // namespace
