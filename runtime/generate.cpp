@@ -8,6 +8,8 @@
 #include "interpreter/compile.h"
 #include "interpreter/graph.h"
 #include "record/run.h"
+#include "runtime/data/text_data.h"
+#include "runtime/data/tokenizer.h"
 #include "runtime/error.h"
 #include "runtime/execute.h"
 
@@ -51,8 +53,9 @@ namespace {
 // What `save` of a chars or tokens data block wrote into the run (stats.json).
 struct TokenVocabulary {
     DataInfo info;
-    std::string block;                // "chars" or "tokens"
-    std::vector<std::string> tokens;  // chars: id → character
+    std::string block;                     // "chars" or "tokens"
+    std::vector<std::string> tokens;       // chars: id → character
+    std::shared_ptr<Tokenizer> tokenizer;  // tokens: the run's sentencepiece model
     int64_t bos = 2, eos = 3;
 };
 
@@ -75,15 +78,17 @@ TokenVocabulary readVocabulary(const fs::path& dir) {
     v.info.outputs = v.info.vocab;
     v.bos = stats.value("bos_id", int64_t(2));
     v.eos = stats.value("eos_id", int64_t(3));
-    if (stats.contains("tokens")) v.tokens = stats["tokens"].get<std::vector<std::string>>();
     if (stats.value("input", "") != "tokens" || v.info.vocab < 1)
         throw RuntimeError(
             "the data of this stage is not a language model's (`chars` or `tokens`); `pipe generate` "
             "samples from language models only");
-    if (v.tokens.empty())
-        throw RuntimeError(
-            "this run's language model reads sentencepiece tokens, which `pipe generate` cannot "
-            "decode yet; use a `chars` block");
+    if (stats.contains("tokens")) {
+        v.tokens = stats["tokens"].get<std::vector<std::string>>();
+    } else if (stats.contains("tokenizer")) {
+        v.tokenizer = Tokenizer::load(dir / stats["tokenizer"].get<std::string>());
+    } else {
+        throw RuntimeError("`" + path.string() + "` names neither characters nor a tokenizer to decode with");
+    }
     return v;
 }
 
@@ -148,21 +153,32 @@ int generate(const GenerateOptions& o) {
 
     Sampling s;
     s.context = v.info.context;
-    s.padId = v.bos;
+    s.padId = v.tokenizer ? v.info.padId : v.bos;
     s.fixedWindow = backbone.text == "embedding_mlp";
     s.stop = v.eos;
     s.length = o.length;
     s.temperature = o.temperature;
-    // As the chars block made its windows: `context` bos tokens, then the text.
-    std::vector<int64_t> start(size_t(std::max<int64_t>(1, v.info.context)), v.bos);
-    std::vector<int64_t> prompt = encodeChars(o.prompt, v);
+    // As the block made its windows: a chars window starts with `context`
+    // bos tokens, a tokens stream with one bos before each text.
+    std::vector<int64_t> start(v.tokenizer ? 1 : size_t(std::max<int64_t>(1, v.info.context)), v.bos);
+    std::vector<int64_t> prompt = v.tokenizer ? v.tokenizer->encode(o.prompt) : encodeChars(o.prompt, v);
     start.insert(start.end(), prompt.begin(), prompt.end());
 
     auto generator = at::make_generator<at::CPUGeneratorImpl>(o.seed);
     for (int64_t i = 0; i < o.n; ++i) {
-        std::string text = o.prompt;
-        for (int64_t id : sampleTokens(*network, start, s, generator))
-            if (id >= 0 && size_t(id) < v.tokens.size() && id != v.bos && id != v.eos) text += v.tokens[size_t(id)];
+        std::vector<int64_t> sampled = sampleTokens(*network, start, s, generator);
+        std::string text;
+        if (v.tokenizer) {
+            // Decoded with the prompt, so that pieces join as they were split.
+            std::vector<int64_t> ids = prompt;
+            for (int64_t id : sampled)
+                if (id > SpecialIds::cls && id < v.tokenizer->size()) ids.push_back(id);
+            text = v.tokenizer->decode(ids);
+        } else {
+            text = o.prompt;
+            for (int64_t id : sampled)
+                if (id >= 0 && size_t(id) < v.tokens.size() && id != v.bos && id != v.eos) text += v.tokens[size_t(id)];
+        }
         std::printf("%s\n", text.c_str());
     }
     return 0;

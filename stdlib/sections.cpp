@@ -31,7 +31,14 @@ void addSections(Registry& r) {
                {"batch", "list<batch>", "[]", "transforms applied to each batch, e.g. `[normalize()]`"},
                {"batch_size", "int", "64", "items per batch", {}, 1, 1 << 20},
                {"fold", "int", "none", "with a k-fold splitter: run only this fold (0-based)", {}, 0, {}},
-               {"workers", "int", "4", "loader threads that decode and transform items", {}, 0, 1024},
+               {"workers",
+                "int",
+                "4",
+                "loader threads that decode and transform items (`chars` and `tokens` windows are cut on the training "
+                "thread: cheaper than a hand-over)",
+                {},
+                0,
+                1024},
                {"cache", "bool", "true", "keep decoded items in memory when the source is small"},
            }});
 

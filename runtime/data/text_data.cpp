@@ -17,8 +17,10 @@
 #include "runtime/data/text_sources.h"
 #include "runtime/data/tokenizer.h"
 #include "runtime/data/values.h"
+#include "runtime/data/views.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
+#include "runtime/train/loss.h"  // kIgnoreToken: where y has nothing to predict
 
 namespace pipelang::runtime {
 
@@ -36,7 +38,7 @@ void windowAt(const std::vector<int64_t>& stream, int64_t start, int64_t context
     for (int64_t t = 0; t < context; ++t) {
         int64_t at = start + t;
         x[t] = at < n ? stream[size_t(at)] : SpecialIds::pad;
-        y[t] = at + 1 < n && stream[size_t(at + 1)] != SpecialIds::bos ? stream[size_t(at + 1)] : -100;
+        y[t] = at + 1 < n && stream[size_t(at + 1)] != SpecialIds::bos ? stream[size_t(at + 1)] : kIgnoreToken;
     }
 }
 
@@ -48,17 +50,18 @@ constexpr std::array<const char*, SpecialIds::count> kSpecialNames = {"<pad>", "
 // one id sequence per item (text).
 struct TextSplit {
     std::vector<std::string> texts;
-    std::vector<int64_t> rows;          // the items' rows in the source table, for messages
-    std::vector<int64_t> stream, starts;  // chars, tokens
+    std::vector<int64_t> rows;              // the items' rows in the source table, for messages
+    std::vector<int64_t> stream, starts;    // chars, tokens
+    std::vector<int64_t> firstWindow;       // chars: each item's first window
     std::vector<std::vector<int64_t>> ids;  // text
     torch::Tensor y;                        // text: targets
     int64_t size(bool windows) const { return int64_t(windows ? starts.size() : ids.size()); }
 };
 
-class TextData : public PreparedData, public TextPreparation {
+class TextData : public PreparedData, public TextPreparation, public ItemViews {
 public:
-    TextData(const DataRequest& request, std::string block) : name_(request.name()), seed_(request.seed),
-                                                              block_(std::move(block)) {
+    TextData(const DataRequest& request, std::string block)
+        : name_(request.name()), seed_(request.seed), block_(std::move(block)) {
         info_.input = block_ == "text" ? "text" : "tokens";
         info_.padId = SpecialIds::pad;
         info_.folds = request.split ? foldCount(*request.split) : 0;
@@ -82,27 +85,43 @@ public:
 
     std::unique_ptr<Loader> loader(Split split, int64_t batchSize, int64_t workers) const override {
         if (!encoded_)
-            throw RuntimeError("internal error: data `" + name_ + "` was not tokenized before its loader was asked for");
+            throw RuntimeError("internal error: data `" + name_ +
+                               "` was not tokenized before its loader was asked for");
         bool training = split == Split::Train;
         LoaderOptions options = splitLoaderOptions(size(split), batchSize, workers, training, seed_);
         const TextSplit* data = &splits_[size_t(split)];
         const int64_t context = info_.context;
-        if (windows())
-            return std::make_unique<ThreadedLoader>(options, [data, context](const std::vector<int64_t>& positions,
-                                                                             int64_t) {
-                const int64_t b = int64_t(positions.size());
-                Batch batch;
-                batch.x = torch::empty({b, context}, torch::kInt64);
-                batch.y = torch::empty({b, context}, torch::kInt64);
-                for (int64_t i = 0; i < b; ++i)
-                    windowAt(data->stream, data->starts[size_t(positions[size_t(i)])], context,
-                             batch.x.data_ptr<int64_t>() + i * context, batch.y.data_ptr<int64_t>() + i * context);
-                batch.index = positions;
-                return batch;
-            });
-        if (training) options.order = [data, batchSize, seed = seed_](int64_t epoch) {
-            return bucketedOrder(*data, batchSize, seed, epoch);
-        };
+        // `chars` windows overlap: one per character, so every character is
+        // the last target of exactly one window. Scored, only that target
+        // counts (with the window's whole context), so that a model that
+        // predicts every position and one that predicts the last are measured
+        // on the same targets; training learns from every position.
+        const bool lastOnly = block_ == "chars" && !training;
+        // A batch of windows is a few kilobytes copied out of one stream:
+        // cheaper to make on the training thread than to hand over from a
+        // worker (the wake-ups cost more than the copying).
+        if (windows()) {
+            options.workers = 0;
+            return std::make_unique<ThreadedLoader>(
+                options, [data, context, lastOnly](const std::vector<int64_t>& positions, int64_t) {
+                    const int64_t b = int64_t(positions.size());
+                    Batch batch;
+                    batch.x = torch::empty({b, context}, torch::kInt64);
+                    batch.y = torch::empty({b, context}, torch::kInt64);
+                    int64_t* y = batch.y.data_ptr<int64_t>();
+                    for (int64_t i = 0; i < b; ++i) {
+                        windowAt(data->stream, data->starts[size_t(positions[size_t(i)])], context,
+                                 batch.x.data_ptr<int64_t>() + i * context, y + i * context);
+                        if (lastOnly) std::fill_n(y + i * context, context - 1, kIgnoreToken);
+                    }
+                    batch.index = positions;
+                    return batch;
+                });
+        }
+        if (training)
+            options.order = [data, batchSize, seed = seed_](int64_t epoch) {
+                return bucketedOrder(*data, batchSize, seed, epoch);
+            };
         return std::make_unique<ThreadedLoader>(options, [data](const std::vector<int64_t>& positions, int64_t) {
             Batch batch = textBatch(data->ids, positions);
             batch.y = gatherRows(data->y, positions);
@@ -129,6 +148,48 @@ public:
             stats["tokens"] = chars_;
         }
         writeJson(runDir, "stats.json", stats.dump(2));
+    }
+
+    // ItemViews. An item is named by its source row: "FILE line N" (a
+    // fortune by its own file); a chars window by the text it was cut from.
+    std::string itemName(Split split, int64_t position) const override {
+        const TextSplit& data = splits_[size_t(split)];
+        if (block_ == "tokens") return "window " + std::to_string(position + 1) + " of the stream";
+        int64_t item = position;
+        if (block_ == "chars") {
+            auto after = std::upper_bound(data.firstWindow.begin(), data.firstWindow.end(), position);
+            item = int64_t(after - data.firstWindow.begin()) - 1;
+        }
+        const Table& table = *table_;
+        const int64_t row = data.rows.at(size_t(item));
+        std::string file = table.name;
+        if (auto column = table.find("file"))
+            file = (std::filesystem::path(table.name) / table.cell(row, *column)).string();
+        std::string where = size_t(row) < table.lines.size()
+                                ? file + " line " + std::to_string(table.lines[size_t(row)])
+                                : file + " item " + std::to_string(row + 1);
+        return block_ == "chars"
+                   ? where + ", character " + std::to_string(position - data.firstWindow[size_t(item)] + 1)
+                   : where;
+    }
+    // `text`: the text as the network reads it (decoded after truncation)
+    // and its number of tokens. Windows: the context with its special tokens
+    // shown, and the token that follows it.
+    ItemView view(const Batch& batch, int64_t j) const override {
+        torch::Tensor x = batch.x[j].to(torch::kCPU).contiguous();
+        std::vector<int64_t> ids(x.data_ptr<int64_t>(), x.data_ptr<int64_t>() + x.numel());
+        ItemView item;
+        if (!windows()) {
+            int64_t real = batch.mask.defined() ? batch.mask[j].sum().item<int64_t>() : int64_t(ids.size());
+            ids.resize(size_t(real));
+            item.fields = {{"text", decoded(ids)}, {"tokens", std::to_string(real)}};
+            return item;
+        }
+        std::string context;
+        for (int64_t id : ids) context += pieceOf(id);
+        item.fields = {{"context", context}};
+        if (batch.y.defined()) item.fields.push_back({"next", pieceOf(batch.y[j][-1].item<int64_t>())});
+        return item;
     }
 
     // TextPreparation
@@ -181,10 +242,11 @@ private:
     void encode(Encode&& encodeText) {
         int64_t truncated = 0;
         for (auto& split : splits_) {
-            split.stream.clear(), split.starts.clear(), split.ids.clear();
+            split.stream.clear(), split.starts.clear(), split.ids.clear(), split.firstWindow.clear();
             for (const auto& text : split.texts) {
                 std::vector<int64_t> ids = encodeText(text);
                 if (block_ == "chars") {
+                    split.firstWindow.push_back(int64_t(split.starts.size()));
                     appendCharWindows(ids, info_.context, split.stream, split.starts);
                 } else if (block_ == "tokens") {
                     // One stream of every item between bos and eos, cut into
@@ -207,6 +269,21 @@ private:
             log::note("note: data `" + name_ + "`: " + std::to_string(truncated) + " texts are longer than max_len = " +
                       std::to_string(info_.context) + " tokens and were cut to it");
         encoded_ = true;
+    }
+
+    // One id as a person reads it: a character, a sentencepiece piece, or
+    // a special token's name.
+    std::string pieceOf(int64_t id) const {
+        if (id == kIgnoreToken) return "(none)";
+        if (id >= 0 && id < SpecialIds::count) return kSpecialNames[size_t(id)];
+        if (tokenizer_) return tokenizer_->piece(id);
+        return id < int64_t(chars_.size()) ? chars_[size_t(id)] : "<" + std::to_string(id) + ">";
+    }
+    std::string decoded(const std::vector<int64_t>& ids) const {
+        if (tokenizer_) return tokenizer_->decode(ids);
+        std::string text;
+        for (int64_t id : ids) text += pieceOf(id);
+        return text;
     }
 
     static std::vector<int64_t> bucketedOrder(const TextSplit& data, int64_t batchSize, uint64_t seed, int64_t epoch);
@@ -272,7 +349,8 @@ namespace {
 std::string textColumn(const DataRequest& request, const Table& table) {
     if (request.x) {
         if (callName(request.x) != "column")
-            throw RuntimeError("data `" + request.name() + "`: the text comes from a column, e.g. `x = column(\"text\")`.");
+            throw RuntimeError("data `" + request.name() +
+                               "`: the text comes from a column, e.g. `x = column(\"text\")`.");
         std::string column = stringArg(request.x, "name");
         table.require(column, "the text");
         return column;
@@ -295,11 +373,13 @@ std::unique_ptr<PreparedData> prepareText(const DataRequest& request) {
 
     std::vector<std::string> labels(size_t(table.size()));
     if (!languageModel) {
-        if (request.y) labels = readLabels(*request.y, listing);
+        if (request.y)
+            labels = readLabels(*request.y, listing);
         else if (auto label = table.find("label")) {
             for (int64_t r = 0; r < table.size(); ++r) labels[size_t(r)] = table.cell(r, *label);
         } else {
-            throw RuntimeError("data `" + request.name() + "`: say which column is the target, e.g. `y = column(\"label\")`.");
+            throw RuntimeError("data `" + request.name() +
+                               "`: say which column is the target, e.g. `y = column(\"label\")`.");
         }
     }
     // Empty texts are left out (counted): there is nothing to read in them.
@@ -343,8 +423,8 @@ std::unique_ptr<PreparedData> prepareText(const DataRequest& request) {
     if (data->splits_[0].texts.empty())
         throw RuntimeError("data `" + request.name() + "` has no training items; check the source and the split.");
     if (!languageModel) {
-        Targets targets = encodeTargets(callName(request.target), labels, sides,
-                                        stringArg(request.target, "delimiter", " "));
+        Targets targets =
+            encodeTargets(callName(request.target), labels, sides, stringArg(request.target, "delimiter", " "));
         for (size_t s = 0; s < 3; ++s) data->splits_[s].y = targetTensor(targets, rows[s]);
         DataInfo& info = data->info_;
         info.target = targets.kind;

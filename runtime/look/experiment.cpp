@@ -1,9 +1,13 @@
 #include "runtime/look/experiment.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <map>
 
 #include "interpreter/graph.h"
 #include "record/run.h"
+#include "runtime/data/text_data.h"
+#include "runtime/data/tokenizer.h"
 #include "runtime/error.h"
 
 namespace pipelang::runtime {
@@ -73,6 +77,46 @@ const Section& dataSection(const Experiment& e, const std::string& name) {
     if (all.size() == 1) return *all.front();
     throw RuntimeError(all.empty() ? "the file has no data block to show"
                                    : "the file has several data blocks and no train stage; name one with --data");
+}
+
+std::unique_ptr<PreparedData> prepareLooked(const Experiment& e, const Section& data, const fs::path& run) {
+    auto prepared = prepareData(data, e.baseDir, e.seed);
+    auto* text = dynamic_cast<TextPreparation*>(prepared.get());
+    if (!text || text->tokenizerName().empty()) return prepared;
+    const std::string name = text->tokenizerName();
+    if (fs::path saved = run / name / "tokenizer.model"; !run.empty() && fs::exists(saved)) {
+        text->tokenize(Tokenizer::load(saved));
+        return prepared;
+    }
+    const Section* section = e.pipeline().find("tokenizer", name);
+    if (!section) throw RuntimeError("data `" + data.name + "` names tokenizer `" + name + "`, which the file lacks");
+    // The tokenizer learns from the training text of the data block its
+    // `from` names, which may be another one than `data`.
+    std::map<std::string, std::unique_ptr<PreparedData>> sources;
+    const Value* from = section->field("from");
+    std::string source = from && !from->isNone() ? from->text.substr(0, from->text.find('.')) : "";
+    if (!source.empty() && source != data.name) {
+        const Section* other = e.pipeline().find("data", source);
+        if (!other)
+            throw RuntimeError("tokenizer `" + name + "` learns from data `" + source + "`, which the file lacks");
+        sources[source] = prepareData(*other, e.baseDir, e.seed);
+    }
+    sources[data.name] = std::move(prepared);
+    char dir[] = "/tmp/pipe-tokenizer-XXXXXX";
+    if (!mkdtemp(dir)) throw RuntimeError("cannot make a temporary folder for the tokenizer in /tmp");
+    std::shared_ptr<const Tokenizer> tokenizer;
+    try {
+        tokenizer = makeTokenizer(*section, sources, e.baseDir, e.seed, dir);
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove_all(dir, ignored);
+        throw;
+    }
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+    prepared = std::move(sources[data.name]);
+    dynamic_cast<TextPreparation&>(*prepared).tokenize(tokenizer);
+    return prepared;
 }
 
 Batch onDevice(Batch batch, const torch::Device& device) {

@@ -38,6 +38,14 @@ Experiment openRun(const std::filesystem::path& run, const std::string& stage);
 // A data section by name (empty: the train stage's, else the only one).
 const Section& dataSection(const Experiment& experiment, const std::string& name);
 
+// The data section `data` read and prepared as `pipe run` prepares it, so
+// that its batches are the ones training saw: a text block is tokenized with
+// its tokenizer, loaded from `run` when that run saved one (interpret), or
+// trained again, with the file's seed, from the same training text (show,
+// lr-find; the pieces are the same as the run's, and nothing is kept).
+std::unique_ptr<PreparedData> prepareLooked(const Experiment& experiment, const Section& data,
+                                            const std::filesystem::path& run = {});
+
 // The batch on `device`.
 Batch onDevice(Batch batch, const torch::Device& device);
 

@@ -50,12 +50,16 @@ int interpret(const InterpretOptions& o) {
                            "` goes on with an interrupted one)");
     const Split split = o.split == "test" ? Split::Test : Split::Valid;
 
-    auto data = prepareData(*e.data, e.baseDir, e.seed);
+    auto data = prepareLooked(e, *e.data, o.run);
     if (data->size(split) == 0)
         throw RuntimeError("the run's data `" + e.data->name + "` has no " + o.split + " items" +
                            (split == Split::Test ? " (its source names no test set)" : " (its split keeps none)") +
                            "; choose the other with --split");
     const DataInfo& info = data->info();
+    if (info.target == "tokens")
+        throw RuntimeError(
+            "stage `" + e.train->name + "` is a language model, whose loss is per token; `pipe interpret` " +
+            "looks at classifiers and regressions. Sample it with `pipe generate " + o.run.string() + "`");
     const ItemViews& views = itemViews(*data);
     auto network = buildNetwork(backboneCall(e.pipeline(), *e.model), *e.model->field("head"), info, e.baseDir);
     loadWeights(*network, weights);
@@ -134,13 +138,22 @@ int interpret(const InterpretOptions& o) {
     }
 
     TextTable worst;
-    worst.columns = {"rank", "item", "true", "predicted"};
+    worst.columns = {"rank", "item"};
+    // Items with no picture are shown by their fields (a text, a table's row).
+    const bool fields = !top.empty() && top.front().view.picture.empty();
+    if (fields)
+        for (const auto& [name, value] : top.front().view.fields) worst.columns.push_back(name);
+    for (const char* column : {"true", "predicted"}) worst.columns.push_back(column);
     if (category) worst.columns.push_back("probability");
     if (regression) worst.columns.push_back("residual");
     worst.columns.push_back("loss");
     for (size_t r = 0; r < top.size(); ++r) {
         const Scored& s = top[r];
-        std::vector<std::string> row = {std::to_string(r + 1), views.itemName(split, s.position), s.truth, s.predicted};
+        std::vector<std::string> row = {std::to_string(r + 1), views.itemName(split, s.position)};
+        if (fields)
+            for (const auto& [name, value] : s.view.fields) row.push_back(value);
+        row.push_back(s.truth);
+        row.push_back(s.predicted);
         if (category) row.push_back(fixed(s.probability, 4));
         if (regression) row.push_back(fixed(s.residual, 4));
         row.push_back(fixed(s.loss, 4));

@@ -97,7 +97,7 @@ int lrFind(const LrFindOptions& o) {
     Experiment e = openExperiment(o.file, o.overrides, o.stage);
     if (!e.train) throw RuntimeError("`" + o.file + "` has no train stage: the range test trains its model");
     const Section& train = *e.train;
-    auto data = prepareData(*e.data, e.baseDir, e.seed);
+    auto data = prepareLooked(e, *e.data);
     const DataInfo& info = data->info();
     torch::Device device = chooseTrainDevice(o.device.empty() ? train.field("device")->text : o.device);
     torch::manual_seed(e.seed);

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 int show(const ShowOptions& o) {
     Experiment e = openExperiment(o.file, o.overrides, "");
     const Section& section = dataSection(e, o.data);
-    auto data = prepareData(section, e.baseDir, e.seed);
+    auto data = prepareLooked(e, section);
     const ItemViews& views = itemViews(*data);
     const DataInfo& info = data->info();
 
@@ -36,21 +36,23 @@ int show(const ShowOptions& o) {
     if (ec) throw RuntimeError("cannot create `" + out.string() + "`: " + ec.message());
 
     // batch.csv: what each shown item is, in the order of the picture.
+    // A language model's target is the window's next token, which its view shows.
+    const bool labelled = info.target != "tokens";
     std::vector<ItemView> items;
     std::vector<std::string> labels, names;
     for (int64_t j = 0; j < n; ++j) {
         items.push_back(views.view(*batch, j));
-        labels.push_back(targetText(info, batch->y[j]));
+        labels.push_back(labelled ? targetText(info, batch->y[j]) : "");
         names.push_back(views.itemName(Split::Train, batch->index[size_t(j)]));
     }
     TextTable table;
     table.columns = {"#", "item"};
     for (const auto& [name, value] : items.front().fields) table.columns.push_back(name);
-    table.columns.push_back("label");
+    if (labelled) table.columns.push_back("label");
     for (int64_t j = 0; j < n; ++j) {
         std::vector<std::string> row = {std::to_string(j), names[size_t(j)]};
         for (const auto& [name, value] : items[size_t(j)].fields) row.push_back(value);
-        row.push_back(labels[size_t(j)]);
+        if (labelled) row.push_back(labels[size_t(j)]);
         table.rows.push_back(std::move(row));
     }
     writeCsv(out / "batch.csv", table);

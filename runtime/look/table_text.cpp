@@ -22,9 +22,31 @@ std::string csvCell(const std::string& cell) {
     return out + "\"";
 }
 
+// A cell on one terminal line: line breaks and tabs become spaces, and a
+// long one (a fortune) is cut after `limit` characters, marked "…". The CSV
+// keeps it whole.
+std::string oneLine(const std::string& cell, size_t limit = 60) {
+    std::string out;
+    size_t characters = 0;
+    for (size_t i = 0; i < cell.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(cell[i]);
+        bool starts = (c & 0xC0) != 0x80;
+        if (starts && characters == limit) return out + "…";
+        if (starts) ++characters;
+        out += c == '\n' || c == '\r' || c == '\t' ? ' ' : cell[i];
+    }
+    return out;
+}
+
 }  // namespace
 
-std::string renderText(const TextTable& table) {
+std::string renderText(const TextTable& source) {
+    TextTable table;
+    table.columns = source.columns;
+    for (const auto& row : source.rows) {
+        table.rows.emplace_back();
+        for (const auto& cell : row) table.rows.back().push_back(oneLine(cell));
+    }
     std::vector<size_t> widths(table.columns.size(), 0);
     auto measure = [&](const std::vector<std::string>& row) {
         for (size_t i = 0; i < row.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], width(row[i]));

@@ -193,6 +193,32 @@ data d {
     EXPECT_EQ(stats["context"], 4);
 }
 
+TEST(CharsBlock, ScoredOnEachWindowsLastTargetAndTrainedOnEveryTarget) {
+    TempDir dir;
+    writeText(dir / "words.txt", "abcdef\nghijkl\nmnopqr\nstuvwx\nyzabcd\nefghij\nklmnop\nqrstuv\n");
+    auto data = prepare(dir.path(), R"(
+data d {
+    source = lines("words.txt")
+    blocks = (chars(context = 4))
+    split  = random(valid = 0.25, seed = 1)
+})");
+    // Validation: each window has one target, its last; each character of a
+    // word (and its end) is that target once, whatever the model predicts.
+    auto valid = epoch(*data, Split::Valid, 1000, 0);
+    ASSERT_EQ(valid.size(), 1u);
+    const torch::Tensor& y = valid[0].y;
+    EXPECT_TRUE((y.narrow(1, 0, 3) == -100).all().item<bool>());
+    EXPECT_TRUE((y.select(1, 3) != -100).all().item<bool>());
+    EXPECT_EQ((y != -100).sum().item<int64_t>(), data->size(Split::Valid));
+    // Training learns from every position that has a next character.
+    int64_t targets = 0, windows = 0;
+    for (const auto& b : epoch(*data, Split::Train, 8, 0)) {
+        targets += (b.y != -100).sum().item<int64_t>();
+        windows += b.size();
+    }
+    EXPECT_GT(targets, 2 * windows);
+}
+
 TEST(CharsBlock, DictionaryWords) {
     if (!fs::exists("/usr/share/dict/words")) GTEST_SKIP() << "wamerican is not installed";
     TempDir dir;
