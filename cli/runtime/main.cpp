@@ -4,9 +4,11 @@
 #include <c10/util/Exception.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "runtime/distributed/launch.h"
 #include "runtime/distributed/world.h"
@@ -19,6 +21,7 @@
 #include "runtime/look/show.h"
 #include "runtime/predict.h"
 #include "runtime/repro.h"
+#include "runtime/threads.h"
 
 namespace {
 
@@ -89,7 +92,9 @@ int predict(int argc, char** argv) {
     app.name("pipe predict");
     pipelang::runtime::PredictOptions options;
     app.add_option("run", options.run, "a run directory written by `pipe run`")->required();
-    app.add_option("inputs", options.inputs, "image files, csv/json/jsonl files of rows, or texts (a .txt file: one text a line)")->required();
+    app.add_option("inputs", options.inputs,
+                   "image files, csv/json/jsonl files of rows, or texts (a .txt file: one text a line)")
+        ->required();
     app.add_option("--stage", options.stage, "the train stage whose model predicts (default: the last)");
     app.add_option("--top", options.top, "labels shown per input (default: 3)")->check(CLI::PositiveNumber);
     try {
@@ -215,6 +220,9 @@ int main(int argc, char** argv) {
         return 2;
     }
     const char* command = argv[1];
+    // Every command computes with LibTorch's pool on all cores and OpenBLAS
+    // on one (runtime/threads.h); `run --threads N` narrows it.
+    pipelang::runtime::useThreads(int(std::max(1u, std::thread::hardware_concurrency())));
     try {
         return handler(argc - 1, argv + 1);
     } catch (const pipelang::runtime::Interrupted& e) {
