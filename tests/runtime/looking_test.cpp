@@ -210,10 +210,9 @@ protected:
         dir_ = new TempDir("pipe-interpret");
         makeStripes(dir_->path(), 40);
         fs::path file = write(*dir_, "stripes.pipe", kStripesPipe);
-        CommandResult r =
-            runPipeCommand("run " + file.string() + " --runs " + (*dir_ / "runs").string() + " --threads 1");
-        ASSERT_EQ(r.status, 0) << r.output;
-        run_ = fs::directory_iterator(*dir_ / "runs")->path();
+        TrainedRun r = trainRun(file, *dir_ / "runs");
+        ASSERT_EQ(r.result.status, 0) << r.result.output;
+        run_ = r.dir;
     }
     static void TearDownTestSuite() { delete dir_; }
     static TempDir* dir_;

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 namespace pipelang::runtime {
@@ -29,6 +30,20 @@ inline CommandResult runShell(const std::string& commandLine) {
 // `pipe ARGS`, with the pipe built beside the tests.
 inline CommandResult runPipeCommand(const std::string& args) {
     return runShell(std::string(PIPE_BINARY) + " " + args);
+}
+
+// `pipe run FILE --runs RUNS --threads 1`, for a test that looks at the run
+// afterwards: what pipe said, and the run directory it made (empty when none).
+struct TrainedRun {
+    CommandResult result;
+    std::filesystem::path dir;
+};
+
+inline TrainedRun trainRun(const std::filesystem::path& file, const std::filesystem::path& runs) {
+    TrainedRun r{runPipeCommand("run " + file.string() + " --runs " + runs.string() + " --threads 1"), {}};
+    if (r.result.status == 0 && std::filesystem::is_directory(runs))
+        r.dir = std::filesystem::directory_iterator(runs)->path();
+    return r;
 }
 
 }  // namespace pipelang::runtime

@@ -136,10 +136,9 @@ protected:
         dir_ = new TempDir("pipe-text-interpret");
         write(*dir_, "reviews.csv", reviewsCsv());
         fs::path file = write(*dir_, "reviews.pipe", kReviewsPipe);
-        CommandResult r =
-            runPipeCommand("run " + file.string() + " --runs " + (*dir_ / "runs").string() + " --threads 1");
-        ASSERT_EQ(r.status, 0) << r.output;
-        run_ = fs::directory_iterator(*dir_ / "runs")->path();
+        TrainedRun r = trainRun(file, *dir_ / "runs");
+        ASSERT_EQ(r.result.status, 0) << r.result.output;
+        run_ = r.dir;
     }
     static void TearDownTestSuite() { delete dir_; }
     static TempDir* dir_;
@@ -199,12 +198,12 @@ TEST(TextGenerate, ASentencepieceLanguageModelSamplesDecodedText) {
     for (int i = 0; i < 60; ++i) corpus += i % 2 ? "the dog ran to the park\n" : "the cat sat on the mat\n";
     write(dir, "lines.txt", corpus);
     fs::path file = write(dir, "lm.pipe", kSentencesPipe);
-    CommandResult r = runPipeCommand("run " + file.string() + " --runs " + (dir / "runs").string() + " --threads 1");
-    ASSERT_EQ(r.status, 0) << r.output;
-    fs::path run = fs::directory_iterator(dir / "runs")->path();
+    TrainedRun trained = trainRun(file, dir / "runs");
+    ASSERT_EQ(trained.result.status, 0) << trained.result.output;
+    const fs::path& run = trained.dir;
 
     // Greedy, from a prompt: the model has learned the two sentences.
-    r = runPipeCommand("generate " + run.string() + " --n 1 --temperature 0 --prompt \"the cat sat\"");
+    CommandResult r = runPipeCommand("generate " + run.string() + " --n 1 --temperature 0 --prompt \"the cat sat\"");
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_EQ(r.output, "the cat sat on the mat\n");
     r = runPipeCommand("generate " + run.string() + " --n 1 --temperature 0 --prompt \"the dog\"");

@@ -80,11 +80,10 @@ train fit {
     schedule  = one_cycle(epochs = 3)
 }
 )";
-    CommandResult r =
-        runPipeCommand("run " + (root / "t.pipe").string() + " --runs " + (root / "runs").string() + " --threads 1");
-    ASSERT_EQ(r.status, 0) << r.output;
-    fs::path run = fs::directory_iterator(root / "runs")->path();
-    EXPECT_GE(lastColumn(run / "fit" / "metrics.csv", "accuracy"), 0.95) << r.output;
+    TrainedRun trained = trainRun(root / "t.pipe", root / "runs");
+    ASSERT_EQ(trained.result.status, 0) << trained.result.output;
+    const fs::path& run = trained.dir;
+    EXPECT_GE(lastColumn(run / "fit" / "metrics.csv", "accuracy"), 0.95) << trained.result.output;
 
     // The fitted vocabulary travels with the weights: n-gram keys and idf
     // values, not the initial placeholders.
