@@ -78,6 +78,15 @@ void writeClasses(const std::filesystem::path& dir, const DataInfo& info) {
     writeJson(dir, "classes.json", classes.dump(2));
 }
 
+void writeItemRows(const std::filesystem::path& dir, const std::array<const std::vector<int64_t>*, 3>& sourceRows) {
+    std::ofstream items(dir / "items.csv");
+    items << "split,position,row\n";
+    for (Split split : {Split::Train, Split::Valid, Split::Test})
+        for (size_t i = 0; i < sourceRows[size_t(split)]->size(); ++i)
+            items << splitName(split) << "," << i << "," << (*sourceRows[size_t(split)])[i] << "\n";
+    if (!items) throw RuntimeError("cannot write `" + (dir / "items.csv").string() + "`");
+}
+
 std::unique_ptr<PreparedData> prepareData(const Section& data, const std::filesystem::path& baseDir, uint64_t seed) {
     DataRequest request;
     request.section = &data;

@@ -2,6 +2,8 @@
 // part of the runtime's interface (see dataset.h for that).
 #pragma once
 
+#include <array>
+
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -47,5 +49,9 @@ torch::Tensor targetTensor(const Targets& targets, const std::vector<int64_t>& p
 void writeJson(const std::filesystem::path& dir, const std::string& name, const std::string& text);
 // Writes `dir/classes.json`: the target kind and the classes, in their order.
 void writeClasses(const std::filesystem::path& dir, const DataInfo& info);
+// Writes `dir/items.csv` (split,position,row): the source row (0: the first)
+// of each item of each split, so that validation predictions and
+// cross-validation's out-of-fold table name rows of the source.
+void writeItemRows(const std::filesystem::path& dir, const std::array<const std::vector<int64_t>*, 3>& sourceRows);
 
 }  // namespace pipelang::runtime

@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
-#include <fstream>
 #include <cstdio>
+#include <fstream>
 
 #include "runtime/data/labels.h"
 #include "runtime/data/loader.h"
@@ -21,7 +21,7 @@ namespace {
 struct TableSplit {
     torch::Tensor x, xCat, y;
     std::vector<int64_t> sourceRows;  // each item's row in the source table (0: the first row)
-    std::vector<int64_t> lines;  // per item: the line of the table file its row starts on
+    std::vector<int64_t> lines;       // per item: the line of the table file its row starts on
 };
 
 class TabularData : public PreparedData, public ItemViews {
@@ -83,13 +83,7 @@ public:
         auto& cat = stats["categorical"] = nlohmann::ordered_json::array();
         for (size_t c = 0; c < t.cat.size(); ++c) cat.push_back({{"name", t.cat[c]}, {"categories", t.categories[c]}});
         writeJson(runDir, "stats.json", stats.dump(2));
-        // Which source row each item of a split is, so that predictions on the
-        // validation split (and cross-validation's out-of-fold table) name rows.
-        std::ofstream items(runDir / "items.csv");
-        items << "split,position,row\n";
-        for (Split split : {Split::Train, Split::Valid, Split::Test})
-            for (size_t i = 0; i < splits_[size_t(split)].sourceRows.size(); ++i)
-                items << splitName(split) << "," << i << "," << splits_[size_t(split)].sourceRows[i] << "\n";
+        writeItemRows(runDir, {&splits_[0].sourceRows, &splits_[1].sourceRows, &splits_[2].sourceRows});
     }
 
     std::string itemName(Split split, int64_t position) const override {

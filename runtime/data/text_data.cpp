@@ -50,7 +50,8 @@ constexpr std::array<const char*, SpecialIds::count> kSpecialNames = {"<pad>", "
 // one id sequence per item (text).
 struct TextSplit {
     std::vector<std::string> texts;
-    std::vector<int64_t> rows;              // the items' rows in the source table, for messages
+    std::vector<int64_t> rows;              // the items' rows in the table of kept items, for messages
+    std::vector<int64_t> sourceRows;        // the items' rows as the source has them (empty texts included)
     std::vector<int64_t> stream, starts;    // chars, tokens
     std::vector<int64_t> firstWindow;       // chars: each item's first window
     std::vector<std::vector<int64_t>> ids;  // text
@@ -148,6 +149,7 @@ public:
             stats["tokens"] = chars_;
         }
         writeJson(runDir, "stats.json", stats.dump(2));
+        writeItemRows(runDir, {&splits_[0].sourceRows, &splits_[1].sourceRows, &splits_[2].sourceRows});
     }
 
     // ItemViews. An item is named by its source row: "FILE line N" (a
@@ -418,6 +420,7 @@ std::unique_ptr<PreparedData> prepareText(const DataRequest& request) {
         TextSplit& split = data->splits_[size_t(sides[i])];
         split.texts.push_back(listing.table->cell(int64_t(i), column));
         split.rows.push_back(int64_t(i));
+        split.sourceRows.push_back(keep[i]);
         rows[size_t(sides[i])].push_back(int64_t(i));
     }
     if (data->splits_[0].texts.empty())

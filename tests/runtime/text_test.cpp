@@ -219,6 +219,33 @@ data d {
     EXPECT_GT(targets, 2 * windows);
 }
 
+TEST(CharsBlock, SavedItemsNameTheirSourceRowsPastEmptyTexts) {
+    TempDir dir;
+    writeText(dir / "w.csv", "text\nabc\n\"\"\nabd\nbcd\ncab\ndab\nbad\ncad\nadd\n");
+    auto data = prepare(dir.path(), R"(
+data d {
+    source = csv("w.csv")
+    blocks = (chars(context = 2))
+    split  = random(valid = 0.25, seed = 1)
+})");
+    TempDir run;
+    data->save(run.path());
+    std::ifstream items(run / "items.csv");
+    std::string line;
+    std::getline(items, line);
+    EXPECT_EQ(line, "split,position,row");
+    std::set<int64_t> rows;
+    std::map<std::string, int64_t> positions;
+    while (std::getline(items, line)) {
+        std::string split = line.substr(0, line.find(','));
+        EXPECT_EQ(std::stoll(line.substr(line.find(',') + 1)), positions[split]++) << line;
+        rows.insert(std::stoll(line.substr(line.rfind(',') + 1)));
+    }
+    // Row 1 is the empty text, left out; the others keep the csv's numbering.
+    EXPECT_EQ(rows, (std::set<int64_t>{0, 2, 3, 4, 5, 6, 7, 8}));
+    EXPECT_EQ(positions["valid"], 2);
+}
+
 TEST(CharsBlock, DictionaryWords) {
     if (!fs::exists("/usr/share/dict/words")) GTEST_SKIP() << "wamerican is not installed";
     TempDir dir;
