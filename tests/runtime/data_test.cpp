@@ -20,6 +20,7 @@
 #include "runtime/data/table.h"
 #include "runtime/data/transforms.h"
 #include "runtime/error.h"
+#include "tests/runtime/compiled.h"
 #include "tests/runtime/temp_dir.h"
 
 namespace pipelang::runtime {
@@ -28,51 +29,6 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path kFashion = "/usr/share/datasets/fashion-mnist";
-
-void writeText(const fs::path& path, const std::string& text) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << text;
-}
-
-// A .pipe text compiled as if it were `dir/test.pipe`; it must check.
-struct Compiled {
-    std::unique_ptr<Compilation> compilation;
-    const Section* data = nullptr;
-};
-
-Compiled compile(const fs::path& dir, const std::string& text, const std::string& name = "d") {
-    Compiled c;
-    c.compilation = compileText((dir / "test.pipe").string(), text);
-    EXPECT_TRUE(c.compilation->ok()) << render(c.compilation->diags);
-    c.data = c.compilation->pipeline.find("data", name);
-    EXPECT_NE(c.data, nullptr);
-    return c;
-}
-
-std::unique_ptr<PreparedData> prepare(const fs::path& dir, const std::string& text, uint64_t seed = 42) {
-    auto c = compile(dir, text);
-    if (!c.data) return nullptr;
-    return prepareData(*c.data, dir, seed);
-}
-
-// The message of the RuntimeError `f` throws, or "" when it throws none.
-template <class F>
-std::string errorOf(F&& f) {
-    try {
-        f();
-    } catch (const RuntimeError& e) {
-        return e.what();
-    }
-    return "";
-}
-
-std::vector<Batch> epoch(const PreparedData& data, Split split, int64_t batchSize, int64_t workers, int64_t e = 0) {
-    auto loader = data.loader(split, batchSize, workers);
-    loader->start(e);
-    std::vector<Batch> out;
-    while (auto b = loader->next()) out.push_back(std::move(*b));
-    return out;
-}
 
 Image gradient(int channels, int height, int width) {
     Image image(channels, height, width);

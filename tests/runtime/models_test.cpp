@@ -9,6 +9,7 @@
 #include <random>
 
 #include "interpreter/compile.h"
+#include "tests/runtime/compiled.h"
 #include "tests/runtime/temp_dir.h"
 #include "runtime/error.h"
 #include "runtime/models/network.h"
@@ -30,14 +31,7 @@ Section modelSection(const std::string& fields, const std::string& target = "cat
         "}\n"
         "model m { " + fields + " }\n"
         "train t { model = m  data = d }\n";
-    auto c = compileText("/tmp/models_test.pipe", text);
-    std::string errors;
-    for (const auto& d : c->diags.items())
-        if (d.severity == Severity::Error) errors += d.message + "\n";
-    EXPECT_TRUE(c->ok()) << errors << text;
-    const Section* s = c->pipeline.find("model", "m");
-    if (!s) throw std::runtime_error("no model section");
-    return *s;
+    return checkedModel(text, "/tmp/models_test.pipe");
 }
 
 DataInfo imageInfo(std::vector<int64_t> shape, int64_t classes) {
@@ -66,15 +60,6 @@ torch::Tensor stateTensor(Network& n, const std::string& name) {
     for (const auto& [k, v] : namedState(n))
         if (k == name) return v;
     throw std::runtime_error("no tensor " + name);
-}
-
-std::string errorOf(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const RuntimeError& e) {
-        return e.what();
-    }
-    return "";
 }
 
 bool pythonHasTorchvision() {

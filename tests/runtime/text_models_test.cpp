@@ -18,6 +18,7 @@
 #include "runtime/safetensors.h"
 #include "runtime/train/loss.h"
 #include "runtime/train/metrics.h"
+#include "tests/runtime/compiled.h"
 #include "tests/runtime/temp_dir.h"
 
 using namespace pipelang;
@@ -45,14 +46,7 @@ Section textModel(const std::string& fields, bool languageModel) {
                             "    split  = random(valid = 0.2, seed = 1)\n"
                             "}\n";
     text += "model m { " + fields + " }\ntrain t { model = m  data = d }\n";
-    auto c = compileText("/tmp/text_models_test.pipe", text);
-    std::string errors;
-    for (const auto& d : c->diags.items())
-        if (d.severity == Severity::Error) errors += d.message + "\n";
-    EXPECT_TRUE(c->ok()) << errors << text;
-    const Section* s = c->pipeline.find("model", "m");
-    if (!s) throw std::runtime_error("no model section");
-    return *s;
+    return checkedModel(text, "/tmp/text_models_test.pipe");
 }
 
 DataInfo lmInfo(int64_t context = 8) {
@@ -98,15 +92,6 @@ std::vector<std::string> names(Network& n) {
     std::vector<std::string> out;
     for (const auto& [name, _] : namedState(n)) out.push_back(name);
     return out;
-}
-
-std::string errorOf(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const RuntimeError& e) {
-        return e.what();
-    }
-    return "";
 }
 
 const char* kSequenceBackbones[] = {
