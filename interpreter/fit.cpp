@@ -381,6 +381,14 @@ void Checker::checkTrain(const Section& train) {
             "`freeze_epochs` (" + shown(*freeze) + ") is more than `epochs` (" + shown(*schedule->arg("epochs")) + ")");
         d.hints.push_back("the frozen phase is a warm-up for the head; keep it shorter than the unfrozen one");
     }
+    if (const Value* freeze = model ? model->field("freeze") : nullptr;
+        freeze && freeze->boolean && schedule->text == "fine_tune") {
+        auto& w = c_.diags.warning("suspicious", at(*schedule),
+                                   "model `" + model->name +
+                                       "` keeps its backbone frozen (`freeze = true`), so `fine_tune` never "
+                                       "unfreezes it: every epoch trains the head alone");
+        w.hints.push_back("for feature extraction, use `one_cycle(epochs = N)`; to fine-tune, drop `freeze`");
+    }
     if (const Value* warmup = schedule->arg("warmup"); warmup && warmup->number >= 1 && warmup->number >= epochs) {
         auto& d = c_.diags.error("schedule", at(*warmup),
                                  "a warmup of " + shown(*warmup) + " epoch" + (warmup->number == 1 ? "" : "s") +

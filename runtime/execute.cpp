@@ -149,7 +149,7 @@ std::map<std::string, std::string> applyProject(Pipeline& pipeline, const record
 
 }  // namespace
 
-const Value& backboneCall(const Pipeline& pipeline, const Section& model) {
+Value backboneCall(const Pipeline& pipeline, const Section& model) {
     // `backbone = pre.backbone` is the same kind of backbone as the stage
     // `pre` trained (its weights are copied in once it is built).
     const Value* backbone = model.field("backbone");
@@ -157,7 +157,18 @@ const Value& backboneCall(const Pipeline& pipeline, const Section& model) {
         const Section& from = sectionOf(pipeline, "train", backbone);
         backbone = sectionOf(pipeline, "model", from.field("model")).field("backbone");
     }
-    return *backbone;
+    Value call = *backbone;
+    // Feature extraction for any backbone, a transferred one included: the
+    // network keeps it fixed as it does a backbone written with `freeze`.
+    if (const Value* freeze = model.field("freeze"); freeze && freeze->boolean) {
+        if (Value* own = call.arg("freeze")) {
+            *own = *freeze;
+        } else {
+            call.items.push_back(*freeze);
+            call.names.push_back("freeze");
+        }
+    }
+    return call;
 }
 
 int runPipeline(const RunOptions& given) {

@@ -34,8 +34,9 @@ struct RunOptions {
 int runPipeline(const RunOptions& options);
 
 // The backbone call a model builds: its own, or, for `backbone = pre.backbone`,
-// the one the stage `pre` trained (followed through further references).
-const Value& backboneCall(const Pipeline& pipeline, const Section& model);
+// the one the stage `pre` trained (followed through further references). The
+// model's `freeze = true` becomes the call's own `freeze`.
+Value backboneCall(const Pipeline& pipeline, const Section& model);
 
 // A run directory named so a person can find it: runs/fashion-20261122-103501.
 std::filesystem::path makeRunDirectory(const std::filesystem::path& runsDir, const std::string& file);

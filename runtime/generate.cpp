@@ -147,7 +147,7 @@ int generate(const GenerateOptions& o) {
     fs::path baseDir = record::sourcePath(o.run).parent_path();
     TokenVocabulary v = readVocabulary(o.run / data->name);
 
-    const Value& backbone = backboneCall(c->pipeline, *model);
+    const Value backbone = backboneCall(c->pipeline, *model);
     auto network = buildNetwork(backbone, *model->field("head"), v.info, baseDir);
     loadWeights(*network, o.run / train->name / "weights.safetensors");
 

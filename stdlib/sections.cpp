@@ -49,6 +49,9 @@ void addSections(Registry& r) {
                {"backbone", "backbone|backbone_ref", "",
                 "the feature extractor, or `stage.backbone` to start from a trained one"},
                {"head", "head", "auto", "the output layer; by default sized and chosen from the target block"},
+               {"freeze", "bool", "false",
+                "keep the backbone's weights fixed and train the head alone (feature extraction); works for any "
+                "backbone, `stage.backbone` included"},
            }});
 
     r.add({"train",
