@@ -10,18 +10,20 @@
 #
 # Prints, per side: training steps/s (as the side itself measures its
 # training loop), whole-process wall seconds and the validation perplexity;
-# then the ratio pipe/PyTorch of steps/s. Target: ≥ 1.5×. PyTorch runs twice
-# per round: as a user runs it, and with OPENBLAS_NUM_THREADS=1, the setting
-# pipe itself uses (runtime/threads.h), so that the ratio is not only that.
+# then the ratio pipe/PyTorch of steps/s. Target: ≥ 1.5×. PyTorch runs three
+# times per round: as a user runs it; with OPENBLAS_NUM_THREADS=1, the setting
+# pipe itself uses (runtime/threads.h); and with that and tcmalloc preloaded,
+# the allocator pipe-runtime links; so that the ratio is not only those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 threads=${2:-1}
-[ -x build/pipe ] && [ -x build/pipe-runtime ] || { echo "build first: scripts/build" >&2; exit 2; }
-/usr/bin/python3 -c "import torch" 2>/dev/null || { echo "needs python3-torch (scripts/install-deps)" >&2; exit 2; }
+source bench/common.sh
+needs_build
+needs_torch
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+tcmalloc=$(ldconfig -p | awk '/libtcmalloc_minimal\.so\.4 / {print $NF; exit}')
+[ -n "$tcmalloc" ] || { echo "needs tcmalloc (libgoogle-perftools-dev, scripts/install-deps)" >&2; exit 2; }
 
 # Runs a command under GNU time; appends "steps/s wall_s perplexity" to FILE.
 measure() {
@@ -46,15 +48,16 @@ for i in $(seq 1 "$runs"); do
   measure "$work/pipe" pipe build/pipe run bench/chars_mlp.pipe --threads "$threads" --runs "$work/runs"
   measure "$work/torch" torch /usr/bin/python3 bench/chars_peer.py "$threads"
   measure "$work/torch1" torch env OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/chars_peer.py "$threads"
+  measure "$work/torch1t" torch env OPENBLAS_NUM_THREADS=1 LD_PRELOAD="$tcmalloc" /usr/bin/python3 bench/chars_peer.py "$threads"
 done
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-col() { cut -d' ' -f"$2" "$work/$1" | median; }
 
 printf '%-12s %10s %10s %12s\n' "" "steps/s" "wall s" "perplexity"
 printf '%-12s %10s %10s %12s\n' "pipe run" "$(col pipe 1)" "$(col pipe 2)" "$(col pipe 3)"
 printf '%-12s %10s %10s %12s\n' "PyTorch" "$(col torch 1)" "$(col torch 2)" "$(col torch 3)"
 printf '%-12s %10s %10s %12s\n' "PyTorch, 1" "$(col torch1 1)" "$(col torch1 2)" "$(col torch1 3)"
-echo "threads: $threads, runs: $runs, medians; $(nproc) cores; \"PyTorch, 1\": OPENBLAS_NUM_THREADS=1"
+printf '%-12s %10s %10s %12s\n' "PyTorch, 1t" "$(col torch1t 1)" "$(col torch1t 2)" "$(col torch1t 3)"
+echo "threads: $threads, runs: $runs, medians; $(nproc) cores; \"PyTorch, 1\": OPENBLAS_NUM_THREADS=1; \"1t\": and tcmalloc"
 awk -v a="$(col pipe 1)" -v b="$(col torch 1)" 'BEGIN {printf "pipe / PyTorch steps/s %.2fx\n", a / b}'
 awk -v a="$(col pipe 1)" -v b="$(col torch1 1)" 'BEGIN {printf "pipe / PyTorch with OPENBLAS_NUM_THREADS=1 steps/s %.2fx\n", a / b}'
+awk -v a="$(col pipe 1)" -v b="$(col torch1t 1)" 'BEGIN {printf "pipe / PyTorch with OPENBLAS_NUM_THREADS=1 and tcmalloc steps/s %.2fx\n", a / b}'

@@ -16,11 +16,9 @@ cd "$(dirname "$0")/.."
 runs=${1:-3}
 threads=${2:-$(nproc)}
 file=${3:-bench/fashion_train.pipe}
-[ -x build/pipe ] && [ -x build/pipe-runtime ] || { echo "build first: scripts/build" >&2; exit 2; }
+source bench/common.sh
+needs_build
 half=$((threads / 2 > 0 ? threads / 2 : 1))
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 # Runs `pipe run` under GNU time; appends "items/s wall_s" to FILE.
 measure() {
@@ -39,8 +37,6 @@ for i in $(seq 1 "$runs"); do
   measure "$work/two" --threads "$half" --nproc 2
 done
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-col() { cut -d' ' -f"$2" "$work/$1" | median; }
 one=$(col one 1)
 two=$(col two 1)
 printf '%-34s %10s %8s\n' "" "items/s" "wall s"

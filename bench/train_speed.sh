@@ -16,11 +16,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 threads=${2:-$(nproc)}
-[ -x build/pipe ] && [ -x build/pipe-runtime ] || { echo "build first: scripts/build" >&2; exit 2; }
-/usr/bin/python3 -c "import torch" 2>/dev/null || { echo "needs python3-torch (scripts/install-deps)" >&2; exit 2; }
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source bench/common.sh
+needs_build
+needs_torch
 
 # Runs a command under GNU time; appends "items/s wall_s peak_MiB" to FILE.
 measure() {
@@ -45,8 +43,6 @@ for i in $(seq 1 "$runs"); do
   measure "$work/torch_cl" torch /usr/bin/python3 bench/train_peer.py "$threads" --channels-last
 done
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-col() { cut -d' ' -f"$2" "$work/$1" | median; }
 
 printf '%-28s %12s %10s %10s\n' "" "items/s" "wall s" "peak MiB"
 for side in pipe torch torch_cl; do

@@ -107,6 +107,11 @@ std::string precisionOf(const Section& train) {
     return p && p->kind == Value::Kind::String ? p->text : "fp32";
 }
 
+// Steps between two checks, in a run of several processes, of whether any
+// rank was interrupted or is due a checkpoint: each check is an all-reduce
+// that waits for the slowest rank.
+constexpr int64_t kAskEvery = 16;
+
 // One `step,lr` row of lr.csv, as `out << step << "," << lr` writes it
 // (%g, 6 digits): std::to_chars skips the stream's locale machinery, a
 // microsecond a row, which shows in the steps of a small model.
@@ -418,7 +423,10 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
                 progress.step(done, items * distributed::size(), running);
                 // Ctrl-C, or a long epoch: a checkpoint at a step boundary,
                 // so that `--resume` goes on from the next batch.
-                bool boundary = done % accumulate == 0 && done < trainLoader->batches();
+                // Across processes that asks every rank (an all-reduce), so
+                // they ask every kAskEvery steps: all at the same steps.
+                bool boundary = done % accumulate == 0 && done < trainLoader->batches() &&
+                                (!distributed::distributed() || done % kAskEvery == 0);
                 bool due = std::chrono::steady_clock::now() - lastCheckpoint > std::chrono::minutes(5);
                 // Every rank stops at the same step when Ctrl-C reached any,
                 // and the checkpoint holds the loss sums of every rank.
