@@ -22,7 +22,7 @@ source bench/common.sh
 needs_build
 needs_torch
 
-tcmalloc=$(ldconfig -p | awk '/libtcmalloc_minimal\.so\.4 / {print $NF; exit}')
+tcmalloc=$(ldconfig -p | awk '/libtcmalloc_minimal\.so\.4 / && !found {found = $NF} END {print found}')
 [ -n "$tcmalloc" ] || { echo "needs tcmalloc (libgoogle-perftools-dev, scripts/install-deps)" >&2; exit 2; }
 
 # Runs a command under GNU time; appends "steps/s wall_s perplexity" to FILE.
