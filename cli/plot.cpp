@@ -15,7 +15,8 @@ int plot(const std::vector<std::string>& args) {
     std::vector<std::string> runs;
     std::string out;
     std::string format;
-    app.add_option("runs", runs, "run directories, e.g. runs/fashion-20261122-134538, or one sweep directory")->required();
+    app.add_option("runs", runs, "run directories, e.g. runs/fashion-20261122-134538, or one sweep directory")
+        ->required();
     app.add_option("--out", out,
                    "folder for the pictures (default: RUN/plots for one run, plots/ in the current folder for "
                    "several)");

@@ -14,9 +14,9 @@
 namespace pipelang::runtime {
 
 struct RunOptions {
-    std::string file;                    // the .pipe file
-    std::vector<std::string> overrides;  // --set key=value
-    std::string device = "";             // --device: "", "cpu" or "cuda" (overrides the file)
+    std::string file;                             // the .pipe file
+    std::vector<std::string> overrides;           // --set key=value
+    std::string device = "";                      // --device: "", "cpu" or "cuda" (overrides the file)
     std::filesystem::path runsDir;                // --runs; empty: pipe.toml's `runs`, else "runs"
     int threads = 0;                              // --threads; 0: pipe.toml's `threads`, else every core
     std::vector<std::string> commandLine;         // as typed, for the run record

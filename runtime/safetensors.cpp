@@ -35,9 +35,9 @@ struct DType {
 };
 
 const DType kDTypes[] = {
-    {"F32", torch::kFloat32, 4}, {"F64", torch::kFloat64, 8}, {"F16", torch::kFloat16, 2},
-    {"BF16", torch::kBFloat16, 2}, {"I64", torch::kInt64, 8}, {"I32", torch::kInt32, 4},
-    {"I16", torch::kInt16, 2},    {"I8", torch::kInt8, 1},     {"U8", torch::kUInt8, 1},
+    {"F32", torch::kFloat32, 4},   {"F64", torch::kFloat64, 8}, {"F16", torch::kFloat16, 2},
+    {"BF16", torch::kBFloat16, 2}, {"I64", torch::kInt64, 8},   {"I32", torch::kInt32, 4},
+    {"I16", torch::kInt16, 2},     {"I8", torch::kInt8, 1},     {"U8", torch::kUInt8, 1},
     {"BOOL", torch::kBool, 1},
 };
 
@@ -53,7 +53,9 @@ const DType* dtypeByType(torch::ScalarType type) {
     return nullptr;
 }
 
-std::string quoted(const std::filesystem::path& path) { return "`" + path.string() + "`"; }
+std::string quoted(const std::filesystem::path& path) {
+    return "`" + path.string() + "`";
+}
 
 [[noreturn]] void bad(const std::filesystem::path& path, const std::string& what) {
     throw RuntimeError("cannot read weights file " + quoted(path) + ": " + what);
@@ -115,14 +117,16 @@ Entry parseEntry(const std::filesystem::path& path, const std::string& name, con
     entry.begin = (*offsets)[0].get<uint64_t>();
     entry.end = (*offsets)[1].get<uint64_t>();
     std::string range = "[" + std::to_string(entry.begin) + ", " + std::to_string(entry.end) + ")";
-    if (entry.end < entry.begin) bad(path, "tensor `" + name + "` has data_offsets " + range + " that end before they begin");
+    if (entry.end < entry.begin)
+        bad(path, "tensor `" + name + "` has data_offsets " + range + " that end before they begin");
     if (entry.end > dataSize)
-        bad(path, "the file is truncated or corrupt: tensor `" + name + "` needs bytes " + range + " but the data has only " +
-                      std::to_string(dataSize) + " bytes");
+        bad(path, "the file is truncated or corrupt: tensor `" + name + "` needs bytes " + range +
+                      " but the data has only " + std::to_string(dataSize) + " bytes");
     uint64_t expected = numel * entry.dtype->bytes;
     if (entry.end - entry.begin != expected)
-        bad(path, "tensor `" + name + "` has " + std::to_string(entry.end - entry.begin) + " bytes of data but its dtype " +
-                      entry.dtype->name + " and shape need " + std::to_string(expected));
+        bad(path, "tensor `" + name + "` has " + std::to_string(entry.end - entry.begin) +
+                      " bytes of data but its dtype " + entry.dtype->name + " and shape need " +
+                      std::to_string(expected));
     return entry;
 }
 
@@ -133,7 +137,9 @@ void readAt(std::ifstream& in, const std::filesystem::path& path, uint64_t offse
     if (static_cast<uint64_t>(in.gcount()) != size) bad(path, "the file is truncated or unreadable");
 }
 
-std::string errnoText() { return std::strerror(errno); }
+std::string errnoText() {
+    return std::strerror(errno);
+}
 
 }  // namespace
 
@@ -146,7 +152,9 @@ NamedTensors readSafetensors(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) bad(path, errnoText());
 
-    if (fileSize < 8) bad(path, "the file is truncated: it has " + std::to_string(fileSize) + " bytes, fewer than the 8 of the header length");
+    if (fileSize < 8)
+        bad(path, "the file is truncated: it has " + std::to_string(fileSize) +
+                      " bytes, fewer than the 8 of the header length");
     unsigned char lengthBytes[8];
     readAt(in, path, 0, reinterpret_cast<char*>(lengthBytes), 8);
     uint64_t headerSize = readLength(lengthBytes);
@@ -215,7 +223,8 @@ NamedTensors readSafetensors(const std::filesystem::path& path) {
         if (size > 0) {
             char* out = static_cast<char*>(t.data_ptr());
             readAt(in, path, dataStart + e.begin, out, size);
-            if constexpr (std::endian::native == std::endian::big) swapBytes(out, size / e.dtype->bytes, e.dtype->bytes);
+            if constexpr (std::endian::native == std::endian::big)
+                swapBytes(out, size / e.dtype->bytes, e.dtype->bytes);
             if (e.dtype->type == torch::kBool) {
                 const unsigned char* bytes = reinterpret_cast<const unsigned char*>(out);
                 for (uint64_t i = 0; i < size; ++i)
@@ -295,7 +304,8 @@ void writeSafetensors(const std::filesystem::path& path, const NamedTensors& dat
         size_t size = static_cast<size_t>(t.numel()) * t.element_size();
         if (size == 0) continue;
         if constexpr (std::endian::native == std::endian::big) {
-            std::vector<char> copy(static_cast<const char*>(t.data_ptr()), static_cast<const char*>(t.data_ptr()) + size);
+            std::vector<char> copy(static_cast<const char*>(t.data_ptr()),
+                                   static_cast<const char*>(t.data_ptr()) + size);
             swapBytes(copy.data(), static_cast<size_t>(t.numel()), t.element_size());
             writeAll(copy.data(), size);
         } else {

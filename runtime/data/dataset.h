@@ -30,14 +30,14 @@ struct DataInfo {
     std::vector<std::string> classes;  // category / multi_category vocabulary, in a stable order
     int64_t outputs = 1;               // what the head must produce: classes.size(), or 1 for a number
     // tabular inputs
-    int64_t continuous = 0;            // normalised continuous columns (+ is-missing indicators)
+    int64_t continuous = 0;              // normalised continuous columns (+ is-missing indicators)
     std::vector<int64_t> cardinalities;  // per categorical column, including the "missing" level
     // text and tokens inputs
-    int64_t vocab = 0;                 // token ids lie in [0, vocab)
-    int64_t padId = 0;                 // the id that pads a text batch (where mask is false)
-    int64_t context = 0;               // tokens: window length; text: max_len
+    int64_t vocab = 0;    // token ids lie in [0, vocab)
+    int64_t padId = 0;    // the id that pads a text batch (where mask is false)
+    int64_t context = 0;  // tokens: window length; text: max_len
     // cross-validation
-    int64_t folds = 0;                 // k of a k-fold splitter (its `fold` picks the valid one), else 0
+    int64_t folds = 0;  // k of a k-fold splitter (its `fold` picks the valid one), else 0
 };
 
 // Text contract. `text` input: x is int64 token ids {B, T}, padded to the
@@ -49,12 +49,12 @@ struct DataInfo {
 // whole window, such as embedding_mlp) is compared with y's last column; one
 // whose predictions are {B, T, V} with every column.
 struct Batch {
-    torch::Tensor x;       // float32: {B, C, H, W} images; {B, F} continuous tabular features;
-                           // int64 {B, T} token ids for text and tokens
-    torch::Tensor xCat;    // int64 {B, K} categorical tabular codes; undefined otherwise
-    torch::Tensor mask;    // bool {B, T} for text: true at real tokens; undefined otherwise
-    torch::Tensor y;       // int64 {B} category; float32 {B, classes} multi_category; float32 {B} number;
-                           // int64 {B, T} next tokens
+    torch::Tensor x;             // float32: {B, C, H, W} images; {B, F} continuous tabular features;
+                                 // int64 {B, T} token ids for text and tokens
+    torch::Tensor xCat;          // int64 {B, K} categorical tabular codes; undefined otherwise
+    torch::Tensor mask;          // bool {B, T} for text: true at real tokens; undefined otherwise
+    torch::Tensor y;             // int64 {B} category; float32 {B, classes} multi_category; float32 {B} number;
+                                 // int64 {B, T} next tokens
     std::vector<int64_t> index;  // the items' positions in their split, for interpretation
     int64_t size() const { return x.size(0); }
 };

@@ -163,8 +163,10 @@ Image flip(const Image& image, bool vertical) {
         for (int y = 0; y < image.height; ++y) {
             const uint8_t* src = image.plane(c) + size_t(vertical ? image.height - 1 - y : y) * image.width;
             uint8_t* dst = out.plane(c) + size_t(y) * image.width;
-            if (vertical) std::memcpy(dst, src, size_t(image.width));
-            else std::reverse_copy(src, src + image.width, dst);
+            if (vertical)
+                std::memcpy(dst, src, size_t(image.width));
+            else
+                std::reverse_copy(src, src + image.width, dst);
         }
     return out;
 }

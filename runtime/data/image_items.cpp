@@ -18,7 +18,11 @@ Image applyBlock(Image image, const ImageBlock& block) {
 class MemoryImages : public ImageItems {
 public:
     MemoryImages(std::vector<uint8_t> pixels, int64_t count, int height, int width, ImageBlock block, std::string name)
-        : pixels_(std::move(pixels)), count_(count), height_(height), width_(width), block_(block),
+        : pixels_(std::move(pixels)),
+          count_(count),
+          height_(height),
+          width_(width),
+          block_(block),
           name_(std::move(name)) {}
     int64_t size() const override { return count_; }
     Image get(int64_t i) const override {
@@ -40,7 +44,10 @@ private:
 class FileImages : public ImageItems {
 public:
     FileImages(std::vector<std::filesystem::path> paths, ImageBlock block, std::pair<int, int> hint, int64_t cacheBytes)
-        : paths_(std::move(paths)), block_(block), hint_(hint), cacheBytes_(cacheBytes),
+        : paths_(std::move(paths)),
+          block_(block),
+          hint_(hint),
+          cacheBytes_(cacheBytes),
           cache_(cacheBytes > 0 ? paths_.size() : 0) {}
     int64_t size() const override { return int64_t(paths_.size()); }
     Image get(int64_t i) const override {

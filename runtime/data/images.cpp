@@ -28,13 +28,17 @@ tjhandle decompressor() {
     return h.handle;
 }
 
-std::string quoted(const std::string& name) { return "`" + name + "`"; }
+std::string quoted(const std::string& name) {
+    return "`" + name + "`";
+}
 
-Image decodeJpeg(const std::vector<uint8_t>& bytes, int channels, const std::string& name, std::pair<int, int> atLeast) {
+Image decodeJpeg(const std::vector<uint8_t>& bytes, int channels, const std::string& name,
+                 std::pair<int, int> atLeast) {
     tjhandle tj = decompressor();
     if (!tj) throw RuntimeError("could not start the JPEG decoder (libturbojpeg) while reading " + quoted(name) + ".");
     int width = 0, height = 0, subsampling = 0, colorspace = 0;
-    if (tjDecompressHeader3(tj, bytes.data(), (unsigned long)bytes.size(), &width, &height, &subsampling, &colorspace) != 0)
+    if (tjDecompressHeader3(tj, bytes.data(), (unsigned long)bytes.size(), &width, &height, &subsampling,
+                            &colorspace) != 0)
         throw RuntimeError("image " + quoted(name) + " is not a readable JPEG (" + tjGetErrorStr2(tj) +
                            "); replace or remove the file.");
     // The smallest scale that keeps both sides at least as large as asked.
@@ -69,14 +73,16 @@ Image decodePng(const std::vector<uint8_t>& bytes, int channels, const std::stri
     if (!png_image_finish_read(&png, nullptr, interleaved.data(), 0, nullptr)) {
         std::string message = png.message;
         png_image_free(&png);
-        throw RuntimeError("image " + quoted(name) + " is a corrupt PNG (" + message + "); replace or remove the file.");
+        throw RuntimeError("image " + quoted(name) + " is a corrupt PNG (" + message +
+                           "); replace or remove the file.");
     }
     return fromInterleaved(interleaved.data(), channels, int(png.height), int(png.width));
 }
 
 }  // namespace
 
-Image decodeImage(const std::vector<uint8_t>& bytes, int channels, const std::string& name, std::pair<int, int> atLeast) {
+Image decodeImage(const std::vector<uint8_t>& bytes, int channels, const std::string& name,
+                  std::pair<int, int> atLeast) {
     if (channels != 1 && channels != 3)
         throw RuntimeError("images can be decoded to 1 or 3 channels, not " + std::to_string(channels) + ".");
     static const uint8_t pngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
@@ -90,7 +96,8 @@ Image decodeImage(const std::vector<uint8_t>& bytes, int channels, const std::st
 
 Image decodeImageFile(const std::filesystem::path& path, int channels, std::pair<int, int> atLeast) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw RuntimeError("cannot open image " + quoted(path.string()) + "; check that it exists and is readable.");
+    if (!in)
+        throw RuntimeError("cannot open image " + quoted(path.string()) + "; check that it exists and is readable.");
     in.seekg(0, std::ios::end);
     auto size = in.tellg();
     in.seekg(0);

@@ -22,8 +22,9 @@ std::vector<std::string> readLabels(const Value& getter, const Listing& listing)
         return labels;
     }
     if (!listing.hasPaths())
-        throw RuntimeError("`" + name + "` reads an item's file path, but the " + listing.source +
-                           " source's items have none; use `column(\"...\")`, or give the paths with `x = column(...)`.");
+        throw RuntimeError(
+            "`" + name + "` reads an item's file path, but the " + listing.source +
+            " source's items have none; use `column(\"...\")`, or give the paths with `x = column(...)`.");
     if (name == "parent_label") {
         for (const auto& p : listing.paths) labels.push_back(p.parent_path().filename().string());
     } else if (name == "filename") {

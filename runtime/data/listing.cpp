@@ -81,7 +81,8 @@ Listing listSource(const Value& source, const std::filesystem::path& baseDir) {
         throw RuntimeError("the `" + source.text + "` source is not supported by this runtime.");
     }
     if (table->rows.empty())
-        throw RuntimeError(source.text + " source: `" + listing.root.string() + "` has no rows; it needs at least one item.");
+        throw RuntimeError(source.text + " source: `" + listing.root.string() +
+                           "` has no rows; it needs at least one item.");
     listing.table = std::move(table);
     return listing;
 }

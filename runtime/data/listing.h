@@ -13,11 +13,11 @@
 namespace pipelang::runtime {
 
 struct Listing {
-    std::string source;                       // "folder", "csv", ... for messages
-    std::filesystem::path root;               // the folder or file the source names
-    std::vector<std::filesystem::path> paths; // per item: its file, when items are files
-    std::shared_ptr<const Table> table;       // per item: its row, for table sources
-    int64_t count = 0;                        // the number of items when there are neither (idx)
+    std::string source;                        // "folder", "csv", ... for messages
+    std::filesystem::path root;                // the folder or file the source names
+    std::vector<std::filesystem::path> paths;  // per item: its file, when items are files
+    std::shared_ptr<const Table> table;        // per item: its row, for table sources
+    int64_t count = 0;                         // the number of items when there are neither (idx)
 
     int64_t size() const { return table ? table->size() : paths.empty() ? count : int64_t(paths.size()); }
     bool hasPaths() const { return !paths.empty(); }

@@ -166,8 +166,7 @@ public:
         auto add = [&](const std::string& text, std::string name) {
             requireUtf8(text, name, 1);
             auto item = tokenizer_->encode(text);
-            if (item.empty())
-                throw RuntimeError("the text " + name + " is empty; give some text to classify.");
+            if (item.empty()) throw RuntimeError("the text " + name + " is empty; give some text to classify.");
             if (int64_t(item.size()) > info_.context) item.resize(size_t(info_.context));
             ids.push_back(std::move(item));
             out.names.push_back(std::move(name));

@@ -120,9 +120,12 @@ std::vector<Side> assignSplits(const Value& splitter, const Listing& listing, co
             auto relative = listing.paths[size_t(i)].lexically_relative(listing.root);
             if (relative.empty() || *relative.begin() == "..") relative = listing.paths[size_t(i)];
             for (const auto& part : relative.parent_path()) {
-                if (part == train) side = Side::Train;
-                else if (part == valid) side = Side::Valid;
-                else if (part == "test") side = Side::Test;
+                if (part == train)
+                    side = Side::Train;
+                else if (part == valid)
+                    side = Side::Valid;
+                else if (part == "test")
+                    side = Side::Test;
                 if (side != Side::None) break;
             }
             sides[size_t(i)] = side;
@@ -149,11 +152,13 @@ std::vector<Side> assignSplits(const Value& splitter, const Listing& listing, co
             throw RuntimeError("`fold = " + std::to_string(chosen) + "` does not exist: `" + name + "` has k = " +
                                std::to_string(k) + " folds, numbered 0 to " + std::to_string(k - 1) + ".");
         if (n < k)
-            throw RuntimeError(name + ": there are " + std::to_string(n) + " items, fewer than k = " +
-                               std::to_string(k) + " folds; lower `k`.");
+            throw RuntimeError(name + ": there are " + std::to_string(n) +
+                               " items, fewer than k = " + std::to_string(k) + " folds; lower `k`.");
         std::vector<int64_t> folds;
-        if (name == "kfold") folds = kfold(n, k, seed);
-        else if (name == "stratified_kfold") folds = stratifiedKfold(labels, k, seed);
+        if (name == "kfold")
+            folds = kfold(n, k, seed);
+        else if (name == "stratified_kfold")
+            folds = stratifiedKfold(labels, k, seed);
         else {
             const Value* group = argOf(&splitter, "group");
             std::string column = group ? stringArg(group, "name") : "";

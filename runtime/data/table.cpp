@@ -38,7 +38,9 @@ std::string readText(const std::filesystem::path& path, const char* what) {
     return text.str();
 }
 
-std::string columnName(size_t i) { return std::to_string(i); }
+std::string columnName(size_t i) {
+    return std::to_string(i);
+}
 
 // Adds a record's fields, as text, to the table; new keys become new columns.
 void addRecord(Table& table, const nlohmann::json& record, int64_t line, const char* unit) {
@@ -55,14 +57,17 @@ void addRecord(Table& table, const nlohmann::json& record, int64_t line, const c
             index = table.columns.size() - 1;
         }
         std::string& cell = row[*index];
-        if (value.is_null()) cell.clear();
-        else if (value.is_string()) cell = value.get<std::string>();
+        if (value.is_null())
+            cell.clear();
+        else if (value.is_string())
+            cell = value.get<std::string>();
         else if (value.is_array()) {  // a list of labels, for multi_category: space-separated
             for (const auto& item : value) {
                 if (!cell.empty()) cell += ' ';
                 cell += item.is_string() ? item.get<std::string>() : item.dump();
             }
-        } else cell = value.dump();
+        } else
+            cell = value.dump();
     }
     table.rows.push_back(std::move(row));
     table.lines.push_back(line);
@@ -170,8 +175,8 @@ Table readJsonLines(const std::filesystem::path& path) {
         try {
             record = nlohmann::json::parse(s);
         } catch (const nlohmann::json::parse_error& e) {
-            throw RuntimeError("`" + table.name + "` line " + std::to_string(line) +
-                               " is not valid JSON (" + e.what() + "); each line must hold one JSON object.");
+            throw RuntimeError("`" + table.name + "` line " + std::to_string(line) + " is not valid JSON (" + e.what() +
+                               "); each line must hold one JSON object.");
         }
         addRecord(table, record, line, "line");
     }
@@ -198,7 +203,7 @@ Table readJsonArray(const std::filesystem::path& path) {
 }
 
 bool isMissing(const std::string& cell) {
-    static const std::set<std::string> markers = {"",     "NA",   "N/A", "n/a", "NaN",  "nan",  "-NaN", "-nan",
+    static const std::set<std::string> markers = {"",     "NA",   "N/A",  "n/a",  "NaN",  "nan", "-NaN", "-nan",
                                                   "null", "NULL", "None", "<NA>", "#N/A", "#NA", "?"};
     if (cell.size() > 5) return false;
     return markers.count(cell) > 0;

@@ -14,7 +14,7 @@ struct Table {
     std::string name;                  // the file, for messages
     std::vector<std::string> columns;  // names, in file order
     std::vector<std::vector<std::string>> rows;
-    std::vector<int64_t> lines;        // the line each row starts on (1-based), for messages
+    std::vector<int64_t> lines;  // the line each row starts on (1-based), for messages
 
     int64_t size() const { return int64_t(rows.size()); }
     std::optional<size_t> find(const std::string& column) const;

@@ -10,8 +10,8 @@
 namespace pipelang::runtime {
 
 std::vector<std::string> sortedClasses(std::vector<std::string> classes) {
-    bool numeric = !classes.empty() &&
-                   std::all_of(classes.begin(), classes.end(), [](const auto& c) { return parseNumber(c).has_value(); });
+    bool numeric = !classes.empty() && std::all_of(classes.begin(), classes.end(),
+                                                   [](const auto& c) { return parseNumber(c).has_value(); });
     if (numeric)
         std::stable_sort(classes.begin(), classes.end(),
                          [](const auto& a, const auto& b) { return *parseNumber(a) < *parseNumber(b); });
@@ -77,8 +77,9 @@ Targets encodeTargets(const std::string& kind, const std::vector<std::string>& l
         t.classes = sortedClasses({seen.begin(), seen.end()});
     }
     if (t.classes.empty())
-        throw RuntimeError("the training split has no labels, so there are no classes to learn; check the labels and "
-                           "the split.");
+        throw RuntimeError(
+            "the training split has no labels, so there are no classes to learn; check the labels and "
+            "the split.");
     std::map<std::string, int64_t> index;
     for (size_t c = 0; c < t.classes.size(); ++c) index[t.classes[c]] = int64_t(c);
     // Unseen labels are counted first, so the error can say how many items have them.

@@ -117,8 +117,7 @@ std::shared_ptr<Tokenizer> Tokenizer::train(const std::vector<std::string>& give
 
 std::shared_ptr<Tokenizer> Tokenizer::load(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw RuntimeError("tokenizer: cannot open `" + path.string() + "`; check the `load` path.");
+    if (!in) throw RuntimeError("tokenizer: cannot open `" + path.string() + "`; check the `load` path.");
     std::stringstream bytes;
     bytes << in.rdbuf();
     std::shared_ptr<Tokenizer> tokenizer(new Tokenizer());
@@ -143,7 +142,9 @@ void Tokenizer::save(const std::filesystem::path& path) const {
     if (!out) throw RuntimeError("cannot write `" + path.string() + "`; check that the run folder is writable.");
 }
 
-int64_t Tokenizer::size() const { return engine_->size(); }
+int64_t Tokenizer::size() const {
+    return engine_->size();
+}
 
 std::vector<int64_t> Tokenizer::encode(const std::string& text) const {
     std::vector<int> ids;
@@ -160,6 +161,8 @@ std::string Tokenizer::decode(const std::vector<int64_t>& ids) const {
     return text;
 }
 
-std::string Tokenizer::piece(int64_t id) const { return engine_->piece(int(id)); }
+std::string Tokenizer::piece(int64_t id) const {
+    return engine_->piece(int(id));
+}
 
 }  // namespace pipelang::runtime

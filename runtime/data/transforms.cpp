@@ -83,16 +83,20 @@ Image resizeWithMethod(const Image& image, int height, int width, int method, Rn
     double target = double(height) / width, own = double(image.height) / image.width;
     if (method == 1) {  // crop: the largest window of the target's shape, then resize
         int h = image.height, w = image.width;
-        if (own > target) h = std::max(1, int(std::lround(w * target)));
-        else w = std::max(1, int(std::lround(h / target)));
+        if (own > target)
+            h = std::max(1, int(std::lround(w * target)));
+        else
+            w = std::max(1, int(std::lround(h / target)));
         double fy = randomPlace ? randomPlace->uniform() : 0.5, fx = randomPlace ? randomPlace->uniform() : 0.5;
         int top = int(std::lround((image.height - h) * fy)), left = int(std::lround((image.width - w) * fx));
         return resize(crop(image, top, left, h, w), height, width);
     }
     // pad: grow the short side to the target's shape, then resize
     int h = image.height, w = image.width;
-    if (own > target) w = int(std::lround(h / target));
-    else h = int(std::lround(w * target));
+    if (own > target)
+        w = int(std::lround(h / target));
+    else
+        h = int(std::lround(w * target));
     int top = (h - image.height) / 2, left = (w - image.width) / 2;
     Image padded = pad(image, top, h - image.height - top, left, w - image.width - left, PadMode::Reflect);
     return resize(padded, height, width);
@@ -105,9 +109,7 @@ Image ItemTransforms::apply(Image image, Rng& rng, bool training) const {
         case K::Resize:
             image = resizeWithMethod(image, t.height, t.width, t.method, training && t.method == 1 ? &rng : nullptr);
             break;
-        case K::Pad:
-            image = pad(image, t.padding, t.padding, t.padding, t.padding, PadMode(t.method));
-            break;
+        case K::Pad: image = pad(image, t.padding, t.padding, t.padding, t.padding, PadMode(t.method)); break;
         case K::RandomCrop:
             if (training && image.height >= t.height && image.width >= t.width) {
                 int top = int(rng.below(uint64_t(image.height - t.height + 1)));
@@ -117,9 +119,7 @@ Image ItemTransforms::apply(Image image, Rng& rng, bool training) const {
                 image = centerCrop(image, t.height, t.width);
             }
             break;
-        case K::CenterCrop:
-            image = centerCrop(image, t.height, t.width);
-            break;
+        case K::CenterCrop: image = centerCrop(image, t.height, t.width); break;
         case K::Flip:
             if (training && rng.chance(t.p)) image = flip(image, t.vertical);
             break;

@@ -17,12 +17,12 @@ namespace pipelang::runtime {
 struct ItemTransform {
     enum class Kind { Resize, Pad, RandomCrop, CenterCrop, Flip, Rotate, Brightness, Contrast };
     Kind kind = Kind::Resize;
-    int height = 0, width = 0;   // resize, crops
-    int padding = 0;             // pad
-    int method = 0;              // resize: 0 squish, 1 crop, 2 pad; pad: a PadMode
-    double p = 1;                // probability of a random change
-    double amount = 0;           // rotate: degrees; brightness, contrast: max
-    bool vertical = false;       // flip
+    int height = 0, width = 0;  // resize, crops
+    int padding = 0;            // pad
+    int method = 0;             // resize: 0 squish, 1 crop, 2 pad; pad: a PadMode
+    double p = 1;               // probability of a random change
+    double amount = 0;          // rotate: degrees; brightness, contrast: max
+    bool vertical = false;      // flip
 };
 
 class ItemTransforms {

@@ -43,8 +43,8 @@ using ModelLog = std::function<void(const std::string&)>;
 // `weights = "..."` (relative to baseDir) when the backbone names a file.
 // Throws RuntimeError for backbones this runtime does not build yet (lstm, ...)
 // and for `backbone = stage.backbone` (see loadBackboneWeights).
-std::shared_ptr<Network> buildNetwork(const Section& model, const DataInfo& info,
-                                      const std::filesystem::path& baseDir, const ModelLog& log = {});
+std::shared_ptr<Network> buildNetwork(const Section& model, const DataInfo& info, const std::filesystem::path& baseDir,
+                                      const ModelLog& log = {});
 // The same from a backbone call and a head call (both resolved), for a model
 // whose `backbone = stage.backbone` names the backbone of another model.
 std::shared_ptr<Network> buildNetwork(const Value& backbone, const Value& head, const DataInfo& info,

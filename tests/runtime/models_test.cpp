@@ -9,11 +9,11 @@
 #include <random>
 
 #include "interpreter/compile.h"
-#include "tests/runtime/compiled.h"
-#include "tests/runtime/temp_dir.h"
 #include "runtime/error.h"
 #include "runtime/models/network.h"
 #include "runtime/safetensors.h"
+#include "tests/runtime/compiled.h"
+#include "tests/runtime/temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace pipelang;
@@ -26,10 +26,14 @@ Section modelSection(const std::string& fields, const std::string& target = "cat
     std::string text =
         "data d {\n"
         "    source = idx(\"/nonexistent\", train = \"train\", test = \"t10k\")\n"
-        "    blocks = (image(channels = 1), " + target + ")\n"
+        "    blocks = (image(channels = 1), " +
+        target +
+        ")\n"
         "    split  = random(valid = 0.1, seed = 1)\n"
         "}\n"
-        "model m { " + fields + " }\n"
+        "model m { " +
+        fields +
+        " }\n"
         "train t { model = m  data = d }\n";
     return checkedModel(text, "/tmp/models_test.pipe");
 }
@@ -134,7 +138,8 @@ TEST_F(ModelsTorchvision, ExportsLoadInTorchvisionStrictly) {
     TempDir out;
     saveWeights(*net, out / "pipe.safetensors");
     std::string command = kScript + " check " + (out / "pipe.safetensors").string() + " " +
-                          (dir_->path() / "resnet18_io.safetensors").string() + " 7 " + (out / "y.safetensors").string();
+                          (dir_->path() / "resnet18_io.safetensors").string() + " 7 " +
+                          (out / "y.safetensors").string();
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
     NamedTensors theirs = readSafetensors(out / "y.safetensors");
     NamedTensors io = readSafetensors(dir_->path() / "resnet18_io.safetensors");
@@ -175,7 +180,9 @@ TEST_F(ModelsTorchvision, GreyscaleAdaptsTheFirstConvolution) {
     ASSERT_EQ(file.tensors[0].first, "conv1.weight");
     EXPECT_TRUE(torch::allclose(stateTensor(*net, "conv1.weight"), conv1.sum(1, true)));
     for (const auto& [name, t] : file.tensors)
-        if (name == "fc.weight") { EXPECT_TRUE(torch::equal(stateTensor(*net, name), t)); }
+        if (name == "fc.weight") {
+            EXPECT_TRUE(torch::equal(stateTensor(*net, name), t));
+        }
     ASSERT_EQ(log.size(), 1u);
     EXPECT_NE(log[0].find("adapted to 1"), std::string::npos) << log[0];
     // Greyscale images: the model is usable as is.
@@ -208,16 +215,17 @@ TEST(Models, FashionMnistShapes) {
 TEST(Models, ClearNamesForPipesOwnParts) {
     DataInfo info = imageInfo({1, 28, 28}, 10);
     auto cnn = buildNetwork(modelSection("backbone = cnn(channels = [32, 64])"), info, "/tmp");
-    EXPECT_EQ(names(*cnn), (std::vector<std::string>{
-                               "features.0.conv.weight", "features.0.bn.weight", "features.0.bn.bias",
-                               "features.0.bn.running_mean", "features.0.bn.running_var",
-                               "features.0.bn.num_batches_tracked", "features.1.conv.weight", "features.1.bn.weight",
-                               "features.1.bn.bias", "features.1.bn.running_mean", "features.1.bn.running_var",
-                               "features.1.bn.num_batches_tracked", "head.fc.weight", "head.fc.bias"}));
-    auto mlp = buildNetwork(modelSection("backbone = mlp(hidden = [20])  head = classifier(hidden = [8])"), info, "/tmp");
-    EXPECT_EQ(names(*mlp), (std::vector<std::string>{"layers.0.linear.weight", "layers.0.linear.bias",
-                                                     "head.hidden.0.linear.weight", "head.hidden.0.linear.bias",
-                                                     "head.fc.weight", "head.fc.bias"}));
+    EXPECT_EQ(names(*cnn),
+              (std::vector<std::string>{
+                  "features.0.conv.weight", "features.0.bn.weight", "features.0.bn.bias", "features.0.bn.running_mean",
+                  "features.0.bn.running_var", "features.0.bn.num_batches_tracked", "features.1.conv.weight",
+                  "features.1.bn.weight", "features.1.bn.bias", "features.1.bn.running_mean",
+                  "features.1.bn.running_var", "features.1.bn.num_batches_tracked", "head.fc.weight", "head.fc.bias"}));
+    auto mlp =
+        buildNetwork(modelSection("backbone = mlp(hidden = [20])  head = classifier(hidden = [8])"), info, "/tmp");
+    EXPECT_EQ(names(*mlp),
+              (std::vector<std::string>{"layers.0.linear.weight", "layers.0.linear.bias", "head.hidden.0.linear.weight",
+                                        "head.hidden.0.linear.bias", "head.fc.weight", "head.fc.bias"}));
     EXPECT_EQ(stateTensor(*mlp, "layers.0.linear.weight").sizes(), (std::vector<int64_t>{20, 784}));
     // A resnet's head sits beside the backbone, as torchvision's `fc`.
     auto resnet = buildNetwork(modelSection("backbone = resnet(stem = \"small\")  head = classifier(hidden = [16])"),
@@ -292,7 +300,8 @@ TEST(Models, OneErrorListsEveryMismatch) {
     TempDir dir;
     NamedTensors data;
     data.tensors = namedState(*net);
-    std::erase_if(data.tensors, [](const auto& e) { return e.first == "layer1.0.conv1.weight" || e.first == "bn1.bias"; });
+    std::erase_if(data.tensors,
+                  [](const auto& e) { return e.first == "layer1.0.conv1.weight" || e.first == "bn1.bias"; });
     data.tensors.emplace_back("extra.weight", torch::ones({2}));
     for (auto& [name, t] : data.tensors)
         if (name == "layer2.0.bn1.weight") t = torch::ones({3});
@@ -329,7 +338,8 @@ TEST(Models, HeadForOtherClassesIsReinitialised) {
                               imageInfo({1, 28, 28}, 3), dir.path(), [&](const std::string& l) { log.push_back(l); });
     // cnn has no `weights` parameter: load as `weights =` would.
     loadBackboneWeights(*three, dir / "ten.safetensors", [&](const std::string& l) { log.push_back(l); });
-    EXPECT_TRUE(torch::equal(stateTensor(*three, "features.1.conv.weight"), stateTensor(*ten, "features.1.conv.weight")));
+    EXPECT_TRUE(
+        torch::equal(stateTensor(*three, "features.1.conv.weight"), stateTensor(*ten, "features.1.conv.weight")));
     EXPECT_EQ(stateTensor(*three, "head.fc.weight").sizes(), (std::vector<int64_t>{3, 16}));
     ASSERT_EQ(log.size(), 1u);
     EXPECT_NE(log[0].find("`head.fc.weight` is [10, 16], here [3, 16]"), std::string::npos) << log[0];
@@ -378,7 +388,9 @@ TEST(Models, FreezingTheBackbone) {
                               imageInfo({1, 28, 28}, 10), "/tmp");
     fixed->freezeBackbone(false);
     for (const auto& [name, t] : namedState(*fixed))
-        if (name == "conv1.weight") { EXPECT_FALSE(t.requires_grad()); }
+        if (name == "conv1.weight") {
+            EXPECT_FALSE(t.requires_grad());
+        }
 }
 
 TEST(Models, UnsupportedPartsAreClearErrors) {
@@ -386,11 +398,15 @@ TEST(Models, UnsupportedPartsAreClearErrors) {
     unknown.text = "wavenet";
     Value head(Value::Kind::Call);
     head.text = "classifier";
-    EXPECT_EQ(errorOf([&] { buildNetwork(unknown, head, imageInfo({1, 28, 28}, 10), "/tmp"); }),
+    EXPECT_EQ(errorOf([&] {
+                  buildNetwork(unknown, head, imageInfo({1, 28, 28}, 10), "/tmp");
+              }),
               "backbone `wavenet` is not supported by this runtime yet");
     Value ref(Value::Kind::Ref);
     ref.text = "pre.backbone";
-    EXPECT_EQ(errorOf([&] { buildNetwork(ref, head, imageInfo({1, 28, 28}, 10), "/tmp"); }),
+    EXPECT_EQ(errorOf([&] {
+                  buildNetwork(ref, head, imageInfo({1, 28, 28}, 10), "/tmp");
+              }),
               "`backbone = pre.backbone` is not supported by this runtime yet");
 
     EXPECT_EQ(errorOf([&] {
@@ -403,6 +419,8 @@ TEST(Models, UnsupportedPartsAreClearErrors) {
               }),
               "weights file `/nonexistent/missing.safetensors` does not exist");
     auto net = buildNetwork(modelSection("backbone = cnn()"), imageInfo({1, 28, 28}, 10), "/tmp");
-    EXPECT_EQ(errorOf([&] { net->forward(imageBatch(torch::randn({2, 3, 28, 28}))); }),
+    EXPECT_EQ(errorOf([&] {
+                  net->forward(imageBatch(torch::randn({2, 3, 28, 28})));
+              }),
               "cnn expects a batch of 1-channel images, {B, 1, H, W}, but got [2, 3, 28, 28]");
 }

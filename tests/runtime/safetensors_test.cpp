@@ -1,8 +1,8 @@
 // safetensors: round trips for every dtype, files written by hand and by
 // Python, every kind of corruption rejected with a message naming the file,
 // and atomic replacement.
-#include "tests/runtime/temp_dir.h"
 #include "runtime/safetensors.h"
+#include "tests/runtime/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -87,7 +87,9 @@ void expectSame(const NamedTensors& expected, const NamedTensors& actual, bool s
         for (const auto& [n, t] : actual.tensors)
             if (n == name) got = &t;
         ASSERT_NE(got, nullptr) << name;
-        if (sameOrder) { EXPECT_EQ(actual.tensors[i].first, name); }
+        if (sameOrder) {
+            EXPECT_EQ(actual.tensors[i].first, name);
+        }
         EXPECT_EQ(got->scalar_type(), want.scalar_type()) << name;
         EXPECT_EQ(got->sizes(), want.sizes()) << name;
         EXPECT_TRUE(torch::equal(*got, want)) << name << "\n" << *got << "\n" << want;
@@ -196,20 +198,26 @@ TEST(Safetensors, RejectsCorruptFiles) {
         {"backwards", file(R"({"a":{"dtype":"F32","shape":[0],"data_offsets":[8,4]}})", floats({1, 2})),
          "end before they begin"},
         {"overlap",
-         file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
-              floats({1, 2, 3})),
+         file(
+             R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+             floats({1, 2, 3})),
          "`a` and `b` overlap"},
         {"overlap past an empty one",
-         file(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},"e":{"dtype":"F32","shape":[0],"data_offsets":[4,4]},)"
-              R"("b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})",
-              floats({1, 2, 3})),
+         file(
+             R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},"e":{"dtype":"F32","shape":[0],"data_offsets":[4,4]},)"
+             R"("b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})",
+             floats({1, 2, 3})),
          "overlap"},
-        {"duplicate", file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", floats({1})),
+        {"duplicate",
+         file(
+             R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+             floats({1})),
          "names `a` twice"},
         {"bad bool", file(R"({"a":{"dtype":"BOOL","shape":[2],"data_offsets":[0,2]}})", std::string("\x01\x02", 2)),
          "BOOL"},
         {"bad metadata", file(R"({"__metadata__":{"n":1}})"), "metadata `n` is not a string"},
-        {"huge shape", file(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,4]}})", floats({1})),
+        {"huge shape",
+         file(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,4]}})", floats({1})),
          "impossibly large"},
     };
     for (const auto& c : cases) {
