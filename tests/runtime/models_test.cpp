@@ -293,6 +293,31 @@ TEST(Models, SaveAndLoadRoundTrip) {
     EXPECT_EQ(file.tensors.back().first, "fc.bias");
 }
 
+// Linear weights are held column-major for OpenBLAS's small-matrix kernels
+// (network.cpp): inside only. The shape is PyTorch's {out, in}, the file holds
+// the same values row-major, and gradients come in the weight's own layout,
+// so that autograd hands them over instead of copying them.
+TEST(Models, LinearWeightsAreColumnMajorInsideAndRowMajorInTheFile) {
+    DataInfo info = imageInfo({1, 28, 28}, 10);
+    auto net = buildNetwork(modelSection("backbone = resnet(stem = \"small\")"), info, "/tmp");
+    torch::Tensor fc = stateTensor(*net, "fc.weight");
+    ASSERT_EQ(fc.sizes(), (std::vector<int64_t>{10, 512}));
+    EXPECT_EQ(fc.strides(), (std::vector<int64_t>{1, 10}));
+    EXPECT_FALSE(fc.is_contiguous());
+
+    net->forward(imageBatch(torch::randn({2, 1, 28, 28}))).sum().backward();
+    ASSERT_TRUE(fc.grad().defined());
+    EXPECT_EQ(fc.grad().strides(), fc.strides());
+
+    TempDir dir;
+    saveWeights(*net, dir / "w.safetensors");
+    for (const auto& [name, t] : readSafetensors(dir / "w.safetensors").tensors)
+        if (name == "fc.weight") {
+            EXPECT_TRUE(t.is_contiguous());
+            EXPECT_TRUE(torch::equal(t, fc.detach()));
+        }
+}
+
 TEST(Models, OneErrorListsEveryMismatch) {
     DataInfo info = imageInfo({1, 28, 28}, 10);
     Section section = modelSection("backbone = resnet(stem = \"small\")");
