@@ -102,18 +102,16 @@ std::unique_ptr<PreparedData> prepareLooked(const Experiment& e, const Section& 
         sources[source] = prepareData(*other, e.baseDir, e.seed);
     }
     sources[data.name] = std::move(prepared);
-    char dir[] = "/tmp/pipe-tokenizer-XXXXXX";
-    if (!mkdtemp(dir)) throw RuntimeError("cannot make a temporary folder for the tokenizer in /tmp");
-    std::shared_ptr<const Tokenizer> tokenizer;
-    try {
-        tokenizer = makeTokenizer(*section, sources, e.baseDir, e.seed, dir);
-    } catch (...) {
-        std::error_code ignored;
-        fs::remove_all(dir, ignored);
-        throw;
-    }
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
+    // The tokenizer is wanted in memory only: its folder goes, whatever happens.
+    struct Scratch {
+        char path[27] = "/tmp/pipe-tokenizer-XXXXXX";
+        ~Scratch() {
+            std::error_code ignored;
+            fs::remove_all(path, ignored);
+        }
+    } scratch;
+    if (!mkdtemp(scratch.path)) throw RuntimeError("cannot make a temporary folder for the tokenizer in /tmp");
+    std::shared_ptr<const Tokenizer> tokenizer = makeTokenizer(*section, sources, e.baseDir, e.seed, scratch.path);
     prepared = std::move(sources[data.name]);
     dynamic_cast<TextPreparation&>(*prepared).tokenize(tokenizer);
     return prepared;

@@ -18,9 +18,11 @@
 
 namespace pipelang::runtime {
 
-inline void writeText(const std::filesystem::path& path, const std::string& text) {
+// Writes `text` to `path` (making its folder) and returns the path.
+inline std::filesystem::path writeText(const std::filesystem::path& path, const std::string& text) {
     std::filesystem::create_directories(path.parent_path());
     std::ofstream(path, std::ios::binary) << text;
+    return path;
 }
 
 // A .pipe text compiled as if it were `dir/test.pipe`; it must check.

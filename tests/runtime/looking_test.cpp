@@ -16,8 +16,10 @@
 #include "record/pictures.h"
 #include "runtime/data/image.h"
 #include "runtime/look/lr_find.h"
+#include "tests/runtime/compiled.h"
 #include "tests/runtime/pipe_command.h"
 #include "tests/runtime/temp_dir.h"
+#include "tests/runtime/trained_once.h"
 
 namespace pipelang::runtime {
 namespace {
@@ -95,11 +97,6 @@ std::vector<std::vector<std::string>> readCsv(const fs::path& path) {
     return rows;
 }
 
-fs::path write(const TempDir& dir, const std::string& name, const std::string& text) {
-    std::ofstream(dir / name) << text;
-    return dir / name;
-}
-
 const char* kColoursPipe = R"(seed 5
 data colours {
     source     = folder("images", extensions = [".png"])
@@ -117,7 +114,7 @@ train fit { schedule = one_cycle(epochs = 1) }
 TEST(Show, SavesTheFirstTrainingBatchAsACaptionedGridOfItsPixels) {
     TempDir dir("pipe-show");
     makeColours(dir.path());
-    fs::path file = write(dir, "colours.pipe", kColoursPipe);
+    fs::path file = writeText(dir / "colours.pipe", kColoursPipe);
     fs::path out = dir / "shown";
     CommandResult r = runPipeCommand("show " + file.string() + " --out " + out.string() + " --n 6");
     ASSERT_EQ(r.status, 0) << r.output;
@@ -156,9 +153,9 @@ TEST(Show, SavesTheFirstTrainingBatchAsACaptionedGridOfItsPixels) {
 
 TEST(Show, ListsATablesRowsWithTheirCategoriesNamed) {
     TempDir dir("pipe-show-table");
-    write(dir, "houses.csv",
-          "area,city,price\n50,north,100\n60,south,150\n70,north,140\n80,east,160\n90,south,170\n100,east,200\n");
-    fs::path file = write(dir, "houses.pipe", R"(data houses {
+    writeText(dir / "houses.csv",
+              "area,city,price\n50,north,100\n60,south,150\n70,north,140\n80,east,160\n90,south,170\n100,east,200\n");
+    fs::path file = writeText(dir / "houses.pipe", R"(data houses {
     source     = csv("houses.csv")
     blocks     = (tabular(cont = ["area"], cat = ["city"]), number)
     y          = column("price")
@@ -204,22 +201,15 @@ train fit {
 }
 )";
 
-class Interpret : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        dir_ = new TempDir("pipe-interpret");
-        makeStripes(dir_->path(), 40);
-        fs::path file = write(*dir_, "stripes.pipe", kStripesPipe);
-        TrainedRun r = trainRun(file, *dir_ / "runs");
-        ASSERT_EQ(r.result.status, 0) << r.result.output;
-        run_ = r.dir;
+// A run of the stripes pipeline, trained once for the interpret tests.
+struct StripesRun {
+    static constexpr const char* kName = "pipe-interpret";
+    static fs::path write(const TempDir& dir) {
+        makeStripes(dir.path(), 40);
+        return writeText(dir / "stripes.pipe", kStripesPipe);
     }
-    static void TearDownTestSuite() { delete dir_; }
-    static TempDir* dir_;
-    static fs::path run_;
 };
-TempDir* Interpret::dir_ = nullptr;
-fs::path Interpret::run_;
+using Interpret = TrainedOnce<StripesRun>;
 
 TEST_F(Interpret, ConfusionMatrixAndTopLossesOfTheValidSplit) {
     CommandResult r = runPipeCommand("interpret " + run_.string() + " --top 5");
@@ -313,7 +303,7 @@ TEST(LrFind, ValleyAndSuggestionsFollowFastai) {
 TEST(LrFind, RangeTestOnStripesStopsOnDivergenceAndSuggestsARateInRange) {
     TempDir dir("pipe-lr-find");
     makeStripes(dir.path(), 24);
-    fs::path file = write(dir, "stripes.pipe", kStripesPipe);
+    fs::path file = writeText(dir / "stripes.pipe", kStripesPipe);
     fs::path out = dir / "found";
     CommandResult r =
         runPipeCommand("lr-find " + file.string() + " --out " + out.string() + " --start 1e-5 --end 1e4 --iters 60");
@@ -351,7 +341,7 @@ TEST(LrFind, BadRangesAndMissingFilesAreOneClearError) {
     CommandResult missing = runPipeCommand("lr-find " + (dir / "none.pipe").string());
     EXPECT_EQ(missing.status, 1) << missing.output;
     EXPECT_NE(missing.output.find("does not exist"), std::string::npos) << missing.output;
-    fs::path file = write(dir, "x.pipe", kStripesPipe);
+    fs::path file = writeText(dir / "x.pipe", kStripesPipe);
     CommandResult backwards = runPipeCommand("lr-find " + file.string() + " --start 1 --end 1e-3");
     EXPECT_EQ(backwards.status, 1) << backwards.output;
     EXPECT_NE(backwards.output.find("0 < --start < --end"), std::string::npos) << backwards.output;

@@ -10,18 +10,15 @@
 #include <vector>
 
 #include "runtime/data/table.h"
+#include "tests/runtime/compiled.h"
 #include "tests/runtime/pipe_command.h"
 #include "tests/runtime/temp_dir.h"
+#include "tests/runtime/trained_once.h"
 
 namespace pipelang::runtime {
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path write(const TempDir& dir, const std::string& name, const std::string& text) {
-    std::ofstream(dir / name, std::ios::binary) << text;
-    return dir / name;
-}
 
 // The lines of a file, 1-based: lines[0] is empty.
 std::vector<std::string> linesOf(const fs::path& path) {
@@ -78,8 +75,8 @@ train fit {
 
 TEST(TextShow, TextItemsAreTheTextTheNetworkReadsNamedByTheirLine) {
     TempDir dir("pipe-text-show");
-    write(dir, "reviews.csv", reviewsCsv());
-    fs::path file = write(dir, "reviews.pipe", kReviewsPipe);
+    writeText(dir / "reviews.csv", reviewsCsv());
+    fs::path file = writeText(dir / "reviews.pipe", kReviewsPipe);
     CommandResult r = runPipeCommand("show " + file.string() + " --out " + (dir / "shown").string());
     ASSERT_EQ(r.status, 0) << r.output;
     Table shown = readCsv(dir / "shown" / "batch.csv");
@@ -101,8 +98,8 @@ TEST(TextShow, TextItemsAreTheTextTheNetworkReadsNamedByTheirLine) {
 
 TEST(TextShow, CharacterWindowsShowTheirContextAndTheNextCharacter) {
     TempDir dir("pipe-chars-show");
-    write(dir, "words.txt", "apple\nbanana\ncherry\ndate\nelder\nfig\ngrape\nhoney\n");
-    fs::path file = write(dir, "words.pipe", R"(data words {
+    writeText(dir / "words.txt", "apple\nbanana\ncherry\ndate\nelder\nfig\ngrape\nhoney\n");
+    fs::path file = writeText(dir / "words.pipe", R"(data words {
     source     = lines("words.txt")
     blocks     = (chars(context = 3))
     split      = random(valid = 0.25, seed = 1)
@@ -130,22 +127,15 @@ TEST(TextShow, CharacterWindowsShowTheirContextAndTheNextCharacter) {
     }
 }
 
-class TextInterpret : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        dir_ = new TempDir("pipe-text-interpret");
-        write(*dir_, "reviews.csv", reviewsCsv());
-        fs::path file = write(*dir_, "reviews.pipe", kReviewsPipe);
-        TrainedRun r = trainRun(file, *dir_ / "runs");
-        ASSERT_EQ(r.result.status, 0) << r.result.output;
-        run_ = r.dir;
+// A GRU review classifier, trained once for the interpret tests.
+struct ReviewsRun {
+    static constexpr const char* kName = "pipe-text-interpret";
+    static fs::path write(const TempDir& dir) {
+        writeText(dir / "reviews.csv", reviewsCsv());
+        return writeText(dir / "reviews.pipe", kReviewsPipe);
     }
-    static void TearDownTestSuite() { delete dir_; }
-    static TempDir* dir_;
-    static fs::path run_;
 };
-TempDir* TextInterpret::dir_ = nullptr;
-fs::path TextInterpret::run_;
+using TextInterpret = TrainedOnce<ReviewsRun>;
 
 TEST_F(TextInterpret, TopLossesShowTheTextsWithTheTokenizerTheRunSaved) {
     CommandResult r = runPipeCommand("interpret " + run_.string() + " --top 4");
@@ -196,8 +186,8 @@ TEST(TextGenerate, ASentencepieceLanguageModelSamplesDecodedText) {
     TempDir dir("pipe-tokens-generate");
     std::string corpus;
     for (int i = 0; i < 60; ++i) corpus += i % 2 ? "the dog ran to the park\n" : "the cat sat on the mat\n";
-    write(dir, "lines.txt", corpus);
-    fs::path file = write(dir, "lm.pipe", kSentencesPipe);
+    writeText(dir / "lines.txt", corpus);
+    fs::path file = writeText(dir / "lm.pipe", kSentencesPipe);
     TrainedRun trained = trainRun(file, dir / "runs");
     ASSERT_EQ(trained.result.status, 0) << trained.result.output;
     const fs::path& run = trained.dir;
