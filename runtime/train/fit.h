@@ -1,8 +1,8 @@
-// The training loop of one `train` stage: epochs of training batches, each
-// followed by a validation pass, with the schedule setting the learning rates
-// at every step and the callbacks (`keep`, `callbacks`) deciding what to keep
-// and when to stop. The loop owns the order of events; everything it calls
-// (schedule, optimizer, loss, metrics) is built from the section's values.
+// Training and scoring of one `train` stage. fit() builds what the section
+// names (schedule, optimizer, loss, metrics, callbacks) from its values and
+// hands them to the loop (loop.h), which raises the events every callback
+// acts on (callback.h): `keep` and `callbacks` decide what to keep and when
+// to stop, the loop's own ones write the files and the checkpoints.
 #pragma once
 
 #include <filesystem>
@@ -49,10 +49,6 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
 // Loss and metrics of `network` on one split, without changing it.
 Evaluation evaluate(Network& network, const PreparedData& data, const Section& dataSection, Split split,
                     const Section& train, const Value& metrics, const torch::Device& device);
-
-// True when a larger value of this metric is better (accuracy), false when a
-// smaller one is (losses, error rates).
-bool higherIsBetter(const std::string& metric);
 
 std::string formatNumber(double value);  // a table cell: 0.9123, 1.234e-05, nan
 
