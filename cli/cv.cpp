@@ -44,7 +44,7 @@ int cv(const std::vector<std::string>& args) {
         runSweep(command, record::foldPoints(plan), metric, "cv", std::to_string(plan.k) + " folds of " + plan.data);
     if (outcome.dir.empty()) return outcome.code;
     try {
-        record::CrossValidation cv = record::crossValidate(outcome.results, outcome.dir, plan.stage);
+        record::CrossValidation cv = record::crossValidate(outcome.results, outcome.dir, plan.stage, plan.metrics);
         std::ofstream(outcome.dir / "oof_predictions.csv") << cv.oofCsv;
         std::ofstream(outcome.dir / "cv.csv") << cv.csv;
         std::ofstream(outcome.dir / "cv.txt") << cv.table;

@@ -87,10 +87,7 @@ int run(const std::vector<std::string>& args) {
     printDiagnostics(c->diags);  // warnings
     record::SweepPlan plan = record::sweepPlan(c->pipeline);
     auto points = record::points(plan);
-    std::string describe =
-        plan.random ? "random(trials = " + std::to_string(plan.trials) + ", seed = " + std::to_string(plan.seed) + ")"
-                    : "grid";
-    return runSweep(command, points, plan.metric, "sweep", describe).code;
+    return runSweep(command, points, plan.metric, "sweep", plan.describe()).code;
 }
 
 int predict(const std::vector<std::string>& args) {

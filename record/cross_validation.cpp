@@ -7,6 +7,8 @@
 #include <map>
 #include <sstream>
 
+#include "metrics/predictions.h"
+
 namespace pipelang::record {
 
 namespace fs = std::filesystem;
@@ -28,6 +30,47 @@ struct Prediction {
     std::string target, predicted;
 };
 
+// The pooled rows as predictions to score: a category target's class
+// probabilities (p_<class> columns) as log-probabilities, whose argmax and
+// softmax are those probabilities again; a number target's predicted value.
+metrics::Predictions pooledPredictions(const std::vector<Prediction>& pooled, const std::string& header) {
+    metrics::Predictions p;
+    std::vector<std::string> columns = csvCells(header);  // target,prediction[,p_<class>...]
+    p.rows = int64_t(pooled.size());
+    if (columns.size() > 2) {
+        p.target = "category";
+        std::vector<std::string> classes;
+        for (size_t c = 2; c < columns.size(); ++c) classes.push_back(columns[c].substr(2));
+        p.columns = int64_t(classes.size());
+        for (const auto& row : pooled) {
+            auto cells = csvCells(row.line);
+            auto at = std::find(classes.begin(), classes.end(), row.target);
+            p.classes.push_back(at == classes.end() ? -1 : int64_t(at - classes.begin()));
+            for (size_t c = 2; c < columns.size(); ++c) {
+                double probability = c < cells.size() ? std::strtod(cells[c].c_str(), nullptr) : 0;
+                p.outputs.push_back(float(std::log(std::max(probability, 1e-30))));
+            }
+        }
+    } else {
+        p.target = "number";
+        p.columns = 1;
+        for (const auto& row : pooled) {
+            p.outputs.push_back(float(std::strtod(row.predicted.c_str(), nullptr)));
+            p.targets.push_back(float(std::strtod(row.target.c_str(), nullptr)));
+        }
+    }
+    return p;
+}
+
+// The metric call a column of the table names: as the train block wrote it,
+// else with its registry defaults; null for a column that is no metric (valid_loss).
+const Value* metricCall(const std::string& name, const Value* written) {
+    if (written)
+        for (const auto& call : written->items)
+            if (call.kind == Value::Kind::Call && call.text == name) return &call;
+    return metrics::defaultCall(name);
+}
+
 }  // namespace
 
 FoldsPlan foldsPlan(const Pipeline& pipeline) {
@@ -40,13 +83,13 @@ FoldsPlan foldsPlan(const Pipeline& pipeline) {
     plan.data = data ? data->text.substr(0, data->text.find('.')) : "";
     const Section* section = pipeline.find("data", plan.data);
     const Value* split = section ? section->field("split") : nullptr;
-    if (!split || split->kind != Value::Kind::Call ||
-        (split->text != "kfold" && split->text != "stratified_kfold" && split->text != "group_kfold"))
+    // A splitter with folds is one whose signature has `k`.
+    if (!split || split->kind != Value::Kind::Call || !split->builtin || !split->builtin->param("k"))
         throw RecordError("cross-validation runs the folds of a k-fold split, but data `" + plan.data +
                           "` is split by " + (split ? "`" + split->str() + "`" : std::string("nothing")) +
                           "; use `split = kfold(k = 5)`, `stratified_kfold` or `group_kfold`");
-    const Value* k = split->arg("k");
-    plan.k = k && k->kind == Value::Kind::Int ? k->integer : 5;
+    plan.k = split->arg("k")->integer;
+    plan.metrics = train.field("metrics");
     return plan;
 }
 
@@ -56,8 +99,8 @@ std::vector<SweepPoint> foldPoints(const FoldsPlan& plan) {
     return points;
 }
 
-CrossValidation crossValidate(const std::vector<PointResult>& folds, const fs::path& sweepDir,
-                              const std::string& stage) {
+CrossValidation crossValidate(const std::vector<PointResult>& folds, const fs::path& sweepDir, const std::string& stage,
+                              const Value* metricCalls) {
     CrossValidation cv;
     std::vector<Prediction> pooled;
     std::string header;
@@ -102,27 +145,24 @@ CrossValidation crossValidate(const std::vector<PointResult>& folds, const fs::p
     for (const auto& p : pooled)
         cv.oofCsv += std::to_string(p.row) + "," + std::to_string(p.fold) + "," + p.line + "\n";
 
-    // Metrics again on the pooled predictions.
+    // Every metric of the table again, on the pooled predictions, by the
+    // same implementation that scored each fold (metrics/).
     std::vector<std::pair<std::string, double>> overall;
     if (!pooled.empty()) {
-        bool numeric = header.find(",p_") == std::string::npos;
-        double n = double(pooled.size());
-        if (numeric) {
-            double abs = 0, sq = 0, mean = 0;
-            for (const auto& p : pooled) mean += std::stod(p.target) / n;
-            double total = 0;
-            for (const auto& p : pooled) {
-                double t = std::stod(p.target), e = std::stod(p.predicted) - t;
-                abs += std::fabs(e), sq += e * e, total += (t - mean) * (t - mean);
+        metrics::Predictions predictions = pooledPredictions(pooled, header);
+        for (const auto& r : folds)
+            for (const auto& [name, value] : r.metrics) {
+                const Value* call = metricCall(name, metricCalls);
+                bool done = std::any_of(overall.begin(), overall.end(), [&](const auto& o) { return o.first == name; });
+                if (!call || done || !metrics::isScalar(*call)) continue;
+                try {
+                    overall.push_back({name, metrics::score(*call, predictions)});
+                } catch (const metrics::MetricError&) {
+                    // A metric the saved predictions cannot give (e.g. a
+                    // multi-label one) stays empty in the pooled row.
+                }
             }
-            overall = {{"mae", abs / n}, {"mse", sq / n}, {"rmse", std::sqrt(sq / n)}, {"r2", 1 - sq / total}};
-        } else {
-            double right = 0;
-            for (const auto& p : pooled) right += p.target == p.predicted;
-            overall = {{"accuracy", right / n}, {"error_rate", 1 - right / n}};
-        }
     }
-
     // The table: one row per fold, then mean, std and pooled.
     std::vector<std::string> metrics;
     for (const auto& r : folds)

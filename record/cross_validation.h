@@ -2,9 +2,8 @@
 // `group_kfold`) as a run of its own — a sweep over the data block's `fold` —
 // then the out-of-fold predictions (every item predicted by the one fold
 // that held it out) and a score table: each fold's final metrics, their mean
-// and standard deviation, and the metrics measured again on the pooled
-// out-of-fold predictions where that is meaningful (accuracy and error_rate
-// for a category target; mae, mse, rmse and r2 for a number target).
+// and standard deviation, and every metric measured again on the pooled
+// out-of-fold predictions.
 #pragma once
 
 #include <filesystem>
@@ -20,6 +19,7 @@ struct FoldsPlan {
     std::string data;   // the data block split into folds
     std::string stage;  // the train stage whose validation predictions are pooled
     int64_t k = 0;
+    const Value* metrics = nullptr;  // the train stage's `metrics`, in the pipeline
 };
 
 // The folds of the pipeline's last train stage's data. Throws RecordError
@@ -39,7 +39,10 @@ struct CrossValidation {
 // Pools the folds' `<stage>/valid_predictions.csv` (fold i is `runs[i]`) and
 // scores them. Throws RecordError when a fold's predictions are missing or
 // malformed, or an item was predicted by two folds.
+// Every metric of the folds' table is scored again on the pooled
+// predictions, with its arguments from `metrics` (the train stage's list;
+// registry defaults when null).
 CrossValidation crossValidate(const std::vector<PointResult>& folds, const std::filesystem::path& sweepDir,
-                              const std::string& stage);
+                              const std::string& stage, const Value* metrics = nullptr);
 
 }  // namespace pipelang::record

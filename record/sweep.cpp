@@ -76,12 +76,11 @@ SweepPlan sweepPlan(const Pipeline& pipeline) {
     const Section& sweep = *sweeps.front();
     for (const auto& [key, value] : sweep.fields) {
         if (key == "strategy") {
-            if (value.kind == Value::Kind::Call && value.text == "random") {
+            if (value.kind == Value::Kind::Call) plan.strategy = &value;
+            if (const Value* trials = value.arg("trials"); trials && value.text == "random") {
                 plan.random = true;
-                const Value* trials = value.arg("trials");
-                const Value* seed = value.arg("seed");
-                plan.trials = trials && trials->kind == Value::Kind::Int ? trials->integer : 10;
-                plan.seed = seed && seed->kind == Value::Kind::Int ? seed->integer : 0;
+                plan.trials = trials->integer;
+                plan.seed = value.arg("seed")->integer;
             }
         } else if (key == "metric") {
             if (value.kind == Value::Kind::String) plan.metric = value.text;
@@ -125,15 +124,24 @@ std::vector<SweepPoint> randomPoints(const std::vector<SweepAxis>& axes, int64_t
     return out;
 }
 
-std::vector<SweepPoint> points(const SweepPlan& plan) {
-    return plan.random ? randomPoints(plan.axes, plan.trials, plan.seed) : gridPoints(plan.axes);
-}
+namespace {
+const StrategyMakers::Add kGrid{"grid",
+                                [](const Value&, const std::vector<SweepAxis>& axes) { return gridPoints(axes); }};
 
-bool higherIsBetter(const std::string& m) {
-    static const char* lower[] = {"valid_loss", "train_loss", "loss", "error_rate", "mse", "mae", "rmse", "perplexity"};
-    for (const char* name : lower)
-        if (m == name) return false;
-    return true;
+std::vector<SweepPoint> randomStrategy(const Value& call, const std::vector<SweepAxis>& axes) {
+    const Value* trials = call.arg("trials");
+    const Value* seed = call.arg("seed");
+    if (!trials || !seed) throw RecordError("internal error: `" + call.str() + "` was not resolved");
+    return randomPoints(axes, trials->integer, seed->integer);
+}
+const StrategyMakers::Add kRandom{"random", randomStrategy};
+}  // namespace
+
+std::vector<SweepPoint> points(const SweepPlan& plan) {
+    if (!plan.strategy) return gridPoints(plan.axes);
+    const StrategyMaker* maker = StrategyMakers::find(plan.strategy->text);
+    if (!maker) throw RecordError("internal error: strategy `" + plan.strategy->text + "` has no implementation");
+    return (*maker)(*plan.strategy, plan.axes);
 }
 
 std::vector<size_t> rankPoints(const std::vector<PointResult>& results, const std::string& metric) {

@@ -20,6 +20,7 @@
 
 #include "interpreter/pipeline.h"
 #include "record/run.h"
+#include "stdlib/implementations.h"
 
 namespace pipelang::record {
 
@@ -32,10 +33,21 @@ using SweepPoint = std::vector<std::pair<std::string, std::string>>;  // key →
 
 struct SweepPlan {
     std::vector<SweepAxis> axes;
-    bool random = false;
-    int64_t trials = 0, seed = 0;       // random(trials, seed)
+    const Value* strategy = nullptr;  // the resolved `strategy` call (grid when null)
+    bool random = false;              // strategy random(trials, seed), as read for display and tests
+    int64_t trials = 0, seed = 0;
     std::string metric = "valid_loss";  // what ranks the points
+
+    // "grid", "random(trials = 10, seed = 0)"
+    std::string describe() const {
+        return !strategy ? "grid" : strategy->items.empty() ? strategy->text : strategy->str();
+    }
 };
+
+// A strategy's maker picks the points of a sweep from its axes; each
+// registers beside its code (record/sweep.cpp).
+using StrategyMaker = std::vector<SweepPoint> (*)(const Value& call, const std::vector<SweepAxis>& axes);
+using StrategyMakers = stdlib::Implementations<stdlib::Family::Strategy, StrategyMaker>;
 
 // The plan of the pipeline's sweep block; no axes when it has none.
 SweepPlan sweepPlan(const Pipeline& pipeline);
@@ -48,9 +60,8 @@ std::vector<SweepPoint> gridPoints(const std::vector<SweepAxis>& axes);
 std::vector<SweepPoint> randomPoints(const std::vector<SweepAxis>& axes, int64_t trials, int64_t seed);
 std::vector<SweepPoint> points(const SweepPlan& plan);
 
-// True when a larger value of the metric is better (accuracy, r2), false for
-// losses and errors.
-bool higherIsBetter(const std::string& metric);
+// Which way a metric is better is the registry's to say.
+using stdlib::higherIsBetter;
 
 struct PointResult {
     std::string run;                                      // the run directory's name

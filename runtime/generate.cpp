@@ -154,7 +154,7 @@ int generate(const GenerateOptions& o) {
     Sampling s;
     s.context = v.info.context;
     s.padId = v.tokenizer ? v.info.padId : v.bos;
-    s.fixedWindow = backbone.text == "embedding_mlp";
+    s.fixedWindow = network->fixedWindow();
     s.stop = v.eos;
     s.length = o.length;
     s.temperature = o.temperature;

@@ -16,7 +16,8 @@ void addMetrics(Registry& r) {
     r.add({.name = "error_rate",
            .family = Family::Metric,
            .doc = "The share of items whose highest-scored class is wrong: 1 − accuracy.",
-           .accepts = {"category"}});
+           .accepts = {"category"},
+           .lowerIsBetter = true});
 
     r.add({.name = "top_k",
            .family = Family::Metric,
@@ -63,18 +64,24 @@ void addMetrics(Registry& r) {
            .accepts = {"multi_category"}});
 
     // ---- regression ---------------------------------------------------------
-    r.add({.name = "mse", .family = Family::Metric, .doc = "Mean squared error.", .accepts = {"number"}});
+    r.add({.name = "mse",
+           .family = Family::Metric,
+           .doc = "Mean squared error.",
+           .accepts = {"number"},
+           .lowerIsBetter = true});
 
     r.add({.name = "mae",
            .family = Family::Metric,
            .doc = "Mean absolute error, in the target's own units.",
-           .accepts = {"number"}});
+           .accepts = {"number"},
+           .lowerIsBetter = true});
 
     r.add({.name = "rmse",
            .family = Family::Metric,
            .doc = "Root mean squared error, in the target's own units.",
            .accepts = {"number"},
-           .defaultFor = {"number"}});
+           .defaultFor = {"number"},
+           .lowerIsBetter = true});
 
     r.add({.name = "r2",
            .family = Family::Metric,
@@ -86,7 +93,8 @@ void addMetrics(Registry& r) {
            .family = Family::Metric,
            .doc = "exp(mean cross-entropy per token): how many tokens the model is, in effect, choosing between.",
            .accepts = {"tokens"},
-           .defaultFor = {"tokens"}});
+           .defaultFor = {"tokens"},
+           .lowerIsBetter = true});
 }
 
 }  // namespace pipelang::stdlib

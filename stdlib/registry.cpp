@@ -66,6 +66,12 @@ const std::vector<Family>& allFamilies() {
     return families;
 }
 
+bool higherIsBetter(std::string_view monitor) {
+    if (monitor == "valid_loss" || monitor == "train_loss" || monitor == "loss") return false;
+    const Builtin* metric = registry().find(Family::Metric, monitor);
+    return !(metric && metric->lowerIsBetter);
+}
+
 const Param* Builtin::param(std::string_view n) const {
     for (const auto& p : params)
         if (p.name == n) return &p;

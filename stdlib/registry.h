@@ -87,6 +87,7 @@ struct Builtin {
     std::string produces = {};                 // data blocks only
     bool canBeTarget = false;                  // data blocks only: may stand last as the label
     bool canBeInput = false;                   // data blocks only
+    bool lowerIsBetter = false;                // metrics only: a smaller value is better (error_rate, mse)
 
     const Param* param(std::string_view name) const;
 };
@@ -104,6 +105,11 @@ public:
 private:
     std::vector<Builtin> entries_;
 };
+
+// Whether a larger value of what a `monitor` names is better: false for the
+// losses (valid_loss, train_loss, loss) and metrics marked `lowerIsBetter`.
+// Callbacks, sweeps and their plots all ask here.
+bool higherIsBetter(std::string_view monitor);
 
 // The registry with every built-in, built on first use.
 const Registry& registry();

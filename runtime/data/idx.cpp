@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "runtime/data/listing.h"
 #include "runtime/error.h"
 
 namespace pipelang::runtime {
@@ -126,5 +127,14 @@ std::vector<std::string> idxClassNames(const std::filesystem::path& folder, int 
     for (int i = 0; i < classes; ++i) out.push_back(std::to_string(i));
     return out;
 }
+
+namespace {
+// An idx source lists no files: its images and labels are in the idx files
+// themselves, which the image block reads (image_data.cpp).
+void listIdx(const Value&, Listing& listing) {
+    listing.inMemory = true;
+}
+const SourceMakers::Add kIdx{"idx", listIdx};
+}  // namespace
 
 }  // namespace pipelang::runtime

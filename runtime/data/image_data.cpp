@@ -15,13 +15,20 @@
 #include "runtime/data/prepared.h"
 #include "runtime/data/random.h"
 #include "runtime/data/transforms.h"
-#include "runtime/data/values.h"
 #include "runtime/data/views.h"
 #include "runtime/error.h"
+#include "runtime/makers.h"
+#include "runtime/values.h"
 
 namespace pipelang::runtime {
 
 namespace {
+
+// Image batches are converted and normalised in one pass (toFloat), so a
+// batch transform's maker hands over the call whose settings that pass reads.
+using BatchMaker = const Value* (*)(const Value& call);
+using BatchMakers = stdlib::Implementations<stdlib::Family::Batch, BatchMaker>;
+const BatchMakers::Add kNormalize{"normalize", [](const Value& call) { return &call; }};
 
 constexpr int64_t kCacheBytes = int64_t(1) << 30;  // decoded images kept from a folder
 constexpr int64_t kStatsInMemory = 10000;          // items measured for normalize(), in memory
@@ -108,11 +115,7 @@ public:
 private:
     void readNormalize(const Value* batches) {
         const Value* normalize = nullptr;
-        for (const Value* call : calls(batches)) {
-            if (call->text != "normalize")
-                throw RuntimeError("the batch transform `" + call->text + "` is not supported by the runtime yet.");
-            normalize = call;
-        }
+        for (const Value* call : calls(batches)) normalize = makerOf<BatchMakers>(*call)(*call);
         if (!normalize) return;
         normalize_ = true;
         const size_t channels = size_t(info_.itemShape[0]);
@@ -236,7 +239,7 @@ private:
 
 ImageBlock imageBlock(const Value* call) {
     ImageBlock block;
-    block.channels = int(intArg(call, "channels", 3));
+    block.channels = int(intArg(call, "channels"));
     auto size = sizeArg(call, "size");
     block.height = size.first;
     block.width = size.second;
@@ -278,11 +281,13 @@ Listing withoutUnreadable(const DataRequest& request, const Listing& listing, co
 
 }  // namespace
 
+namespace {
+
 std::unique_ptr<PreparedData> prepareImages(const DataRequest& request) {
     const Value& source = *request.section->field("source");
     const ImageBlock block = imageBlock(request.input);
     const std::string kind = callName(request.target);
-    const std::string delimiter = stringArg(request.target, "delimiter", " ");
+    const std::string delimiter = stringArg(request.target, "delimiter");
 
     std::array<ImageSplit, 3> splits;
     std::vector<std::string> labels;
@@ -291,19 +296,17 @@ std::unique_ptr<PreparedData> prepareImages(const DataRequest& request) {
     std::shared_ptr<ImageItems> testItems;
     int64_t testCount = 0;
 
-    if (source.text == "idx") {
+    Listing listing = listSource(source, request.baseDir);
+    if (listing.inMemory) {  // idx
         if (request.x || request.y)
             throw RuntimeError("data `" + request.name() +
                                "`: the idx source brings its own images and labels; remove `x`, `y` and `label`.");
-        auto folder = resolvePath(request.baseDir, stringArg(&source, "path"));
-        IdxSet train = readIdx(folder, stringArg(&source, "train", "train"));
+        const std::filesystem::path folder = listing.root;
+        IdxSet train = readIdx(folder, stringArg(&source, "train"));
         int classes = 1 + *std::max_element(train.labels.begin(), train.labels.end());
         fixedClasses = idxClassNames(folder, std::max(classes, 10));
         if (kind != "category")
             throw RuntimeError("data `" + request.name() + "`: idx labels are classes; use the `category` block.");
-        Listing listing;
-        listing.source = "idx";
-        listing.root = folder;
         listing.count = train.count;
         for (uint8_t label : train.labels) {
             if (label >= fixedClasses.size())
@@ -313,7 +316,7 @@ std::unique_ptr<PreparedData> prepareImages(const DataRequest& request) {
         }
         sides = assignSplits(*request.split, listing, labels, request.fold);
         auto items = memoryImages(std::move(train.images), train.count, train.height, train.width, block,
-                                  (folder / stringArg(&source, "train", "train")).string());
+                                  (folder / stringArg(&source, "train")).string());
         splits[0].items = splits[1].items = items;
         std::string testPrefix = stringArg(&source, "test");
         if (!testPrefix.empty()) {
@@ -330,7 +333,6 @@ std::unique_ptr<PreparedData> prepareImages(const DataRequest& request) {
         }
         splits[2].items = testItems;
     } else {
-        Listing listing = listSource(source, request.baseDir);
         if (listing.table) {
             std::string column = callName(request.x) == "column" ? stringArg(request.x, "name") : "";
             if (column.empty())
@@ -345,7 +347,7 @@ std::unique_ptr<PreparedData> prepareImages(const DataRequest& request) {
                                    "`: say where the labels are, e.g. `y = "
                                    "column(\"label\")`.");
         }
-        if (stringArg(request.input, "on_bad", "fail") == "skip") listing = withoutUnreadable(request, listing, block);
+        if (stringArg(request.input, "on_bad") == "skip") listing = withoutUnreadable(request, listing, block);
         Value parentLabel(Value::Kind::Call);
         parentLabel.text = "parent_label";
         labels = readLabels(request.y ? *request.y : parentLabel, listing);
@@ -374,5 +376,9 @@ std::unique_ptr<PreparedData> prepareImages(const DataRequest& request) {
     for (size_t s = 0; s < 3; ++s) splits[s].y = targetTensor(targets, positions[s]);
     return std::make_unique<ImageData>(request, block, std::move(splits), std::move(targets));
 }
+
+const BlockMakers::Add kImage{"image", {prepareImages}};
+
+}  // namespace
 
 }  // namespace pipelang::runtime

@@ -4,8 +4,9 @@
 #include <cctype>
 
 #include "runtime/data/text_sources.h"
-#include "runtime/data/values.h"
 #include "runtime/error.h"
+#include "runtime/makers.h"
+#include "runtime/values.h"
 
 namespace pipelang::runtime {
 
@@ -46,44 +47,61 @@ std::vector<std::filesystem::path> scanFolder(const std::filesystem::path& root,
     return out;
 }
 
-Listing listSource(const Value& source, const std::filesystem::path& baseDir) {
-    Listing listing;
-    listing.source = source.text;
-    listing.root = resolvePath(baseDir, stringArg(&source, "path"));
-    if (source.text == "folder") {
-        auto extensions = stringsArg(&source, "extensions");
-        if (extensions.empty()) extensions = {".jpg", ".jpeg", ".png"};
-        listing.paths = scanFolder(listing.root, extensions, boolArg(&source, "recurse", true));
-        if (listing.paths.empty()) {
-            std::string list;
-            for (const auto& e : extensions) list += (list.empty() ? "" : ", ") + e;
-            throw RuntimeError("folder source: no files with the extensions " + list + " under `" +
-                               listing.root.string() + "`; check the `path` and `extensions`.");
-        }
-        return listing;
+namespace {
+
+void listFolder(const Value& source, Listing& listing) {
+    auto extensions = stringsArg(&source, "extensions");
+    listing.paths = scanFolder(listing.root, extensions, boolArg(&source, "recurse"));
+    if (listing.paths.empty()) {
+        std::string list;
+        for (const auto& e : extensions) list += (list.empty() ? "" : ", ") + e;
+        throw RuntimeError("folder source: no files with the extensions " + list + " under `" + listing.root.string() +
+                           "`; check the `path` and `extensions`.");
     }
-    std::shared_ptr<Table> table;
-    if (source.text == "csv") {
-        std::string delimiter = stringArg(&source, "delimiter", ",");
-        if (delimiter.size() != 1)
-            throw RuntimeError("csv source: the delimiter must be one character, not `" + delimiter + "`.");
-        table = std::make_shared<Table>(readCsv(listing.root, delimiter[0], boolArg(&source, "header", true)));
-    } else if (source.text == "jsonl") {
-        table = std::make_shared<Table>(readJsonLines(listing.root));
-    } else if (source.text == "json") {
-        table = std::make_shared<Table>(readJsonArray(listing.root));
-    } else if (source.text == "lines") {
-        table = std::make_shared<Table>(readLines(listing.root));
-    } else if (source.text == "fortunes") {
-        table = std::make_shared<Table>(
-            readFortunes(listing.root, stringsArg(&source, "files"), stringArg(&source, "by", "file")));
-    } else {
-        throw RuntimeError("the `" + source.text + "` source is not supported by this runtime.");
-    }
+}
+const SourceMakers::Add kFolder{"folder", listFolder};
+
+// Table sources: one item per row.
+template <Table (*read)(const Value&, const std::filesystem::path&)>
+void listTable(const Value& source, Listing& listing) {
+    auto table = std::make_shared<Table>(read(source, listing.root));
     if (table->rows.empty())
         throw RuntimeError(source.text + " source: `" + listing.root.string() +
                            "` has no rows; it needs at least one item.");
     listing.table = std::move(table);
+}
+
+Table csvTable(const Value& source, const std::filesystem::path& root) {
+    std::string delimiter = stringArg(&source, "delimiter");
+    if (delimiter.size() != 1)
+        throw RuntimeError("csv source: the delimiter must be one character, not `" + delimiter + "`.");
+    return readCsv(root, delimiter[0], boolArg(&source, "header"));
+}
+const SourceMakers::Add kCsv{"csv", listTable<csvTable>};
+Table jsonlTable(const Value&, const std::filesystem::path& root) {
+    return readJsonLines(root);
+}
+Table jsonTable(const Value&, const std::filesystem::path& root) {
+    return readJsonArray(root);
+}
+Table linesTable(const Value&, const std::filesystem::path& root) {
+    return readLines(root);
+}
+Table fortunesTable(const Value& source, const std::filesystem::path& root) {
+    return readFortunes(root, stringsArg(&source, "files"), stringArg(&source, "by"));
+}
+const SourceMakers::Add kJsonl{"jsonl", listTable<jsonlTable>};
+const SourceMakers::Add kJson{"json", listTable<jsonTable>};
+const SourceMakers::Add kLines{"lines", listTable<linesTable>};
+const SourceMakers::Add kFortunes{"fortunes", listTable<fortunesTable>};
+
+}  // namespace
+
+Listing listSource(const Value& source, const std::filesystem::path& baseDir) {
+    Listing listing;
+    listing.source = source.text;
+    listing.root = resolvePath(baseDir, stringArg(&source, "path"));
+    makerOf<SourceMakers>(source)(source, listing);
     return listing;
 }
 

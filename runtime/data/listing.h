@@ -9,6 +9,7 @@
 
 #include "interpreter/pipeline.h"
 #include "runtime/data/table.h"
+#include "stdlib/implementations.h"
 
 namespace pipelang::runtime {
 
@@ -18,6 +19,7 @@ struct Listing {
     std::vector<std::filesystem::path> paths;  // per item: its file, when items are files
     std::shared_ptr<const Table> table;        // per item: its row, for table sources
     int64_t count = 0;                         // the number of items when there are neither (idx)
+    bool inMemory = false;                     // idx: the images are in the source's own files, read by the block
 
     int64_t size() const { return table ? table->size() : paths.empty() ? count : int64_t(paths.size()); }
     bool hasPaths() const { return !paths.empty(); }
@@ -28,9 +30,14 @@ struct Listing {
 std::vector<std::filesystem::path> scanFolder(const std::filesystem::path& root,
                                               const std::vector<std::string>& extensions, bool recurse);
 
-// Lists a `folder`, `csv`, `jsonl`, `json`, `lines` or `fortunes` source (relative paths against
-// `baseDir`). Throws RuntimeError for a missing path or an empty listing.
+// Lists a source (relative paths against `baseDir`) with the maker its
+// built-in registered. Throws RuntimeError for a missing path or an empty listing.
 Listing listSource(const Value& source, const std::filesystem::path& baseDir);
+
+// A source's maker fills in the listing whose `source` and `root` (the
+// resolved `path`) are set.
+using SourceMaker = void (*)(const Value& source, Listing& listing);
+using SourceMakers = stdlib::Implementations<stdlib::Family::Source, SourceMaker>;
 
 // The listing of the items at `keep`, in that order.
 Listing subset(const Listing& listing, const std::vector<int64_t>& keep);

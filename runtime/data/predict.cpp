@@ -13,8 +13,8 @@
 #include "runtime/data/text_sources.h"
 #include "runtime/data/tokenizer.h"
 #include "runtime/data/transforms.h"
-#include "runtime/data/values.h"
 #include "runtime/error.h"
+#include "runtime/values.h"
 
 namespace pipelang::runtime {
 
@@ -96,7 +96,7 @@ public:
         info_ = infoFrom(classes, stats);
         const Value* source = data.field("source");
         if (callName(source) == "csv") {
-            std::string d = stringArg(source, "delimiter", ",");
+            std::string d = stringArg(source, "delimiter");
             delimiter_ = d.empty() ? ',' : d[0];
         }
         stats_.features = stats.at("features").get<std::vector<std::string>>();

@@ -9,9 +9,10 @@
 #include "runtime/data/prepared.h"
 #include "runtime/data/table.h"
 #include "runtime/data/text_data.h"
-#include "runtime/data/values.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
+#include "runtime/makers.h"
+#include "runtime/values.h"
 
 namespace pipelang::runtime {
 
@@ -93,9 +94,8 @@ std::unique_ptr<PreparedData> prepareData(const Section& data, const std::filesy
     request.baseDir = baseDir;
     request.seed = seed;
     auto blocks = calls(data.field("blocks"));
-    // Language modelling: one `chars` or `tokens` block is both input and target.
-    const bool languageModel =
-        blocks.size() == 1 && (callName(blocks[0]) == "chars" || callName(blocks[0]) == "tokens");
+    // Language modelling: one block (`chars`, `tokens`) is both input and target.
+    const bool languageModel = blocks.size() == 1 && makerOf<BlockMakers>(*blocks[0]).target;
     if (blocks.size() < 2 && !languageModel)
         throw RuntimeError("data `" + data.name +
                            "` needs an input and a target block, e.g. `blocks = (image, category)`.");
@@ -113,18 +113,12 @@ std::unique_ptr<PreparedData> prepareData(const Section& data, const std::filesy
     request.batches = given("batch");
     if (const Value* cache = given("cache")) request.cache = cache->boolean;
 
-    const std::string target = callName(request.target);
-    const std::string input = callName(request.input);
-    if ((input == "chars" || input == "tokens") && target == input) return prepareText(request);
-    if (target != "category" && target != "multi_category" && target != "number")
-        throw RuntimeError("data `" + data.name + "`: the target block `" + target +
-                           "` is not supported by the runtime yet; use category, multi_category or number (or one "
-                           "`chars` or `tokens` block for a language model).");
-    if (input == "image") return prepareImages(request);
-    if (input == "tabular") return prepareTabular(request);
-    if (input == "text") return prepareText(request);
-    throw RuntimeError("data `" + data.name + "`: the input block `" + input +
-                       "` is not supported by the runtime yet; use image, tabular or text.");
+    const BlockMaker& input = makerOf<BlockMakers>(*request.input);
+    if (!makerOf<BlockMakers>(*request.target).target)
+        throw RuntimeError("data `" + data.name + "`: `" + request.target->text + "` cannot be a target block");
+    if (!input.prepare)
+        throw RuntimeError("data `" + data.name + "`: `" + request.input->text + "` cannot be an input block");
+    return input.prepare(request);
 }
 
 }  // namespace pipelang::runtime

@@ -13,6 +13,7 @@
 #include "runtime/data/listing.h"
 #include "runtime/data/splits.h"
 #include "runtime/data/targets.h"
+#include "stdlib/implementations.h"
 
 namespace pipelang::runtime {
 
@@ -40,8 +41,15 @@ void note(const DataRequest& request, const std::string& message);
 // dropped and counted on stderr. multi_category keeps empty labels (no class).
 std::vector<int64_t> itemsWithTarget(const DataRequest& request, const std::vector<std::string>& labels);
 
-std::unique_ptr<PreparedData> prepareImages(const DataRequest& request);
-std::unique_ptr<PreparedData> prepareTabular(const DataRequest& request);
+// What a data block does in the runtime: an input block prepares the data
+// (decoding, encoding, statistics) for the target it is paired with; a
+// target block is encoded by that preparation (targets.h). `chars` and
+// `tokens` are both, alone in a language model's `blocks`.
+struct BlockMaker {
+    std::unique_ptr<PreparedData> (*prepare)(const DataRequest& request) = nullptr;  // input blocks
+    bool target = false;                                                             // target blocks
+};
+using BlockMakers = stdlib::Implementations<stdlib::Family::Block, BlockMaker>;
 
 // Targets of the items at `positions` as the loss reads them.
 torch::Tensor targetTensor(const Targets& targets, const std::vector<int64_t>& positions);

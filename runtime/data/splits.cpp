@@ -7,8 +7,9 @@
 #include <map>
 
 #include "runtime/data/random.h"
-#include "runtime/data/values.h"
 #include "runtime/error.h"
+#include "runtime/makers.h"
+#include "runtime/values.h"
 
 namespace pipelang::runtime {
 
@@ -77,106 +78,139 @@ std::vector<int64_t> groupKfold(const std::vector<std::string>& groups, int64_t 
     return folds;
 }
 
+// What a splitter decides from: the items, their labels, the fold asked for.
+struct SplitInput {
+    const Listing& listing;
+    const std::vector<std::string>& labels;
+    std::optional<int64_t> fold;
+};
+using SplitterMaker = std::vector<Side> (*)(const Value& splitter, const SplitInput& in);
+using SplitterMakers = stdlib::Implementations<stdlib::Family::Splitter, SplitterMaker>;
+
+std::vector<Side> randomSplit(const Value& splitter, const SplitInput& in) {
+    const int64_t n = in.listing.size();
+    std::vector<Side> sides(size_t(n), Side::Train);
+    double valid = numberArg(&splitter, "valid");
+    auto order = Rng(uint64_t(intArg(&splitter, "seed")), 0x72616e646f6d).permutation(n);
+    int64_t count = std::llround(double(n) * valid);
+    for (int64_t i = 0; i < count; ++i) sides[size_t(order[size_t(i)])] = Side::Valid;
+    return sides;
+}
+const SplitterMakers::Add kRandom{"random", randomSplit};
+
+std::vector<Side> stratifiedSplit(const Value& splitter, const SplitInput& in) {
+    std::vector<Side> sides(size_t(in.listing.size()), Side::Train);
+    double valid = numberArg(&splitter, "valid");
+    Rng rng(uint64_t(intArg(&splitter, "seed")), 0x7374726174);
+    for (auto& [label, items] : groupBy(in.labels)) {
+        rng.shuffle(items);
+        int64_t count = std::llround(double(items.size()) * valid);
+        for (int64_t i = 0; i < count; ++i) sides[size_t(items[size_t(i)])] = Side::Valid;
+    }
+    return sides;
+}
+const SplitterMakers::Add kStratified{"stratified", stratifiedSplit};
+
+std::vector<Side> folderSplit(const Value& splitter, const SplitInput& in) {
+    const Listing& listing = in.listing;
+    const int64_t n = listing.size();
+    std::vector<Side> sides(size_t(n), Side::Train);
+    if (!listing.hasPaths())
+        throw RuntimeError("the `folder` splitter reads each item's path, but the " + listing.source +
+                           " source's items have none; use `column(...)` or `random(...)`.");
+    std::string train = stringArg(&splitter, "train"), valid = stringArg(&splitter, "valid");
+    int64_t counts[4] = {0, 0, 0, 0};
+    for (int64_t i = 0; i < n; ++i) {
+        Side side = Side::None;
+        auto relative = listing.paths[size_t(i)].lexically_relative(listing.root);
+        if (relative.empty() || *relative.begin() == "..") relative = listing.paths[size_t(i)];
+        for (const auto& part : relative.parent_path()) {
+            if (part == train)
+                side = Side::Train;
+            else if (part == valid)
+                side = Side::Valid;
+            else if (part == "test")
+                side = Side::Test;
+            if (side != Side::None) break;
+        }
+        sides[size_t(i)] = side;
+        ++counts[int(side)];
+    }
+    if (counts[0] == 0)
+        throw RuntimeError("the `folder` splitter found no items in a folder named `" + train + "` under `" +
+                           listing.root.string() + "`; fix its `train` name or use `random(...)`.");
+    if (counts[3] > 0)
+        std::fprintf(stderr, "note: %lld items are in neither a `%s` nor a `%s` folder and are left out\n",
+                     (long long)counts[3], train.c_str(), valid.c_str());
+    return sides;
+}
+const SplitterMakers::Add kFolder{"folder", folderSplit};
+
+std::vector<Side> columnSplit(const Value& splitter, const SplitInput& in) {
+    const int64_t n = in.listing.size();
+    std::vector<Side> sides(size_t(n), Side::Train);
+    auto values = columnValues(in.listing, stringArg(&splitter, "name"), "the `column` splitter");
+    for (int64_t i = 0; i < n; ++i)
+        if (truthy(values[size_t(i)])) sides[size_t(i)] = Side::Valid;
+    return sides;
+}
+const SplitterMakers::Add kColumn{"column", columnSplit};
+
+// The k-fold splitters differ only in how items are dealt into folds; the
+// chosen fold is validation, the rest training.
+using FoldDealer = std::vector<int64_t> (*)(const Value& splitter, const SplitInput& in, int64_t k);
+
+template <FoldDealer deal>
+std::vector<Side> foldSplit(const Value& splitter, const SplitInput& in) {
+    const int64_t n = in.listing.size(), k = intArg(&splitter, "k");
+    const std::string& name = splitter.text;
+    int64_t chosen = in.fold.value_or(0);
+    if (chosen >= k)
+        throw RuntimeError("`fold = " + std::to_string(chosen) + "` does not exist: `" + name +
+                           "` has k = " + std::to_string(k) + " folds, numbered 0 to " + std::to_string(k - 1) + ".");
+    if (n < k)
+        throw RuntimeError(name + ": there are " + std::to_string(n) + " items, fewer than k = " + std::to_string(k) +
+                           " folds; lower `k`.");
+    std::vector<int64_t> folds = deal(splitter, in, k);
+    std::vector<Side> sides(size_t(n), Side::Train);
+    for (int64_t i = 0; i < n; ++i)
+        if (folds[size_t(i)] == chosen) sides[size_t(i)] = Side::Valid;
+    return sides;
+}
+
+std::vector<int64_t> dealKfold(const Value& splitter, const SplitInput& in, int64_t k) {
+    return kfold(in.listing.size(), k, uint64_t(intArg(&splitter, "seed")));
+}
+std::vector<int64_t> dealStratified(const Value& splitter, const SplitInput& in, int64_t k) {
+    return stratifiedKfold(in.labels, k, uint64_t(intArg(&splitter, "seed")));
+}
+std::vector<int64_t> dealGroups(const Value& splitter, const SplitInput& in, int64_t k) {
+    const Value* group = argOf(&splitter, "group");
+    std::string column = group ? stringArg(group, "name") : "";
+    auto groups = columnValues(in.listing, column, "the `group_kfold` groups");
+    auto folds = groupKfold(groups, k, uint64_t(intArg(&splitter, "seed")));
+    // The point of grouping: no group may be on both sides of the split.
+    std::map<std::string, int64_t> foldOfGroup;
+    for (size_t i = 0; i < groups.size(); ++i)
+        if (auto [at, fresh] = foldOfGroup.emplace(groups[i], folds[i]); !fresh && at->second != folds[i])
+            throw RuntimeError("group_kfold: the group `" + groups[i] +
+                               "` fell into two folds; this is a bug in pipe, please report it");
+    return folds;
+}
+const SplitterMakers::Add kKfold{"kfold", foldSplit<dealKfold>};
+const SplitterMakers::Add kStratifiedKfold{"stratified_kfold", foldSplit<dealStratified>};
+const SplitterMakers::Add kGroupKfold{"group_kfold", foldSplit<dealGroups>};
+
 }  // namespace
 
 int64_t foldCount(const Value& splitter) {
-    const std::string& name = splitter.text;
-    if (name == "kfold" || name == "stratified_kfold" || name == "group_kfold") return intArg(&splitter, "k", 5);
-    return 0;
+    // A splitter with folds is one whose signature has `k`.
+    return splitter.builtin && splitter.builtin->param("k") ? intArg(&splitter, "k") : 0;
 }
 
 std::vector<Side> assignSplits(const Value& splitter, const Listing& listing, const std::vector<std::string>& labels,
                                std::optional<int64_t> fold) {
-    const std::string& name = splitter.text;
-    const int64_t n = listing.size();
-    std::vector<Side> sides(size_t(n), Side::Train);
-    const uint64_t seed = uint64_t(intArg(&splitter, "seed", 42));
-
-    if (name == "random") {
-        double valid = numberArg(&splitter, "valid", 0.2);
-        auto order = Rng(seed, 0x72616e646f6d).permutation(n);
-        int64_t count = std::llround(double(n) * valid);
-        for (int64_t i = 0; i < count; ++i) sides[size_t(order[size_t(i)])] = Side::Valid;
-        return sides;
-    }
-    if (name == "stratified") {
-        double valid = numberArg(&splitter, "valid", 0.2);
-        Rng rng(seed, 0x7374726174);
-        for (auto& [label, items] : groupBy(labels)) {
-            rng.shuffle(items);
-            int64_t count = std::llround(double(items.size()) * valid);
-            for (int64_t i = 0; i < count; ++i) sides[size_t(items[size_t(i)])] = Side::Valid;
-        }
-        return sides;
-    }
-    if (name == "folder") {
-        if (!listing.hasPaths())
-            throw RuntimeError("the `folder` splitter reads each item's path, but the " + listing.source +
-                               " source's items have none; use `column(...)` or `random(...)`.");
-        std::string train = stringArg(&splitter, "train", "train"), valid = stringArg(&splitter, "valid", "valid");
-        int64_t counts[4] = {0, 0, 0, 0};
-        for (int64_t i = 0; i < n; ++i) {
-            Side side = Side::None;
-            auto relative = listing.paths[size_t(i)].lexically_relative(listing.root);
-            if (relative.empty() || *relative.begin() == "..") relative = listing.paths[size_t(i)];
-            for (const auto& part : relative.parent_path()) {
-                if (part == train)
-                    side = Side::Train;
-                else if (part == valid)
-                    side = Side::Valid;
-                else if (part == "test")
-                    side = Side::Test;
-                if (side != Side::None) break;
-            }
-            sides[size_t(i)] = side;
-            ++counts[int(side)];
-        }
-        if (counts[0] == 0)
-            throw RuntimeError("the `folder` splitter found no items in a folder named `" + train + "` under `" +
-                               listing.root.string() + "`; fix its `train` name or use `random(...)`.");
-        if (counts[3] > 0)
-            std::fprintf(stderr, "note: %lld items are in neither a `%s` nor a `%s` folder and are left out\n",
-                         (long long)counts[3], train.c_str(), valid.c_str());
-        return sides;
-    }
-    if (name == "column") {
-        std::string column = stringArg(&splitter, "name");
-        auto values = columnValues(listing, column, "the `column` splitter");
-        for (int64_t i = 0; i < n; ++i)
-            if (truthy(values[size_t(i)])) sides[size_t(i)] = Side::Valid;
-        return sides;
-    }
-    if (int64_t k = foldCount(splitter)) {
-        int64_t chosen = fold.value_or(0);
-        if (chosen >= k)
-            throw RuntimeError("`fold = " + std::to_string(chosen) + "` does not exist: `" + name + "` has k = " +
-                               std::to_string(k) + " folds, numbered 0 to " + std::to_string(k - 1) + ".");
-        if (n < k)
-            throw RuntimeError(name + ": there are " + std::to_string(n) +
-                               " items, fewer than k = " + std::to_string(k) + " folds; lower `k`.");
-        std::vector<int64_t> folds;
-        if (name == "kfold")
-            folds = kfold(n, k, seed);
-        else if (name == "stratified_kfold")
-            folds = stratifiedKfold(labels, k, seed);
-        else {
-            const Value* group = argOf(&splitter, "group");
-            std::string column = group ? stringArg(group, "name") : "";
-            auto groups = columnValues(listing, column, "the `group_kfold` groups");
-            folds = groupKfold(groups, k, seed);
-            // The point of grouping: no group may be on both sides of the split.
-            std::map<std::string, int64_t> foldOfGroup;
-            for (int64_t i = 0; i < n; ++i)
-                if (auto [at, fresh] = foldOfGroup.emplace(groups[size_t(i)], folds[size_t(i)]);
-                    !fresh && at->second != folds[size_t(i)])
-                    throw RuntimeError("group_kfold: the group `" + groups[size_t(i)] +
-                                       "` fell into two folds; this is a bug in pipe, please report it");
-        }
-        for (int64_t i = 0; i < n; ++i)
-            if (folds[size_t(i)] == chosen) sides[size_t(i)] = Side::Valid;
-        return sides;
-    }
-    throw RuntimeError("the splitter `" + name + "` is not supported by the runtime.");
+    return makerOf<SplitterMakers>(splitter)(splitter, SplitInput{listing, labels, fold});
 }
 
 }  // namespace pipelang::runtime

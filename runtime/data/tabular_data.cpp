@@ -10,9 +10,9 @@
 #include "runtime/data/loader.h"
 #include "runtime/data/prepared.h"
 #include "runtime/data/tabular.h"
-#include "runtime/data/values.h"
 #include "runtime/data/views.h"
 #include "runtime/error.h"
+#include "runtime/values.h"
 
 namespace pipelang::runtime {
 
@@ -126,7 +126,7 @@ private:
 
 }  // namespace
 
-std::unique_ptr<PreparedData> prepareTabular(const DataRequest& request) {
+static std::unique_ptr<PreparedData> prepareTabular(const DataRequest& request) {
     const Value& source = *request.section->field("source");
     if (request.x)
         throw RuntimeError("data `" + request.name() +
@@ -138,7 +138,7 @@ std::unique_ptr<PreparedData> prepareTabular(const DataRequest& request) {
     TabularSpec spec;
     spec.cont = stringsArg(request.input, "cont");
     spec.cat = stringsArg(request.input, "cat");
-    spec.dropMissing = stringArg(request.input, "missing", "fill") == "drop";
+    spec.dropMissing = stringArg(request.input, "missing") == "drop";
     if (spec.cont.empty() && spec.cat.empty())
         throw RuntimeError("data `" + request.name() +
                            "`: the tabular block lists no columns; name them with `cont = "
@@ -169,7 +169,7 @@ std::unique_ptr<PreparedData> prepareTabular(const DataRequest& request) {
     }
     auto sides = assignSplits(*request.split, listing, labels, request.fold);
     const std::string kind = callName(request.target);
-    Targets targets = encodeTargets(kind, labels, sides, stringArg(request.target, "delimiter", " "));
+    Targets targets = encodeTargets(kind, labels, sides, stringArg(request.target, "delimiter"));
     Tabular tabular = encodeTabular(*listing.table, spec, sides);
 
     std::array<std::vector<int64_t>, 3> rows;
@@ -189,5 +189,6 @@ std::unique_ptr<PreparedData> prepareTabular(const DataRequest& request) {
     return std::make_unique<TabularData>(request, std::move(spec), std::move(tabular), std::move(targets),
                                          std::move(splits), listing.root.string());
 }
+const BlockMakers::Add kTabular{"tabular", {prepareTabular}};
 
 }  // namespace pipelang::runtime

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "runtime/data/prepared.h"
 #include "runtime/data/table.h"
 #include "runtime/error.h"
 
@@ -101,5 +102,12 @@ Targets encodeTargets(const std::string& kind, const std::vector<std::string>& l
     }
     return t;
 }
+
+namespace {
+// Target blocks: encodeTargets turns their labels into what the loss reads.
+const BlockMakers::Add kCategory{"category", {nullptr, true}};
+const BlockMakers::Add kMultiCategory{"multi_category", {nullptr, true}};
+const BlockMakers::Add kNumber{"number", {nullptr, true}};
+}  // namespace
 
 }  // namespace pipelang::runtime

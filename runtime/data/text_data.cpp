@@ -13,14 +13,15 @@
 
 #include "runtime/data/labels.h"
 #include "runtime/data/loader.h"
+#include "runtime/data/prepared.h"
 #include "runtime/data/random.h"
 #include "runtime/data/text_sources.h"
 #include "runtime/data/tokenizer.h"
-#include "runtime/data/values.h"
 #include "runtime/data/views.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
 #include "runtime/train/loss.h"  // kIgnoreToken: where y has nothing to predict
+#include "runtime/values.h"
 
 namespace pipelang::runtime {
 
@@ -67,9 +68,9 @@ public:
         info_.padId = SpecialIds::pad;
         info_.folds = request.split ? foldCount(*request.split) : 0;
         if (block_ == "text") {
-            info_.context = intArg(request.input, "max_len", 512);
+            info_.context = intArg(request.input, "max_len");
         } else {
-            info_.context = intArg(request.input, "context", block_ == "chars" ? 8 : 64);
+            info_.context = intArg(request.input, "context");
             info_.target = "tokens";
         }
         info_.itemShape = {info_.context};
@@ -427,7 +428,7 @@ std::unique_ptr<PreparedData> prepareText(const DataRequest& request) {
         throw RuntimeError("data `" + request.name() + "` has no training items; check the source and the split.");
     if (!languageModel) {
         Targets targets =
-            encodeTargets(callName(request.target), labels, sides, stringArg(request.target, "delimiter", " "));
+            encodeTargets(callName(request.target), labels, sides, stringArg(request.target, "delimiter"));
         for (size_t s = 0; s < 3; ++s) data->splits_[s].y = targetTensor(targets, rows[s]);
         DataInfo& info = data->info_;
         info.target = targets.kind;
@@ -437,5 +438,8 @@ std::unique_ptr<PreparedData> prepareText(const DataRequest& request) {
     if (block == "chars") data->useCharacters();
     return data;
 }
+const BlockMakers::Add kText{"text", {prepareText}};
+const BlockMakers::Add kChars{"chars", {prepareText, true}};
+const BlockMakers::Add kTokens{"tokens", {prepareText, true}};
 
 }  // namespace pipelang::runtime

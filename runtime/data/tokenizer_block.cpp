@@ -1,11 +1,33 @@
 // The tokenizer stage: a `tokenizer` section made into a Tokenizer.
 #include "runtime/data/text_data.h"
 #include "runtime/data/tokenizer.h"
-#include "runtime/data/values.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
+#include "runtime/makers.h"
+#include "runtime/values.h"
 
 namespace pipelang::runtime {
+
+namespace {
+
+// A tokenizer trainer's maker reads its call into the options it trains with.
+using TrainerMaker = TokenizerOptions (*)(const Value& call);
+using TrainerMakers = stdlib::Implementations<stdlib::Family::Trainer, TrainerMaker>;
+
+TokenizerOptions sentencepieceOptions(const Value& train) {
+    TokenizerOptions options;
+    options.kind = stringArg(train, "kind");
+    options.vocab = intArg(train, "vocab");
+    options.characterCoverage = numberArg(train, "character_coverage");
+    options.normalization = stringArg(train, "normalization");
+    options.byteFallback = boolArg(train, "byte_fallback");
+    options.splitDigits = boolArg(train, "split_digits");
+    options.maxSentences = intArg(train, "max_sentences");
+    return options;
+}
+const TrainerMakers::Add kSentencepiece{"sentencepiece", sentencepieceOptions};
+
+}  // namespace
 
 std::shared_ptr<const Tokenizer> makeTokenizer(const Section& section,
                                                const std::map<std::string, std::unique_ptr<PreparedData>>& data,
@@ -33,14 +55,7 @@ std::shared_ptr<const Tokenizer> makeTokenizer(const Section& section,
     auto* text = it == data.end() ? nullptr : dynamic_cast<TextPreparation*>(it->second.get());
     if (!text)
         throw RuntimeError(where + "`" + ref + "` is not text: train a tokenizer on a data block with a text input.");
-    TokenizerOptions options;
-    options.kind = stringArg(train, "kind", "unigram");
-    options.vocab = intArg(train, "vocab", 8000);
-    options.characterCoverage = numberArg(train, "character_coverage", 0.9995);
-    options.normalization = stringArg(train, "normalization", "nmt_nfkc");
-    options.byteFallback = boolArg(train, "byte_fallback", false);
-    options.splitDigits = boolArg(train, "split_digits", false);
-    options.maxSentences = intArg(train, "max_sentences", 0);
+    TokenizerOptions options = makerOf<TrainerMakers>(*train)(*train);
     if (const Value* specials = section.field("specials"); specials && specials->kind == Value::Kind::List) {
         options.specials.clear();
         for (const auto& item : specials->items) options.specials.push_back(item.text);

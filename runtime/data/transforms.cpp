@@ -2,52 +2,81 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "runtime/data/geometry.h"
-#include "runtime/data/values.h"
 #include "runtime/error.h"
+#include "runtime/makers.h"
+#include "runtime/values.h"
 
 namespace pipelang::runtime {
 
 namespace {
 
-ItemTransform parse(const Value& call) {
+// Each item transform's maker reads its call into one step; fixed sizes
+// (`size`) are read by the transforms that have them.
+using ItemMaker = ItemTransform (*)(const Value& call);
+using ItemMakers = stdlib::Implementations<stdlib::Family::Item, ItemMaker>;
+
+ItemTransform sized(ItemTransform::Kind kind, const Value& call) {
     ItemTransform t;
-    const std::string& name = call.text;
-    auto size = sizeArg(&call, "size");
-    t.height = size.first;
-    t.width = size.second;
-    t.p = numberArg(&call, "p", 1.0);
-    if (name == "resize") {
-        t.kind = ItemTransform::Kind::Resize;
-        std::string method = stringArg(&call, "method", "squish");
-        t.method = method == "crop" ? 1 : method == "pad" ? 2 : 0;
-    } else if (name == "pad") {
-        t.kind = ItemTransform::Kind::Pad;
-        t.padding = int(intArg(&call, "size", 0));
-        std::string mode = stringArg(&call, "mode", "zeros");
-        t.method = int(mode == "reflect" ? PadMode::Reflect : mode == "border" ? PadMode::Border : PadMode::Zeros);
-    } else if (name == "random_crop") {
-        t.kind = ItemTransform::Kind::RandomCrop;
-    } else if (name == "center_crop") {
-        t.kind = ItemTransform::Kind::CenterCrop;
-    } else if (name == "flip") {
-        t.kind = ItemTransform::Kind::Flip;
-        t.p = numberArg(&call, "p", 0.5);
-        t.vertical = boolArg(&call, "vertical", false);
-    } else if (name == "rotate") {
-        t.kind = ItemTransform::Kind::Rotate;
-        t.amount = numberArg(&call, "degrees", 10);
-        t.p = numberArg(&call, "p", 0.75);
-    } else if (name == "brightness" || name == "contrast") {
-        t.kind = name == "brightness" ? ItemTransform::Kind::Brightness : ItemTransform::Kind::Contrast;
-        t.amount = numberArg(&call, "max", 0.2);
-        t.p = numberArg(&call, "p", 0.75);
-    } else {
-        throw RuntimeError("the item transform `" + name + "` is not supported by the runtime for images yet.");
-    }
+    t.kind = kind;
+    std::tie(t.height, t.width) = sizeArg(&call, "size");
     return t;
 }
+
+ItemTransform makeResize(const Value& call) {
+    ItemTransform t = sized(ItemTransform::Kind::Resize, call);
+    std::string method = stringArg(&call, "method");
+    t.method = method == "crop" ? 1 : method == "pad" ? 2 : 0;
+    return t;
+}
+const ItemMakers::Add kResize{"resize", makeResize};
+
+ItemTransform makePad(const Value& call) {
+    ItemTransform t;
+    t.kind = ItemTransform::Kind::Pad;
+    t.padding = int(intArg(&call, "size"));
+    std::string mode = stringArg(&call, "mode");
+    t.method = int(mode == "reflect" ? PadMode::Reflect : mode == "border" ? PadMode::Border : PadMode::Zeros);
+    return t;
+}
+const ItemMakers::Add kPad{"pad", makePad};
+
+const ItemMakers::Add kRandomCrop{"random_crop",
+                                  [](const Value& call) { return sized(ItemTransform::Kind::RandomCrop, call); }};
+const ItemMakers::Add kCenterCrop{"center_crop",
+                                  [](const Value& call) { return sized(ItemTransform::Kind::CenterCrop, call); }};
+
+ItemTransform makeFlip(const Value& call) {
+    ItemTransform t;
+    t.kind = ItemTransform::Kind::Flip;
+    t.p = numberArg(&call, "p");
+    t.vertical = boolArg(&call, "vertical");
+    return t;
+}
+const ItemMakers::Add kFlip{"flip", makeFlip};
+
+ItemTransform makeRotate(const Value& call) {
+    ItemTransform t;
+    t.kind = ItemTransform::Kind::Rotate;
+    t.amount = numberArg(&call, "degrees");
+    t.p = numberArg(&call, "p");
+    return t;
+}
+const ItemMakers::Add kRotate{"rotate", makeRotate};
+
+// brightness and contrast: a change of up to `max`, with probability `p`.
+template <ItemTransform::Kind kind>
+ItemTransform makeLighting(const Value& call) {
+    ItemTransform t;
+    t.kind = kind;
+    t.amount = numberArg(&call, "max");
+    t.p = numberArg(&call, "p");
+    return t;
+}
+const ItemMakers::Add kBrightness{"brightness", makeLighting<ItemTransform::Kind::Brightness>};
+const ItemMakers::Add kContrast{"contrast", makeLighting<ItemTransform::Kind::Contrast>};
 
 // fastai's lighting transforms work in logit space: x → σ(f(logit(x))).
 std::array<uint8_t, 256> logitTable(double add, double multiply) {
@@ -65,7 +94,7 @@ std::array<uint8_t, 256> logitTable(double add, double multiply) {
 }  // namespace
 
 ItemTransforms::ItemTransforms(const Value* list) {
-    for (const Value* call : calls(list)) steps_.push_back(parse(*call));
+    for (const Value* call : calls(list)) steps_.push_back(makerOf<ItemMakers>(*call)(*call));
 }
 
 std::pair<int, int> ItemTransforms::firstSize() const {

@@ -9,6 +9,7 @@
 #include "runtime/data/text_data.h"
 #include "runtime/data/tokenizer.h"
 #include "runtime/error.h"
+#include "runtime/values.h"
 
 namespace pipelang::runtime {
 
@@ -136,9 +137,8 @@ torch::Device chooseTrainDevice(const std::string& wanted) {
     return torch::Device(torch::kCPU);
 }
 
-int64_t sectionInt(const Section& section, const char* field, int64_t fallback) {
-    const Value* v = section.field(field);
-    return v && v->kind == Value::Kind::Int ? v->integer : fallback;
+int64_t sectionInt(const Section& section, const char* field) {
+    return fieldOf(section, field).integer;
 }
 
 }  // namespace pipelang::runtime

@@ -52,7 +52,7 @@ Batch onDevice(Batch batch, const torch::Device& device);
 // `device = "auto" | "cpu" | "cuda"` as the train section (or --device) asks.
 torch::Device chooseTrainDevice(const std::string& wanted);
 
-// An integer field of a section (batch_size, workers), or `fallback`.
-int64_t sectionInt(const Section& section, const char* field, int64_t fallback);
+// An integer field of a section (batch_size, workers), as resolved.
+int64_t sectionInt(const Section& section, const char* field);
 
 }  // namespace pipelang::runtime

@@ -12,6 +12,7 @@
 #include "runtime/look/table_text.h"
 #include "runtime/models/network.h"
 #include "runtime/train/loss.h"
+#include "runtime/train/metrics.h"
 
 namespace pipelang::runtime {
 
@@ -71,18 +72,19 @@ int interpret(const InterpretOptions& o) {
     // their view (pixels or fields) for the picture.
     const size_t k = size_t(o.top);
     const size_t classes = info.classes.size();
-    std::vector<std::vector<int64_t>> confusion(classes, std::vector<int64_t>(classes, 0));
+    std::vector<torch::Tensor> outputs, targets;  // for the confusion matrix (metrics/)
     std::vector<Scored> top;
     auto byLoss = [regression](const Scored& a, const Scored& b) {
         double ka = regression ? std::fabs(a.residual) : a.loss, kb = regression ? std::fabs(b.residual) : b.loss;
         return ka != kb ? ka > kb : a.position < b.position;
     };
     int64_t items = 0;
-    auto loader = data->loader(split, 2 * sectionInt(*e.data, "batch_size", 64), sectionInt(*e.data, "workers", 4));
+    auto loader = data->loader(split, 2 * sectionInt(*e.data, "batch_size"), sectionInt(*e.data, "workers"));
     loader->start(0);
     torch::NoGradGuard noGrad;
     while (auto batch = loader->next()) {
         torch::Tensor out = network->forward(*batch);
+        if (category) outputs.push_back(out.to(torch::kFloat)), targets.push_back(batch->y);
         for (int64_t j = 0; j < batch->size(); ++j) {
             Scored s;
             s.position = batch->index[size_t(j)];
@@ -91,9 +93,6 @@ int interpret(const InterpretOptions& o) {
             if (category) {
                 torch::Tensor p = out[j].softmax(0);
                 int64_t predicted = p.argmax().item<int64_t>();
-                int64_t truth = batch->y[j].item<int64_t>();
-                if (size_t(truth) < classes && size_t(predicted) < classes)
-                    ++confusion[size_t(truth)][size_t(predicted)];
                 s.predicted = info.classes[size_t(predicted)];
                 s.probability = p[predicted].item<double>();
             } else if (regression) {
@@ -121,6 +120,10 @@ int interpret(const InterpretOptions& o) {
     std::vector<fs::path> written;
 
     if (category) {
+        auto confusion =
+            outputs.empty()
+                ? std::vector<std::vector<int64_t>>(classes, std::vector<int64_t>(classes, 0))
+                : metrics::confusionMatrix(predictions(torch::cat(outputs), torch::cat(targets), "category"));
         TextTable table;
         table.columns = {"true \\ predicted"};
         for (const auto& c : info.classes) table.columns.push_back(c);

@@ -118,7 +118,7 @@ int lrFind(const LrFindOptions& o) {
     LossFn loss = makeLoss(*train.field("loss"));
     const Value* clip = train.field("clip");
 
-    auto loader = data->loader(Split::Train, sectionInt(*e.data, "batch_size", 64), sectionInt(*e.data, "workers", 4));
+    auto loader = data->loader(Split::Train, sectionInt(*e.data, "batch_size"), sectionInt(*e.data, "workers"));
     std::vector<LrStep> steps;
     double average = 0, best = INFINITY;
     std::string stopped = "after " + std::to_string(o.iters) + " batches";

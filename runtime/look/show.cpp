@@ -23,8 +23,8 @@ int show(const ShowOptions& o) {
     const DataInfo& info = data->info();
 
     // The very batch training starts with: same seed, epoch 0, batch 0.
-    int64_t batchSize = sectionInt(section, "batch_size", 64);
-    auto loader = data->loader(Split::Train, batchSize, sectionInt(section, "workers", 4));
+    int64_t batchSize = sectionInt(section, "batch_size");
+    auto loader = data->loader(Split::Train, batchSize, sectionInt(section, "workers"));
     loader->start(0);
     auto batch = loader->next();
     if (!batch) throw RuntimeError("data `" + section.name + "` has no training batch to show");

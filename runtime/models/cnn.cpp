@@ -81,14 +81,15 @@ private:
 
 }  // namespace
 
-std::shared_ptr<Backbone> makeCnn(const Value& call, const DataInfo& info) {
+static std::shared_ptr<Backbone> makeCnn(const Value& call, const DataInfo& info) {
     if (info.itemShape.size() != 3)
         throw RuntimeError("cnn needs images of shape {channels, height, width}, but the data gives " +
                            shapeText(info.itemShape));
-    std::vector<int64_t> channels = intListArg(call, "channels");
+    std::vector<int64_t> channels = intsArg(call, "channels");
     if (channels.empty()) throw RuntimeError("cnn needs at least one entry in `channels`");
     return std::make_shared<Cnn>(info.itemShape[0], channels, intArg(call, "kernel"), intArg(call, "convs"),
-                                 boolArg(call, "batch_norm"), floatArg(call, "dropout"));
+                                 boolArg(call, "batch_norm"), numberArg(call, "dropout"));
 }
+const BackboneMakers::Add kCnn{"cnn", makeCnn};
 
 }  // namespace pipelang::runtime::models

@@ -102,7 +102,7 @@ torch::Tensor poolSequence(const std::string& pool, const torch::Tensor& x, cons
     return (x * weights).sum(1) / weights.sum(1).clamp_min(1);
 }
 
-std::shared_ptr<Head> makeNextToken(const Value& call, const DataInfo& info, const Backbone& backbone) {
+static std::shared_ptr<Head> makeNextToken(const Value& call, const DataInfo& info, const Backbone& backbone) {
     int64_t vocab = vocabOf(info, "next_token");
     torch::Tensor tied;
     if (boolArg(call, "tied")) {
@@ -118,23 +118,27 @@ std::shared_ptr<Head> makeNextToken(const Value& call, const DataInfo& info, con
     }
     return std::make_shared<NextTokenHead>(backbone.features(), vocab, tied);
 }
+const HeadMakers::Add kNextToken{"next_token", makeNextToken};
 
-std::shared_ptr<Head> makeClassifier(const Value& call, const DataInfo& info, const Backbone& backbone) {
+static std::shared_ptr<Head> makeClassifier(const Value& call, const DataInfo& info, const Backbone& backbone) {
     std::string pool = poolFor(stringArg(call, "pool"), backbone, backbone.builtinName());
-    return std::make_shared<LinearHead>(pool, backbone.features(), intListArg(call, "hidden"),
-                                        floatArg(call, "dropout"), outputsOf(info, "classifier"), /*squeeze=*/false);
+    return std::make_shared<LinearHead>(pool, backbone.features(), intsArg(call, "hidden"), numberArg(call, "dropout"),
+                                        outputsOf(info, "classifier"), /*squeeze=*/false);
 }
+const HeadMakers::Add kClassifier{"classifier", makeClassifier};
 
-std::shared_ptr<Head> makeRegressor(const Value& call, const DataInfo& info, const Backbone& backbone) {
+static std::shared_ptr<Head> makeRegressor(const Value& call, const DataInfo& info, const Backbone& backbone) {
     int64_t outputs = outputsOf(info, "regressor");
-    return std::make_shared<LinearHead>("mean", backbone.features(), intListArg(call, "hidden"),
-                                        floatArg(call, "dropout"), outputs, /*squeeze=*/outputs == 1);
+    return std::make_shared<LinearHead>("mean", backbone.features(), intsArg(call, "hidden"),
+                                        numberArg(call, "dropout"), outputs, /*squeeze=*/outputs == 1);
 }
+const HeadMakers::Add kRegressor{"regressor", makeRegressor};
 
 // `linear`: one linear layer on the features, logistic regression on `tfidf`.
-std::shared_ptr<Head> makeLinear(const Value&, const DataInfo& info, const Backbone& backbone) {
+static std::shared_ptr<Head> makeLinear(const Value&, const DataInfo& info, const Backbone& backbone) {
     return std::make_shared<LinearHead>("mean", backbone.features(), std::vector<int64_t>{}, 0.0,
                                         outputsOf(info, "linear"), /*squeeze=*/false);
 }
+const HeadMakers::Add kLinear{"linear", makeLinear};
 
 }  // namespace pipelang::runtime::models

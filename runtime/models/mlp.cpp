@@ -81,7 +81,7 @@ private:
 
 }  // namespace
 
-std::shared_ptr<Backbone> makeMlp(const Value& call, const DataInfo& info) {
+static std::shared_ptr<Backbone> makeMlp(const Value& call, const DataInfo& info) {
     bool tabular = info.input == "tabular";
     int64_t inputs = 0;
     if (tabular) {
@@ -93,7 +93,8 @@ std::shared_ptr<Backbone> makeMlp(const Value& call, const DataInfo& info) {
         for (int64_t d : info.itemShape) inputs *= d;
     }
     return std::make_shared<Mlp>(tabular, inputs, tabular ? info.cardinalities : std::vector<int64_t>{},
-                                 intListArg(call, "hidden"), stringArg(call, "activation"), floatArg(call, "dropout"));
+                                 intsArg(call, "hidden"), stringArg(call, "activation"), numberArg(call, "dropout"));
 }
+const BackboneMakers::Add kMlp{"mlp", makeMlp};
 
 }  // namespace pipelang::runtime::models

@@ -1,4 +1,4 @@
-// A network is a backbone and a head, chosen by name from one table each.
+// A network is a backbone and a head, each built by the maker its built-in registered.
 // Weights are saved and loaded by PyTorch state-dict names.
 #include "runtime/models/network.h"
 
@@ -7,6 +7,7 @@
 #include <set>
 
 #include "runtime/error.h"
+#include "runtime/makers.h"
 #include "runtime/models/batch_norm.h"
 #include "runtime/models/parts.h"
 #include "runtime/safetensors.h"
@@ -17,34 +18,6 @@ namespace {
 
 using models::Backbone;
 using models::Head;
-
-using BackboneMaker = std::shared_ptr<Backbone> (*)(const Value&, const DataInfo&);
-using HeadMaker = std::shared_ptr<Head> (*)(const Value&, const DataInfo&, const Backbone&);
-
-// The backbones and heads this runtime builds: one entry each.
-const std::pair<const char*, BackboneMaker> kBackbones[] = {
-    {"mlp", models::makeMlp},
-    {"cnn", models::makeCnn},
-    {"resnet", models::makeResnet},
-    {"tfidf", models::makeTfidf},
-    {"embedding_mlp", models::makeEmbeddingMlp},
-    {"lstm", models::makeLstm},
-    {"gru", models::makeGru},
-    {"transformer", models::makeTransformer},
-};
-const std::pair<const char*, HeadMaker> kHeads[] = {
-    {"classifier", models::makeClassifier},
-    {"regressor", models::makeRegressor},
-    {"linear", models::makeLinear},
-    {"next_token", models::makeNextToken},
-};
-
-template <typename Table>
-auto lookup(const Table& table, const std::string& name) -> decltype(table[0].second) {
-    for (const auto& [key, make] : table)
-        if (name == key) return make;
-    return nullptr;
-}
 
 bool isBatchNorm(const torch::nn::Module& m) {
     return dynamic_cast<const torch::nn::BatchNorm1dImpl*>(&m) || dynamic_cast<const torch::nn::BatchNorm2dImpl*>(&m) ||
@@ -100,6 +73,7 @@ public:
             for (auto& p : module->parameters(/*recurse=*/false)) p.set_requires_grad(!frozen || norm);
         }
     }
+    bool fixedWindow() const override { return backbone_->fixedWindow(); }
     void fix() {
         fixed_ = true;
         freezeBackbone(true);
@@ -206,32 +180,6 @@ torch::Tensor DenseImpl::forward(const torch::Tensor& x) {
     return dropout_ ? dropout_->forward(y) : y;
 }
 
-namespace {
-const Value& argOf(const Value& call, std::string_view name) {
-    const Value* v = call.arg(name);
-    if (!v || v->isNone()) throw RuntimeError("`" + call.text + "` has no value for `" + std::string(name) + "`");
-    return *v;
-}
-}  // namespace
-
-int64_t intArg(const Value& call, std::string_view name) {
-    return argOf(call, name).integer;
-}
-double floatArg(const Value& call, std::string_view name) {
-    return argOf(call, name).number;
-}
-bool boolArg(const Value& call, std::string_view name) {
-    return argOf(call, name).boolean;
-}
-std::string stringArg(const Value& call, std::string_view name) {
-    return argOf(call, name).text;
-}
-std::vector<int64_t> intListArg(const Value& call, std::string_view name) {
-    std::vector<int64_t> out;
-    for (const auto& item : argOf(call, name).items) out.push_back(item.integer);
-    return out;
-}
-
 std::string shapeText(torch::IntArrayRef shape) {
     std::string text = "[";
     for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
@@ -245,11 +193,9 @@ std::shared_ptr<Network> buildNetwork(const Value& backboneCall, const Value& he
     if (backboneCall.kind == Value::Kind::Ref)
         throw RuntimeError("`backbone = " + backboneCall.text + "` is not supported by this runtime yet");
     if (backboneCall.kind != Value::Kind::Call) throw RuntimeError("the model has no backbone");
-    BackboneMaker makeBackbone = lookup(kBackbones, backboneCall.text);
-    if (!makeBackbone) throw RuntimeError("backbone `" + backboneCall.text + "` is not supported by this runtime yet");
+    const auto& makeBackbone = makerOf<models::BackboneMakers>(backboneCall);
     if (headCall.kind != Value::Kind::Call) throw RuntimeError("the model has no head");
-    HeadMaker makeHead = lookup(kHeads, headCall.text);
-    if (!makeHead) throw RuntimeError("head `" + headCall.text + "` is not supported by this runtime yet");
+    const auto& makeHead = makerOf<models::HeadMakers>(headCall);
 
     std::shared_ptr<Backbone> backbone = makeBackbone(backboneCall, info);
     std::shared_ptr<Head> head = makeHead(headCall, info, *backbone);

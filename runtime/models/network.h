@@ -32,6 +32,8 @@ public:
     // keep learning too: they adapt the features to the new data cheaply.
     // A backbone written with `freeze = true` stays frozen: unfreezing it is a no-op.
     virtual void freezeBackbone(bool frozen) = 0;
+    // True when the model reads fixed windows of its context (generation pads them).
+    virtual bool fixedWindow() const = 0;
 };
 
 // Where model building reports what it decided on its own (a head

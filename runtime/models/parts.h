@@ -1,6 +1,6 @@
 // The parts a network is composed of, for the files of runtime/models only:
 // a backbone turns a batch into features, a head turns features into
-// predictions. network.cpp picks each by its built-in's name from one table.
+// predictions. Each registers its maker beside its code; network.cpp looks it up by name.
 #pragma once
 
 #include <torch/torch.h>
@@ -10,6 +10,8 @@
 
 #include "interpreter/pipeline.h"
 #include "runtime/data/dataset.h"
+#include "runtime/values.h"
+#include "stdlib/implementations.h"
 
 namespace pipelang::runtime::models {
 
@@ -31,6 +33,9 @@ public:
     // The input embedding {vocab, dim} of a text backbone, which `next_token(tied = true)`
     // shares; undefined for others.
     virtual torch::Tensor tokenEmbedding() const { return {}; }
+    // True when the backbone reads a window of exactly its context, padded
+    // on the left when shorter (embedding_mlp); sequence models take any length.
+    virtual bool fixedWindow() const { return false; }
     // Tensors of a pretrained file that loading passes over: parts of the
     // reference model this backbone has no use for (BERT's pooler).
     virtual bool ignoresWeight(const std::string&) const { return false; }
@@ -56,19 +61,13 @@ private:
 };
 TORCH_MODULE(Dense);
 
-// Builders, one per built-in; `call` is the resolved call from the .pipe file.
-std::shared_ptr<Backbone> makeMlp(const Value& call, const DataInfo& info);
-std::shared_ptr<Backbone> makeCnn(const Value& call, const DataInfo& info);
-std::shared_ptr<Backbone> makeResnet(const Value& call, const DataInfo& info);
-std::shared_ptr<Backbone> makeEmbeddingMlp(const Value& call, const DataInfo& info);
-std::shared_ptr<Backbone> makeLstm(const Value& call, const DataInfo& info);
-std::shared_ptr<Backbone> makeGru(const Value& call, const DataInfo& info);
-std::shared_ptr<Backbone> makeTransformer(const Value& call, const DataInfo& info);
-std::shared_ptr<Head> makeClassifier(const Value& call, const DataInfo& info, const Backbone& backbone);
-std::shared_ptr<Head> makeRegressor(const Value& call, const DataInfo& info, const Backbone& backbone);
-std::shared_ptr<Backbone> makeTfidf(const Value& call, const DataInfo& info);
-std::shared_ptr<Head> makeLinear(const Value& call, const DataInfo& info, const Backbone& backbone);
-std::shared_ptr<Head> makeNextToken(const Value& call, const DataInfo& info, const Backbone& backbone);
+// Makers, one per built-in, each registered beside its code
+// (`const BackboneMakers::Add kResnet{"resnet", makeResnet};`); `call` is
+// the resolved call from the .pipe file, every default filled in.
+using BackboneMaker = std::shared_ptr<Backbone> (*)(const Value& call, const DataInfo& info);
+using HeadMaker = std::shared_ptr<Head> (*)(const Value& call, const DataInfo& info, const Backbone& backbone);
+using BackboneMakers = stdlib::Implementations<stdlib::Family::Backbone, BackboneMaker>;
+using HeadMakers = stdlib::Implementations<stdlib::Family::Head, HeadMaker>;
 
 // Text backbones: the data's vocabulary size, and a check that a batch
 // holds token ids; both throw a RuntimeError naming `builtin`.
@@ -78,13 +77,6 @@ void expectTokenIds(const Batch& batch, const char* builtin);
 // Pools a sequence of features {B, T, C} into {B, C} by `pool` ("cls",
 // "mean", "max", "last"), over the real tokens only when `mask` is defined.
 torch::Tensor poolSequence(const std::string& pool, const torch::Tensor& x, const torch::Tensor& mask);
-
-// A call's arguments, with defaults already filled in by the checker.
-int64_t intArg(const Value& call, std::string_view name);
-double floatArg(const Value& call, std::string_view name);
-bool boolArg(const Value& call, std::string_view name);
-std::string stringArg(const Value& call, std::string_view name);
-std::vector<int64_t> intListArg(const Value& call, std::string_view name);
 
 // "[1, 3, 7, 7]"
 std::string shapeText(torch::IntArrayRef shape);

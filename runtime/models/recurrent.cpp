@@ -31,6 +31,7 @@ public:
     int64_t features() const override { return hidden_; }
     bool spatial() const override { return false; }
     std::string builtinName() const override { return "embedding_mlp"; }
+    bool fixedWindow() const override { return true; }
     torch::Tensor tokenEmbedding() const override { return embedding_->weight; }
 
 private:
@@ -85,7 +86,7 @@ std::shared_ptr<Backbone> makeRecurrent(const char* name, const Value& call, con
                            "` sees the tokens it must predict; a language model reads one way: set "
                            "`bidirectional = false`");
     return std::make_shared<Recurrent<Rnn, Options>>(name, vocabOf(info, name), intArg(call, "dim"),
-                                                     intArg(call, "layers"), bidirectional, floatArg(call, "dropout"));
+                                                     intArg(call, "layers"), bidirectional, numberArg(call, "dropout"));
 }
 
 }  // namespace
@@ -103,7 +104,7 @@ void expectTokenIds(const Batch& batch, const char* builtin) {
                            shapeText(batch.x.sizes()) + " of " + std::string(c10::toString(batch.x.scalar_type())));
 }
 
-std::shared_ptr<Backbone> makeEmbeddingMlp(const Value& call, const DataInfo& info) {
+static std::shared_ptr<Backbone> makeEmbeddingMlp(const Value& call, const DataInfo& info) {
     int64_t context = info.context;
     if (const Value* c = call.arg("context"); c && c->kind == Value::Kind::Int) context = c->integer;
     if (context < 1)
@@ -113,13 +114,16 @@ std::shared_ptr<Backbone> makeEmbeddingMlp(const Value& call, const DataInfo& in
     return std::make_shared<EmbeddingMlp>(vocabOf(info, "embedding_mlp"), intArg(call, "dim"), intArg(call, "hidden"),
                                           context);
 }
+const BackboneMakers::Add kEmbeddingMlp{"embedding_mlp", makeEmbeddingMlp};
 
-std::shared_ptr<Backbone> makeLstm(const Value& call, const DataInfo& info) {
+static std::shared_ptr<Backbone> makeLstm(const Value& call, const DataInfo& info) {
     return makeRecurrent<nn::LSTM, nn::LSTMOptions>("lstm", call, info);
 }
+const BackboneMakers::Add kLstm{"lstm", makeLstm};
 
-std::shared_ptr<Backbone> makeGru(const Value& call, const DataInfo& info) {
+static std::shared_ptr<Backbone> makeGru(const Value& call, const DataInfo& info) {
     return makeRecurrent<nn::GRU, nn::GRUOptions>("gru", call, info);
 }
+const BackboneMakers::Add kGru{"gru", makeGru};
 
 }  // namespace pipelang::runtime::models

@@ -138,7 +138,7 @@ private:
 
 }  // namespace
 
-std::shared_ptr<Backbone> makeResnet(const Value& call, const DataInfo& info) {
+static std::shared_ptr<Backbone> makeResnet(const Value& call, const DataInfo& info) {
     int64_t inChannels = intArg(call, "in_channels");
     const Value* written = call.arg("in_channels");
     if (info.input == "image" && info.itemShape.size() == 3 && info.itemShape[0] != inChannels) {
@@ -152,5 +152,6 @@ std::shared_ptr<Backbone> makeResnet(const Value& call, const DataInfo& info) {
     }
     return std::make_shared<ResNet>(intArg(call, "depth"), stringArg(call, "stem") == "small", inChannels);
 }
+const BackboneMakers::Add kResnet{"resnet", makeResnet};
 
 }  // namespace pipelang::runtime::models

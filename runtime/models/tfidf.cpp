@@ -188,7 +188,7 @@ void fitTextFeatures(Network& network, const PreparedData& data) {
 
 namespace models {
 
-std::shared_ptr<Backbone> makeTfidf(const Value& call, const DataInfo& info) {
+static std::shared_ptr<Backbone> makeTfidf(const Value& call, const DataInfo& info) {
     if (info.input != "text" || info.vocab < 1)
         throw RuntimeError("tfidf reads text: use a data block with a `text(tokenizer = ..., max_len = ...)` input.");
     // `ngrams = 2` or `ngrams = [1, 3]`.
@@ -199,6 +199,7 @@ std::shared_ptr<Backbone> makeTfidf(const Value& call, const DataInfo& info) {
     if (lo > hi) std::swap(lo, hi);
     return std::make_shared<Tfidf>(info.vocab, lo, hi, intArg(call, "max_features"), boolArg(call, "sublinear"));
 }
+const BackboneMakers::Add kTfidf{"tfidf", makeTfidf};
 
 }  // namespace models
 

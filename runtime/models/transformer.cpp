@@ -189,7 +189,7 @@ private:
 
 }  // namespace
 
-std::shared_ptr<Backbone> makeTransformer(const Value& call, const DataInfo& info) {
+static std::shared_ptr<Backbone> makeTransformer(const Value& call, const DataInfo& info) {
     int64_t dim = intArg(call, "dim"), heads = intArg(call, "heads");
     if (dim % heads != 0)
         throw RuntimeError("`transformer` splits `dim` among its heads, but dim = " + std::to_string(dim) +
@@ -200,9 +200,10 @@ std::shared_ptr<Backbone> makeTransformer(const Value& call, const DataInfo& inf
     if (info.input == "tokens" && !causal)
         throw RuntimeError("a language model must not see the tokens it predicts: write `transformer(causal = true)`");
     return std::make_shared<Transformer>(vocabOf(info, "transformer"), intArg(call, "layers"), dim, heads, ffn,
-                                         floatArg(call, "dropout"), stringArg(call, "norm") == "pre",
+                                         numberArg(call, "dropout"), stringArg(call, "norm") == "pre",
                                          stringArg(call, "positions") == "learned", causal,
                                          std::max(kPositions, info.context));
 }
+const BackboneMakers::Add kTransformer{"transformer", makeTransformer};
 
 }  // namespace pipelang::runtime::models

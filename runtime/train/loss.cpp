@@ -1,6 +1,8 @@
 #include "runtime/train/loss.h"
 
 #include "runtime/error.h"
+#include "runtime/makers.h"
+#include "runtime/values.h"
 
 namespace pipelang::runtime {
 
@@ -16,48 +18,58 @@ std::pair<torch::Tensor, torch::Tensor> tokenPredictions(const torch::Tensor& ou
     return {out.reshape({-1, out.size(2)}), y.reshape({-1})};
 }
 
-LossFn makeLoss(const Value& loss) {
-    const std::string& name = loss.text;
-    auto number = [&](const char* param, double fallback) {
-        const Value* v = loss.arg(param);
-        return v && !v->isNone() ? v->number : fallback;
+namespace {
+
+using LossMaker = LossFn (*)(const Value& call);
+using LossMakers = stdlib::Implementations<stdlib::Family::Loss, LossMaker>;
+
+LossFn crossEntropy(const Value& call) {
+    double smoothing = numberArg(call, "label_smoothing");
+    return [smoothing](const torch::Tensor& out, const torch::Tensor& y) {
+        auto options = F::CrossEntropyFuncOptions().label_smoothing(smoothing).ignore_index(kIgnoreToken);
+        if (y.dim() != 2 || y.scalar_type() != torch::kInt64) return F::cross_entropy(out, y, options);
+        auto [scores, next] = tokenPredictions(out, y);
+        return F::cross_entropy(scores, next, options);
     };
-    if (name == "cross_entropy") {
-        double smoothing = number("label_smoothing", 0);
-        return [smoothing](const torch::Tensor& out, const torch::Tensor& y) {
-            auto options = F::CrossEntropyFuncOptions().label_smoothing(smoothing).ignore_index(kIgnoreToken);
-            if (y.dim() != 2 || y.scalar_type() != torch::kInt64) return F::cross_entropy(out, y, options);
-            auto [scores, next] = tokenPredictions(out, y);
-            return F::cross_entropy(scores, next, options);
-        };
-    }
-    if (name == "bce_with_logits") {
-        torch::Tensor posWeight;
-        if (const Value* w = loss.arg("pos_weight"); w && !w->isNone()) {
-            std::vector<float> weights;
-            if (w->kind == Value::Kind::List)
-                for (const auto& item : w->items) weights.push_back(float(item.number));
-            else
-                weights.push_back(float(w->number));
-            posWeight = torch::tensor(weights);
-        }
-        return [posWeight](const torch::Tensor& out, const torch::Tensor& y) {
-            auto options = F::BinaryCrossEntropyWithLogitsFuncOptions();
-            if (posWeight.defined()) options.pos_weight(posWeight.to(out.device()));
-            return F::binary_cross_entropy_with_logits(out, y, options);
-        };
-    }
-    if (name == "mse")
-        return [](const torch::Tensor& out, const torch::Tensor& y) { return F::mse_loss(out.reshape(y.sizes()), y); };
-    if (name == "l1")
-        return [](const torch::Tensor& out, const torch::Tensor& y) { return F::l1_loss(out.reshape(y.sizes()), y); };
-    if (name == "huber") {
-        double delta = number("delta", 1.0);
-        return [delta](const torch::Tensor& out, const torch::Tensor& y) {
-            return F::huber_loss(out.reshape(y.sizes()), y, F::HuberLossFuncOptions().delta(delta));
-        };
-    }
-    throw RuntimeError("loss `" + name + "` is not supported by this runtime yet");
+}
+const LossMakers::Add kCrossEntropy{"cross_entropy", crossEntropy};
+
+LossFn bceWithLogits(const Value& call) {
+    torch::Tensor posWeight;
+    if (auto weights = numbersArg(&call, "pos_weight"); !weights.empty())
+        posWeight = torch::tensor(std::vector<float>(weights.begin(), weights.end()));
+    return [posWeight](const torch::Tensor& out, const torch::Tensor& y) {
+        auto options = F::BinaryCrossEntropyWithLogitsFuncOptions();
+        if (posWeight.defined()) options.pos_weight(posWeight.to(out.device()));
+        return F::binary_cross_entropy_with_logits(out, y, options);
+    };
+}
+const LossMakers::Add kBceWithLogits{"bce_with_logits", bceWithLogits};
+
+// Regression losses compare one output per target value.
+const LossMakers::Add kMse{"mse", [](const Value&) -> LossFn {
+                               return [](const torch::Tensor& out, const torch::Tensor& y) {
+                                   return F::mse_loss(out.reshape(y.sizes()), y);
+                               };
+                           }};
+const LossMakers::Add kL1{"l1", [](const Value&) -> LossFn {
+                              return [](const torch::Tensor& out, const torch::Tensor& y) {
+                                  return F::l1_loss(out.reshape(y.sizes()), y);
+                              };
+                          }};
+
+LossFn huber(const Value& call) {
+    double delta = numberArg(call, "delta");
+    return [delta](const torch::Tensor& out, const torch::Tensor& y) {
+        return F::huber_loss(out.reshape(y.sizes()), y, F::HuberLossFuncOptions().delta(delta));
+    };
+}
+const LossMakers::Add kHuber{"huber", huber};
+
+}  // namespace
+
+LossFn makeLoss(const Value& loss) {
+    return makerOf<LossMakers>(loss)(loss);
 }
 
 }  // namespace pipelang::runtime

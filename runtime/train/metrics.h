@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "interpreter/pipeline.h"
+#include "metrics/predictions.h"
 #include "runtime/data/dataset.h"
+#include "stdlib/registry.h"
 
 namespace pipelang::runtime {
 
@@ -31,10 +33,22 @@ public:
     std::vector<std::string> names() const;
 
 private:
+    metrics::Predictions gathered() const;
+
     std::vector<const Value*> metrics_;
     const DataInfo& info_;
     std::vector<torch::Tensor> outputs_, targets_;
 };
+
+// True when a larger value of the metric is better (accuracy), false when a
+// smaller one is (losses, error rates): the registry says.
+inline bool higherIsBetter(const std::string& metric) {
+    return stdlib::higherIsBetter(metric);
+}
+
+// Outputs and targets on the CPU as the plain numbers metrics/ scores; for
+// a tokens target, `output` is the epoch's token summary.
+metrics::Predictions predictions(const torch::Tensor& output, const torch::Tensor& target, const std::string& kind);
 
 // One metric on gathered outputs and targets (exposed for tests).
 double computeMetric(const Value& metric, const torch::Tensor& output, const torch::Tensor& target,

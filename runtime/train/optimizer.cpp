@@ -1,69 +1,64 @@
 #include "runtime/train/optimizer.h"
 
 #include "runtime/error.h"
+#include "runtime/makers.h"
+#include "runtime/values.h"
 
 namespace pipelang::runtime {
 
 namespace {
 
-double number(const Value& call, const char* name, double fallback) {
-    const Value* v = call.arg(name);
-    return v && (v->kind == Value::Kind::Int || v->kind == Value::Kind::Float) ? v->number : fallback;
+using OptimizerMaker = std::unique_ptr<torch::optim::Optimizer> (*)(const Value& call, Network& network);
+using OptimizerMakers = stdlib::Implementations<stdlib::Family::Optimizer, OptimizerMaker>;
+
+// Two parameter groups, backbone then head, each with options of its own so
+// each can have its own rate.
+template <typename Options>
+std::vector<torch::optim::OptimizerParamGroup> groups(const Value& call, Network& network,
+                                                      const std::function<Options(double lr)>& options) {
+    PeakRates rates = peakRates(call);
+    std::vector<torch::optim::OptimizerParamGroup> out;
+    out.emplace_back(network.backboneParameters(), std::make_unique<Options>(options(rates.backbone)));
+    out.emplace_back(network.headParameters(), std::make_unique<Options>(options(rates.head)));
+    return out;
 }
 
-std::pair<double, double> betas(const Value& call) {
-    const Value* v = call.arg("betas");
-    if (!v || v->kind != Value::Kind::List || v->items.size() != 2) return {0.9, 0.999};
-    return {v->items[0].number, v->items[1].number};
+std::unique_ptr<torch::optim::Optimizer> makeSgd(const Value& o, Network& network) {
+    double momentum = numberArg(o, "momentum"), decay = numberArg(o, "weight_decay");
+    bool nesterov = boolArg(o, "nesterov");
+    std::function<torch::optim::SGDOptions(double)> options = [=](double lr) {
+        return torch::optim::SGDOptions(lr).momentum(momentum).nesterov(nesterov).weight_decay(decay);
+    };
+    return std::make_unique<torch::optim::SGD>(groups(o, network, options),
+                                               torch::optim::SGDOptions(peakRates(o).head));
 }
+const OptimizerMakers::Add kSgd{"sgd", makeSgd};
+
+// Adam and AdamW share their arguments; AdamW decays the weights apart from the gradient.
+template <typename Adam, typename Options>
+std::unique_ptr<torch::optim::Optimizer> makeAdam(const Value& o, Network& network) {
+    auto betas = numbersArg(&o, "betas");
+    if (betas.size() != 2) throw RuntimeError("`" + o.text + "`: `betas` takes two numbers");
+    double eps = numberArg(o, "eps"), decay = numberArg(o, "weight_decay");
+    std::function<Options(double)> options = [=](double lr) {
+        return Options(lr).betas({betas[0], betas[1]}).eps(eps).weight_decay(decay);
+    };
+    return std::make_unique<Adam>(groups(o, network, options), Options(peakRates(o).head));
+}
+const OptimizerMakers::Add kAdam{"adam", makeAdam<torch::optim::Adam, torch::optim::AdamOptions>};
+const OptimizerMakers::Add kAdamW{"adamw", makeAdam<torch::optim::AdamW, torch::optim::AdamWOptions>};
 
 }  // namespace
 
 PeakRates peakRates(const Value& optimizer) {
-    const Value* lr = optimizer.arg("lr");
-    if (lr && lr->kind == Value::Kind::Call && lr->items.size() == 2) return {lr->items[0].number, lr->items[1].number};
-    double rate = lr ? lr->number : 1e-3;
-    return {rate, rate};
+    const Value* lr = argOf(&optimizer, "lr");
+    if (!lr) throw RuntimeError("internal error: `" + optimizer.text + "` has no learning rate");
+    if (lr->kind == Value::Kind::Call && lr->items.size() == 2) return {lr->items[0].number, lr->items[1].number};
+    return {lr->number, lr->number};
 }
 
 std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const Value& o, Network& network) {
-    PeakRates rates = peakRates(o);
-    double decay = number(o, "weight_decay", 0);
-    const std::string& name = o.text;
-    // Every group carries its own options, so each can have its own rate.
-    auto groups = [&](auto makeOptions) {
-        std::vector<torch::optim::OptimizerParamGroup> out;
-        out.emplace_back(network.backboneParameters(), makeOptions(rates.backbone));
-        out.emplace_back(network.headParameters(), makeOptions(rates.head));
-        return out;
-    };
-    if (name == "sgd") {
-        double momentum = number(o, "momentum", 0.9);
-        const Value* nesterov = o.arg("nesterov");
-        bool useNesterov = nesterov && nesterov->boolean;
-        auto make = [&](double lr) {
-            return std::make_unique<torch::optim::SGDOptions>(
-                torch::optim::SGDOptions(lr).momentum(momentum).nesterov(useNesterov).weight_decay(decay));
-        };
-        return std::make_unique<torch::optim::SGD>(groups(make), torch::optim::SGDOptions(rates.head));
-    }
-    auto [b1, b2] = betas(o);
-    double eps = number(o, "eps", 1e-8);
-    if (name == "adam") {
-        auto make = [&](double lr) {
-            return std::make_unique<torch::optim::AdamOptions>(
-                torch::optim::AdamOptions(lr).betas({b1, b2}).eps(eps).weight_decay(decay));
-        };
-        return std::make_unique<torch::optim::Adam>(groups(make), torch::optim::AdamOptions(rates.head));
-    }
-    if (name == "adamw") {
-        auto make = [&](double lr) {
-            return std::make_unique<torch::optim::AdamWOptions>(
-                torch::optim::AdamWOptions(lr).betas({b1, b2}).eps(eps).weight_decay(decay));
-        };
-        return std::make_unique<torch::optim::AdamW>(groups(make), torch::optim::AdamWOptions(rates.head));
-    }
-    throw RuntimeError("optimizer `" + name + "` is not supported by this runtime yet");
+    return makerOf<OptimizerMakers>(o)(o, network);
 }
 
 void setRates(torch::optim::Optimizer& optimizer, double backbone, double head) {

@@ -3,15 +3,16 @@
 #include <cmath>
 
 #include "runtime/error.h"
+#include "runtime/makers.h"
+#include "runtime/values.h"
 
 namespace pipelang::runtime {
 
 namespace {
 
-double argOr(const Value& call, const char* name, double fallback) {
-    const Value* v = call.arg(name);
-    return v && (v->kind == Value::Kind::Int || v->kind == Value::Kind::Float) ? v->number : fallback;
-}
+// A schedule's maker plans its phases from the optimizer's peak rates.
+using ScheduleMaker = std::vector<Phase> (*)(const Value& call, double backboneLr, double headLr);
+using ScheduleMakers = stdlib::Implementations<stdlib::Family::Schedule, ScheduleMaker>;
 
 // From a to b along half a cosine, as t goes from 0 to 1.
 double cosineBetween(double a, double b, double t) {
@@ -40,39 +41,59 @@ double warmupLinear(double t, double warmup) {
     return (1 - t) / (1 - warmup);
 }
 
-std::vector<Phase> planSchedule(const Value& s, double backboneLr, double headLr) {
-    const std::string& name = s.text;
-    int64_t epochs = int64_t(argOr(s, "epochs", 1));
-    Phase phase{epochs, false, backboneLr, headLr, {}};
-    if (name == "constant") {
-        phase.shape = [](double, int64_t) { return 1.0; };
-    } else if (name == "step") {
-        double every = argOr(s, "every", 1), gamma = argOr(s, "gamma", 0.1);
-        phase.shape = [=](double, int64_t epoch) { return std::pow(gamma, std::floor(double(epoch) / every)); };
-    } else if (name == "linear" || name == "cosine") {
-        double warmup = warmupShare(argOr(s, "warmup", 0), epochs);
-        bool cosine = name == "cosine";
-        phase.shape = [=](double t, int64_t) { return cosine ? warmupCosine(t, warmup) : warmupLinear(t, warmup); };
-    } else if (name == "one_cycle") {
-        double pct = argOr(s, "pct_start", 0.25), div = argOr(s, "div", 25), finalDiv = argOr(s, "final_div", 1e5);
-        phase.shape = [=](double t, int64_t) { return oneCycle(t, pct, div, finalDiv); };
-    } else if (name == "fine_tune") {
-        // fastai: one cycle with the backbone frozen (pct_start 0.99), then the
-        // whole model at slice(base_lr / 2 / lr_mult, base_lr / 2).
-        double base = argOr(s, "base_lr", headLr);
-        double mult = argOr(s, "lr_mult", 100);
-        int64_t frozenEpochs = int64_t(argOr(s, "freeze_epochs", 1));
-        std::vector<Phase> phases;
-        if (frozenEpochs > 0)
-            phases.push_back(
-                {frozenEpochs, true, base, base, [](double t, int64_t) { return oneCycle(t, 0.99, 25, 1e5); }});
+namespace {
+
+// One phase of the schedule's epochs, its rate shaped by `shape`.
+std::vector<Phase> onePhase(const Value& s, double backboneLr, double headLr, Shape shape) {
+    return {Phase{intArg(s, "epochs"), false, backboneLr, headLr, std::move(shape)}};
+}
+
+const ScheduleMakers::Add kConstant{"constant", [](const Value& s, double backboneLr, double headLr) {
+                                        return onePhase(s, backboneLr, headLr, [](double, int64_t) { return 1.0; });
+                                    }};
+
+std::vector<Phase> stepSchedule(const Value& s, double backboneLr, double headLr) {
+    double every = numberArg(s, "every"), gamma = numberArg(s, "gamma");
+    return onePhase(s, backboneLr, headLr,
+                    [=](double, int64_t epoch) { return std::pow(gamma, std::floor(double(epoch) / every)); });
+}
+const ScheduleMakers::Add kStep{"step", stepSchedule};
+
+template <double (*shape)(double t, double warmup)>
+std::vector<Phase> warmupSchedule(const Value& s, double backboneLr, double headLr) {
+    double warmup = warmupShare(numberArg(s, "warmup"), intArg(s, "epochs"));
+    return onePhase(s, backboneLr, headLr, [=](double t, int64_t) { return shape(t, warmup); });
+}
+const ScheduleMakers::Add kLinear{"linear", warmupSchedule<warmupLinear>};
+const ScheduleMakers::Add kCosine{"cosine", warmupSchedule<warmupCosine>};
+
+std::vector<Phase> oneCycleSchedule(const Value& s, double backboneLr, double headLr) {
+    double pct = numberArg(s, "pct_start"), div = numberArg(s, "div"), finalDiv = numberArg(s, "final_div");
+    return onePhase(s, backboneLr, headLr, [=](double t, int64_t) { return oneCycle(t, pct, div, finalDiv); });
+}
+const ScheduleMakers::Add kOneCycle{"one_cycle", oneCycleSchedule};
+
+// fastai: one cycle with the backbone frozen (pct_start 0.99), then the
+// whole model at slice(base_lr / 2 / lr_mult, base_lr / 2).
+std::vector<Phase> fineTuneSchedule(const Value& s, double, double headLr) {
+    const Value* given = argOf(&s, "base_lr");
+    double base = given ? given->number : headLr;
+    double mult = numberArg(s, "lr_mult");
+    int64_t frozenEpochs = intArg(s, "freeze_epochs");
+    std::vector<Phase> phases;
+    if (frozenEpochs > 0)
         phases.push_back(
-            {epochs, false, base / 2 / mult, base / 2, [](double t, int64_t) { return oneCycle(t, 0.3, 25, 1e5); }});
-        return phases;
-    } else {
-        throw RuntimeError("schedule `" + name + "` is not supported by this runtime yet");
-    }
-    return {phase};
+            {frozenEpochs, true, base, base, [](double t, int64_t) { return oneCycle(t, 0.99, 25, 1e5); }});
+    phases.push_back({intArg(s, "epochs"), false, base / 2 / mult, base / 2,
+                      [](double t, int64_t) { return oneCycle(t, 0.3, 25, 1e5); }});
+    return phases;
+}
+const ScheduleMakers::Add kFineTune{"fine_tune", fineTuneSchedule};
+
+}  // namespace
+
+std::vector<Phase> planSchedule(const Value& s, double backboneLr, double headLr) {
+    return makerOf<ScheduleMakers>(s)(s, backboneLr, headLr);
 }
 
 }  // namespace pipelang::runtime

@@ -6,6 +6,7 @@
 
 #include "runtime/error.h"
 #include "runtime/record.h"
+#include "runtime/values.h"
 
 namespace pipelang::runtime {
 
@@ -57,9 +58,7 @@ bool writeValidPredictions(Network& network, const PreparedData& data, const Sec
     if (category)
         for (const auto& name : info.classes) out << "," << cell("p_" + name);
     out << "\n";
-    const Value* batchSize = dataSection.field("batch_size");
-    auto loader =
-        data.loader(Split::Valid, batchSize && batchSize->kind == Value::Kind::Int ? batchSize->integer : 64, 1);
+    auto loader = data.loader(Split::Valid, fieldOf(dataSection, "batch_size").integer, 1);
     loader->start(0);
     torch::NoGradGuard noGrad;
     network.eval();
