@@ -18,10 +18,10 @@ namespace pipelang::metrics {
 
 // A split's predictions, gathered: `rows` items, each with `columns` outputs.
 struct Predictions {
-    std::string target;          // the target kind: category, multi_category, number or tokens
-    int64_t rows = 0;            // items (tokens: predicted tokens)
-    int64_t columns = 0;         // outputs per item: classes, labels or values
-    std::vector<float> outputs;  // rows × columns, row-major: logits for category and multi_category
+    std::string target;            // the target kind: category, multi_category, number or tokens
+    int64_t rows = 0;              // items (tokens: predicted tokens)
+    int64_t columns = 0;           // outputs per item: classes, labels or values
+    std::vector<float> outputs;    // rows × columns, row-major: logits for category and multi_category
     std::vector<int64_t> classes;  // category: each item's right class
     std::vector<float> targets;    // multi_category: rows × columns of 0/1; number: rows × columns values
     // tokens: each predicted token's cross-entropy and whether its top score was right

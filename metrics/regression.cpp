@@ -8,7 +8,8 @@ namespace pipelang::metrics {
 namespace {
 
 void expectNumber(const Value& call, const Predictions& p) {
-    if (p.target != "number") throw MetricError("metric `" + call.text + "` does not apply to a " + p.target + " target");
+    if (p.target != "number")
+        throw MetricError("metric `" + call.text + "` does not apply to a " + p.target + " target");
 }
 
 double squaredError(const Predictions& p) {

@@ -287,7 +287,7 @@ std::unique_ptr<PreparedData> prepareImages(const DataRequest& request) {
     const Value& source = *request.section->field("source");
     const ImageBlock block = imageBlock(request.input);
     const std::string kind = callName(request.target);
-    const std::string delimiter = stringArg(request.target, "delimiter");
+    const std::string delimiter = labelDelimiter(request.target);
 
     std::array<ImageSplit, 3> splits;
     std::vector<std::string> labels;

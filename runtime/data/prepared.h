@@ -13,6 +13,7 @@
 #include "runtime/data/listing.h"
 #include "runtime/data/splits.h"
 #include "runtime/data/targets.h"
+#include "runtime/values.h"
 #include "stdlib/implementations.h"
 
 namespace pipelang::runtime {
@@ -33,6 +34,14 @@ struct DataRequest {
 
     std::string name() const { return section->name; }
 };
+
+// The separator of a multi_category target's labels; "" for targets that
+// have one label per item (and no `delimiter`).
+inline std::string labelDelimiter(const Value* target) {
+    const Value* d =
+        target && target->builtin && target->builtin->param("delimiter") ? argOf(target, "delimiter") : nullptr;
+    return d ? d->text : std::string();
+}
 
 // Prints a line about the data to stderr: `note: data NAME: MESSAGE`.
 void note(const DataRequest& request, const std::string& message);

@@ -169,7 +169,7 @@ static std::unique_ptr<PreparedData> prepareTabular(const DataRequest& request) 
     }
     auto sides = assignSplits(*request.split, listing, labels, request.fold);
     const std::string kind = callName(request.target);
-    Targets targets = encodeTargets(kind, labels, sides, stringArg(request.target, "delimiter"));
+    Targets targets = encodeTargets(kind, labels, sides, labelDelimiter(request.target));
     Tabular tabular = encodeTabular(*listing.table, spec, sides);
 
     std::array<std::vector<int64_t>, 3> rows;

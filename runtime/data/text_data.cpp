@@ -427,8 +427,7 @@ std::unique_ptr<PreparedData> prepareText(const DataRequest& request) {
     if (data->splits_[0].texts.empty())
         throw RuntimeError("data `" + request.name() + "` has no training items; check the source and the split.");
     if (!languageModel) {
-        Targets targets =
-            encodeTargets(callName(request.target), labels, sides, stringArg(request.target, "delimiter"));
+        Targets targets = encodeTargets(callName(request.target), labels, sides, labelDelimiter(request.target));
         for (size_t s = 0; s < 3; ++s) data->splits_[s].y = targetTensor(targets, rows[s]);
         DataInfo& info = data->info_;
         info.target = targets.kind;
