@@ -18,8 +18,8 @@ template <typename Table>
 const auto& makerOf(const Value& call) {
     const auto* maker = Table::find(call.text);
     if (!maker)
-        throw RuntimeError(std::string("internal error: ") + stdlib::familyName(Table::family) + " `" + call.text +
-                           "` has no implementation in this runtime");
+        throw RuntimeError(std::string(stdlib::familyName(Table::family)) + " `" + call.text +
+                           "` is not supported by this runtime yet");
     return *maker;
 }
 

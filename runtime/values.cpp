@@ -1,10 +1,37 @@
 #include "runtime/values.h"
 
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
 #include "runtime/error.h"
 
 namespace pipelang::runtime {
 
 namespace {
+
+// A scalar default of the registry as a value, for calls made in code rather
+// than resolved by the checker (tests, the runtime's own `parent_label`).
+const Value* registryDefault(const stdlib::Param& param) {
+    static std::mutex mutex;
+    static std::map<const stdlib::Param*, Value> values;
+    std::lock_guard lock(mutex);
+    if (auto it = values.find(&param); it != values.end()) return &it->second;
+    const std::string& text = param.defaultValue;
+    Value v;
+    if (text == "true" || text == "false") {
+        v.kind = Value::Kind::Bool, v.boolean = text == "true";
+    } else if (text.size() >= 2 && text.front() == '"') {
+        v.kind = Value::Kind::String, v.text = text.substr(1, text.size() - 2);
+    } else {
+        char* end = nullptr;
+        double number = std::strtod(text.c_str(), &end);
+        if (text.empty() || *end != '\0') return nullptr;
+        bool integer = text.find_first_of(".eE") == std::string::npos;
+        v.kind = integer ? Value::Kind::Int : Value::Kind::Float, v.number = number, v.integer = int64_t(number);
+    }
+    return &values.emplace(&param, v).first->second;
+}
 
 // The argument, or null for one the registry declares `none` by default and
 // the file left out; any other gap means the call was not resolved.
@@ -14,7 +41,12 @@ const Value* resolved(const Value* call, std::string_view name) {
     const Value* a = call->arg(name);
     if (a && !a->isNone()) return a;
     const stdlib::Param* param = call->builtin ? call->builtin->param(name) : nullptr;
+    if (!call->builtin)
+        for (const stdlib::Builtin* b : stdlib::registry().lookup(call->text))
+            if ((param = b->param(name))) break;
     if (param && param->defaultValue == "none") return nullptr;
+    if (param && !a)
+        if (const Value* d = registryDefault(*param)) return d;
     throw RuntimeError("internal error: `" + call->text + "` has no value for `" + std::string(name) +
                        "` (the checker fills in every default)");
 }
