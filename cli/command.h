@@ -11,7 +11,7 @@ namespace pipelang::cli {
 struct Command {
     const char* name;
     const char* synopsis;                              // one line for `pipe --help`
-    int (*run)(const std::vector<std::string>& args);  // args after the command name
+    int (*run)(const std::vector<std::string>& args);  // args after the command name; null: handed to pipe-runtime
 };
 
 // Exit codes, as DESIGN.md §3 gives them.
@@ -19,18 +19,12 @@ constexpr int kOk = 0;
 constexpr int kFailed = 1;    // the pipeline failed while running; `fmt --check` found changes
 constexpr int kBadInput = 2;  // bad usage, or a file that does not check
 
+int run(const std::vector<std::string>& args);  // a sweep here, the rest handed over
 int check(const std::vector<std::string>& args);
 int fmt(const std::vector<std::string>& args);
 int plan(const std::vector<std::string>& args);
 int graph(const std::vector<std::string>& args);
 int doc(const std::vector<std::string>& args);
-int run(const std::vector<std::string>& args);
-int predict(const std::vector<std::string>& args);
-int generate(const std::vector<std::string>& args);
-int repro(const std::vector<std::string>& args);
-int show(const std::vector<std::string>& args);
-int interpret(const std::vector<std::string>& args);
-int lrFind(const std::vector<std::string>& args);
 int lsp(const std::vector<std::string>& args);
 int plot(const std::vector<std::string>& args);
 int compare(const std::vector<std::string>& args);

@@ -3,10 +3,20 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
 
 #include "cli/command.h"
 
 namespace pipelang::cli {
+
+// The `pipe-runtime` executable beside this one.
+std::filesystem::path runtimeExecutable();
+
+// Runs `pipe-runtime COMMAND ARGS...` in place of this process; returns only
+// when it cannot start.
+int handOver(const char* command, const std::vector<std::string>& args);
 
 // Runs a CLI11 parser over `args`; returns an exit code when the command
 // should stop here (after --help, or on bad usage), or -1 to go on.

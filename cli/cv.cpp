@@ -15,17 +15,10 @@ int cv(const std::vector<std::string>& args) {
         "Run every fold of the file's k-fold split (kfold, stratified_kfold, group_kfold), each as a run of its "
         "own, then write the out-of-fold predictions (oof_predictions.csv) and a table of each fold's metrics, "
         "their mean and std, and the metrics of the pooled out-of-fold predictions (cv.csv, cv.txt)."};
-    SweepCommand command;
+    RunFlags command;
     app.add_option("file", command.file, "the .pipe file; its last train stage's data must be k-fold split")
         ->required();
-    app.add_option("--set", command.overrides, "override a setting, e.g. --set fit.optimizer.lr=1e-3");
-    app.add_option("--device", command.device, "where to train, over the file's choice")
-        ->check(CLI::IsMember({"cpu", "cuda"}));
-    app.add_option("--runs", command.runs, "the folder for the cv directory (default: pipe.toml's `runs`, else runs)");
-    app.add_option("--threads", command.threads,
-                   "intra-op threads of each fold (default: the cores split between jobs)");
-    app.add_option("--jobs", command.jobs, "folds run at once, sharing the cores (default: 1)")
-        ->check(CLI::PositiveNumber);
+    addPointsFlags(app, command, "folds");
     if (int code = parseArgs(app, "cv", args); code >= 0) return code;
 
     auto c = compileFile(command.file, CompileOptions{command.overrides});

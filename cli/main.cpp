@@ -6,22 +6,18 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/common.h"
+#include "cli/runtime_commands.h"
 #include "interpreter/diagnostic.h"
 
 namespace {
 
 using pipelang::cli::Command;
 
-const Command kCommands[] = {
-    {"run", "check, compile and run a .pipe file on LibTorch: train, evaluate, export", pipelang::cli::run},
-    {"predict", "load a finished run and print the top labels of new inputs", pipelang::cli::predict},
-    {"generate", "sample text from a finished run's language model", pipelang::cli::generate},
-    {"repro", "run a finished run again from its record and report any difference", pipelang::cli::repro},
+// The front end's own commands; the runtime's (cli/runtime_commands.h) are
+// handed to `pipe-runtime`, except a sweep, which `run` runs here.
+const Command kFrontCommands[] = {
     {"cv", "run every fold of a k-fold split; out-of-fold predictions and a score table", pipelang::cli::cv},
-    {"show", "save one training batch as a captioned picture (images) or a table (rows)", pipelang::cli::show},
-    {"interpret", "save a finished run's confusion matrix and its items with the highest loss",
-     pipelang::cli::interpret},
-    {"lr-find", "the learning-rate range test: loss against rate, with a suggested rate", pipelang::cli::lrFind},
     {"plot", "draw runs' loss, metric and learning-rate curves as PNG and SVG", pipelang::cli::plot},
     {"compare", "print the settings in which runs differ beside their final metrics", pipelang::cli::compare},
     {"check", "check files and report every error, without running anything", pipelang::cli::check},
@@ -32,9 +28,17 @@ const Command kCommands[] = {
     {"lsp", "the language server for editors, on stdin and stdout", pipelang::cli::lsp},
 };
 
+// Every command, in the order `pipe --help` lists them: the runtime's first.
+std::vector<Command> commands() {
+    std::vector<Command> all;
+    for (const auto& c : pipelang::cli::kRuntimeCommands) all.push_back({c.name, c.synopsis, nullptr});
+    for (const auto& c : kFrontCommands) all.push_back(c);
+    return all;
+}
+
 void usage(FILE* out) {
     std::fprintf(out, "pipe — declarative deep-learning experiments\n\nusage: pipe COMMAND [ARGS]...\n\ncommands:\n");
-    for (const auto& c : kCommands) std::fprintf(out, "  %-9s %s\n", c.name, c.synopsis);
+    for (const auto& c : commands()) std::fprintf(out, "  %-9s %s\n", c.name, c.synopsis);
     std::fprintf(out,
                  "\n`pipe COMMAND --help` describes a command. Exit codes: 0 success, 1 a run failed, "
                  "2 bad usage or a file that does not check.\n");
@@ -57,10 +61,11 @@ int main(int argc, char** argv) {
         return pipelang::cli::kOk;
     }
     std::vector<std::string> args(argv + 2, argv + argc);
-    for (const auto& c : kCommands) {
+    for (const auto& c : commands()) {
         if (name != c.name) continue;
         try {
-            return c.run(args);
+            if (name == "run") return pipelang::cli::run(args);
+            return c.run ? c.run(args) : pipelang::cli::handOver(c.name, args);
         } catch (const std::exception& e) {
             // A bug, not a user error: say so plainly, never a stack trace.
             std::fprintf(stderr, "pipe %s: internal error: %s\n", c.name, e.what());
@@ -68,7 +73,7 @@ int main(int argc, char** argv) {
         }
     }
     std::vector<std::string> names;
-    for (const auto& c : kCommands) names.push_back(c.name);
+    for (const auto& c : commands()) names.push_back(c.name);
     std::fprintf(stderr, "pipe: unknown command `%s`", name.c_str());
     if (auto guess = pipelang::closest(name, names); !guess.empty())
         std::fprintf(stderr, "; did you mean `%s`?", guess.c_str());

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "cli/common.h"
 #include "record/project.h"
 #include "record/sweep_run.h"
 
@@ -12,14 +13,8 @@ namespace pipelang::cli {
 
 namespace fs = std::filesystem;
 
-fs::path runtimeExecutable() {
-    std::error_code ec;
-    auto self = fs::read_symlink("/proc/self/exe", ec);
-    return ec ? fs::path("pipe-runtime") : self.parent_path() / "pipe-runtime";
-}
-
-SweepOutcome runSweep(const SweepCommand& command, const std::vector<record::SweepPoint>& points,
-                      const std::string& metric, const std::string& kind, const std::string& describe) {
+SweepOutcome runSweep(const RunFlags& command, const std::vector<record::SweepPoint>& points, const std::string& metric,
+                      const std::string& kind, const std::string& describe) {
     SweepOutcome outcome;
     record::Project project;
     try {

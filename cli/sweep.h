@@ -7,21 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "cli/run_flags.h"
 #include "record/sweep.h"
 
 namespace pipelang::cli {
-
-// The `pipe-runtime` executable beside this one.
-std::filesystem::path runtimeExecutable();
-
-struct SweepCommand {
-    std::string file;
-    std::vector<std::string> overrides;  // --set
-    std::string device;                  // --device
-    std::string runs;                    // --runs
-    int threads = 0;                     // --threads
-    int jobs = 1;                        // --jobs
-};
 
 struct SweepOutcome {
     int code = 0;  // 0 every point finished, 1 some failed, 2 bad input, 130 interrupted
@@ -33,7 +22,7 @@ struct SweepOutcome {
 // runs folder (--runs, else pipe.toml's `runs`, else runs/), prints a line per
 // finished point, then prints the table ranked by `metric` and saves it as
 // sweep.csv and sweep.txt.
-SweepOutcome runSweep(const SweepCommand& command, const std::vector<record::SweepPoint>& points,
-                      const std::string& metric, const std::string& kind, const std::string& describe);
+SweepOutcome runSweep(const RunFlags& command, const std::vector<record::SweepPoint>& points, const std::string& metric,
+                      const std::string& kind, const std::string& describe);
 
 }  // namespace pipelang::cli

@@ -29,7 +29,9 @@ inline CommandResult runShell(const std::string& commandLine) {
 
 // `pipe ARGS`, with the pipe built beside the tests.
 inline CommandResult runPipeCommand(const std::string& args) {
-    return runShell(std::string(PIPE_BINARY) + " " + args);
+    std::string command = PIPE_BINARY;  // appended, not `+`: GCC 12 warns falsely on that (-Warray-bounds)
+    command.append(" ").append(args);
+    return runShell(command);
 }
 
 // `pipe run FILE --runs RUNS --threads 1`, for a test that looks at the run

@@ -8,6 +8,8 @@
 #include <string>
 #include <utility>
 
+#include "cli/runtime_commands.h"
+#include "pipe_command.h"
 #include "record/sweep.h"
 #include "stdlib/implementations.h"
 #include "stdlib/registry.h"
@@ -61,4 +63,17 @@ TEST(RegistryCoverage, EveryFamilyIsImplementedOrLanguage) {
     for (const auto& [family, name] : implemented()) implementedFamilies.insert(family);
     for (Family family : allFamilies())
         EXPECT_NE(implementedFamilies.contains(family), kLanguage.contains(family)) << familyName(family);
+}
+
+// The commands `pipe` hands over (cli/runtime_commands.h) each have their
+// file in cli/runtime/: `pipe NAME --help` reaches it and prints its usage.
+TEST(RegistryCoverage, EveryRuntimeCommandIsBuilt) {
+    for (const auto& command : pipelang::cli::kRuntimeCommands) {
+        std::string args = command.name;
+        args += " --help";
+        auto r = pipelang::runtime::runPipeCommand(args);
+        EXPECT_EQ(r.status, 0) << command.name << ": " << r.output;
+        EXPECT_NE(r.output.find(std::string("pipe ") + command.name), std::string::npos) << r.output;
+        EXPECT_EQ(r.output.find("use it through"), std::string::npos) << r.output;
+    }
 }
