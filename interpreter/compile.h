@@ -11,6 +11,7 @@
 #include "interpreter/ast.h"
 #include "interpreter/diagnostic.h"
 #include "interpreter/pipeline.h"
+#include "stdlib/registry.h"
 
 namespace pipelang {
 
@@ -31,5 +32,11 @@ struct Compilation {
 std::unique_ptr<Compilation> compileFile(const std::string& path, const CompileOptions& options = {});
 // Compiles text as if it were the file `name` (imports resolve next to `name`).
 std::unique_ptr<Compilation> compileText(const std::string& name, std::string text, const CompileOptions& options = {});
+
+// The value of `param`'s registry default (a parameter of the built-in
+// `owner`), exactly as the checker fills it in where a call leaves it out:
+// `none` for a default of none or auto. For code that builds calls itself
+// (metrics named in a table, tests). Resolved once per process.
+const Value& defaultArgument(const stdlib::Param& param, const std::string& owner);
 
 }  // namespace pipelang

@@ -634,4 +634,17 @@ bool Checker::checkConstraints(const Value& v, const stdlib::Param& p, const std
     return true;
 }
 
+const Value& defaultArgument(const stdlib::Param& param, const std::string& owner) {
+    static std::mutex mutex;
+    static std::map<const stdlib::Param*, Value> values;
+    {
+        std::lock_guard lock(mutex);
+        if (auto it = values.find(&param); it != values.end()) return it->second;
+    }
+    Compilation scratch;  // defaults are literals: nothing of the scratch compilation is kept
+    Value v = Checker(scratch, CompileOptions{}).defaultValue(param, owner);
+    std::lock_guard lock(mutex);
+    return values.emplace(&param, std::move(v)).first->second;
+}
+
 }  // namespace pipelang

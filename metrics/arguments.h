@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "interpreter/compile.h"
 #include "metrics/predictions.h"
 
 namespace pipelang::metrics {
@@ -13,7 +14,8 @@ inline double numberArgument(const Value& call, const char* name) {
         return v->kind == Value::Kind::Int ? double(v->integer) : v->number;
     const stdlib::Param* param = call.builtin ? call.builtin->param(name) : nullptr;
     if (!param) throw MetricError("`" + call.text + "` has no argument `" + name + "`");
-    return std::stod(param->defaultValue);
+    const Value& v = defaultArgument(*param, call.text);
+    return v.kind == Value::Kind::Int ? double(v.integer) : v.number;
 }
 
 }  // namespace pipelang::metrics

@@ -1,36 +1,28 @@
 #include "runtime/execute.h"
 
-#include <c10/util/Exception.h>
 #include <torch/torch.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <iterator>
 #include <map>
-#include <memory>
 #include <thread>
 
 #include "interpreter/compile.h"
 #include "interpreter/graph.h"
 #include "interpreter/plan.h"
 #include "record/run.h"
-#include "runtime/data/dataset.h"
-#include "runtime/data/text_data.h"
 #include "runtime/distributed/launch.h"
 #include "runtime/distributed/world.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
-#include "runtime/models/network.h"
-#include "runtime/models/tfidf.h"
 #include "runtime/record.h"
 #include "runtime/room.h"
+#include "runtime/stages.h"
 #include "runtime/threads.h"
-#include "runtime/train/fit.h"
 #include "runtime/train/interrupt.h"
-#include "runtime/train/valid_predictions.h"
 
 namespace pipelang::runtime {
 
@@ -63,58 +55,6 @@ const Section& sectionOf(const Pipeline& p, const char* kind, const Value* ref) 
     return *s;
 }
 
-Split splitOf(const std::string& ref) {
-    std::string name = ref.substr(ref.find('.') + 1);
-    return name == "train" ? Split::Train : name == "test" ? Split::Test : Split::Valid;
-}
-
-// One GPU per process: a data-parallel worker takes the GPU of its local rank.
-torch::Device cudaDevice() {
-    auto gpus = int(torch::cuda::device_count());
-    return torch::Device(torch::kCUDA, gpus > 0 ? int8_t(distributed::localRank() % gpus) : int8_t(0));
-}
-
-torch::Device chooseDevice(const std::string& wanted) {
-    if (wanted == "cuda") {
-        if (!torch::cuda::is_available())
-            throw RuntimeError(
-                "`device = \"cuda\"` was asked for, but this LibTorch sees no CUDA GPU (a CPU-only "
-                "LibTorch, or no NVIDIA driver); use `--device cpu`, or build pipe against a CUDA "
-                "LibTorch on a machine with a GPU");
-        return cudaDevice();
-    }
-    if (wanted == "auto" && torch::cuda::is_available()) return cudaDevice();
-    return torch::Device(torch::kCPU);
-}
-
-void copyBackbone(Network& from, Network& to) {
-    // A stage's trained backbone seeds another model: same names, same shapes.
-    torch::NoGradGuard noGrad;
-    auto target = to.named_parameters();
-    auto source = from.named_parameters();
-    std::vector<torch::Tensor> backbone = to.backboneParameters();
-    size_t copied = 0;
-    for (const auto& item : target) {
-        bool inBackbone = false;
-        for (const auto& b : backbone) inBackbone = inBackbone || b.is_same(item.value());
-        if (!inBackbone) continue;
-        const auto* s = source.find(item.key());
-        if (!s || s->sizes() != item.value().sizes())
-            throw RuntimeError("cannot start from the trained backbone: `" + item.key() + "` does not match");
-        item.value().copy_(*s);
-        ++copied;
-    }
-    auto targetBuffers = to.named_buffers();
-    auto sourceBuffers = from.named_buffers();
-    for (const auto& item : targetBuffers)
-        if (const auto* s = sourceBuffers.find(item.key()); s && s->sizes() == item.value().sizes())
-            item.value().copy_(*s);
-    if (copied == 0) throw RuntimeError("the trained backbone has no parameters in common with the new model");
-}
-
-void runStages(const Pipeline& pipeline, const Graph& graph, const RunOptions& options, const fs::path& runDir,
-               uint64_t seed, RunRecord& record);
-
 // Puts pipe.toml's values into the pipeline where it leaves a choice open: a
 // relative data path missing beside the file is taken from the first data
 // root that has it, and a train block that does not choose its device gets
@@ -145,6 +85,49 @@ std::map<std::string, std::string> applyProject(Pipeline& pipeline, const record
         }
     }
     return changed;
+}
+
+// A new run's directory: --run-dir, or a new one under the runs folder. Rank
+// 0 makes it and writes the file, its overrides, plan and graph there; the
+// other ranks of a data-parallel run learn its name and only read it.
+fs::path startRunDirectory(const RunOptions& options, const Pipeline& pipeline, const Graph& graph) {
+    const bool main = distributed::isMain();
+    std::string made;
+    if (main && !options.runDir.empty()) {
+        // A sweep names its points' directories itself.
+        std::error_code ec;
+        if (record::isRunDirectory(options.runDir))
+            throw RuntimeError("`" + options.runDir.string() + "` already holds a run; --run-dir takes a new folder");
+        fs::create_directories(options.runDir, ec);
+        if (ec)
+            throw RuntimeError("cannot create the run directory `" + options.runDir.string() + "`: " + ec.message());
+        made = options.runDir.string();
+    } else if (main) {
+        made = makeRunDirectory(options.runsDir, options.file).string();
+    }
+    fs::path runDir = distributed::shareFromMain(made, "run_dir");
+    if (!main) return runDir;
+    try {
+        // Checked writes, then room for logs and records: a full disk
+        // stops the run here, not after hours of training.
+        std::ifstream source(options.file, std::ios::binary);
+        std::string text((std::istreambuf_iterator<char>(source)), std::istreambuf_iterator<char>());
+        writeFileAtomically(runDir / "source.pipe", text);
+        writeFileAtomically(runDir / "source-path.txt", fs::absolute(options.file).lexically_normal().string() + "\n");
+        std::string overrides;
+        for (const auto& o : options.overrides) overrides += o + "\n";
+        writeFileAtomically(runDir / "overrides.txt", overrides);
+        writeFileAtomically(runDir / "plan.txt", renderPlan(pipeline));
+        writeFileAtomically(runDir / "graph.txt", renderText(graph));
+        ensureRoom(runDir, 16u << 20, "the run's logs and records");
+    } catch (const RuntimeError&) {
+        // Nothing was run: leave no empty run behind (a sweep's point
+        // folder belongs to the sweep, which reports the error).
+        std::error_code ignored;
+        if (options.runDir.empty()) fs::remove_all(runDir, ignored);
+        throw;
+    }
+    return runDir;
 }
 
 }  // namespace
@@ -220,56 +203,12 @@ int runPipeline(const RunOptions& given) {
     }
 
     bool resuming = !options.resume.empty();
-    // In a data-parallel run rank 0 makes the run directory and writes
-    // everything in it; the other ranks learn its name and only read it (the
-    // checkpoint to resume from).
     const bool main = distributed::isMain();
-    fs::path runDir = options.resume;
-    if (!resuming) {
-        std::string made;
-        if (main && !options.runDir.empty()) {
-            // A sweep names its points' directories itself.
-            std::error_code ec;
-            if (record::isRunDirectory(options.runDir))
-                throw RuntimeError("`" + options.runDir.string() +
-                                   "` already holds a run; --run-dir takes a new folder");
-            fs::create_directories(options.runDir, ec);
-            if (ec)
-                throw RuntimeError("cannot create the run directory `" + options.runDir.string() +
-                                   "`: " + ec.message());
-            made = options.runDir.string();
-        } else if (main) {
-            made = makeRunDirectory(options.runsDir, options.file).string();
-        }
-        runDir = distributed::shareFromMain(made, "run_dir");
-        if (!options.runDir.empty()) runsOrigin = "--run-dir";
-    }
+    fs::path runDir = resuming ? options.resume : startRunDirectory(options, pipeline, graph);
+    if (!resuming && !options.runDir.empty()) runsOrigin = "--run-dir";
     if (options.madeRunDir) *options.madeRunDir = runDir;
     if (const char* launcher = std::getenv(distributed::kRunDirFileVariable); launcher && main)
         std::ofstream(launcher) << runDir.string() << "\n";
-    if (!resuming && main) {
-        try {
-            // Checked writes, then room for logs and records: a full disk
-            // stops the run here, not after hours of training.
-            std::ifstream source(options.file, std::ios::binary);
-            std::string text((std::istreambuf_iterator<char>(source)), std::istreambuf_iterator<char>());
-            writeFileAtomically(runDir / "source.pipe", text);
-            writeFileAtomically(runDir / "source-path.txt",
-                                fs::absolute(options.file).lexically_normal().string() + "\n");
-            std::string overrides;
-            for (const auto& o : options.overrides) overrides += o + "\n";
-            writeFileAtomically(runDir / "overrides.txt", overrides);
-            writeFileAtomically(runDir / "plan.txt", renderPlan(pipeline));
-            writeFileAtomically(runDir / "graph.txt", renderText(graph));
-            ensureRoom(runDir, 16u << 20, "the run's logs and records");
-        } catch (const RuntimeError&) {
-            // Nothing was run: leave no empty run behind (a sweep's point
-            // folder belongs to the sweep, which reports the error).
-            std::error_code ignored;
-            if (options.runDir.empty()) fs::remove_all(runDir, ignored);
-            throw;
-        }
-    }
     if (main) log::openRunLog(runDir / "log.txt");
     installInterruptHandler();
     std::string processes =
@@ -303,137 +242,5 @@ int runPipeline(const RunOptions& given) {
     log::closeRunLog();
     return 0;
 }
-
-namespace {
-
-void runStages(const Pipeline& pipeline, const Graph& graph, const RunOptions& options, const fs::path& runDir,
-               uint64_t seed, RunRecord& record) {
-    fs::path baseDir = fs::path(options.file).parent_path();
-
-    std::map<std::string, std::unique_ptr<PreparedData>> data;
-    std::map<std::string, std::shared_ptr<Network>> trained;
-    std::map<std::string, std::shared_ptr<const Tokenizer>> tokenizers;
-    Progress progress;
-    for (const Stage& stage : graph.stages) {
-        const Section& section = *stage.section;
-        switch (stage.kind) {
-        case StageKind::Load: {
-            auto started = std::chrono::steady_clock::now();
-            data[stage.name] = prepareData(section, baseDir, seed);
-            const auto& d = *data[stage.name];
-            double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-            char took[32];
-            std::snprintf(took, sizeof took, "%.1f", seconds);
-            log::info("load " + stage.name + ": " + std::to_string(d.size(Split::Train)) + " train, " +
-                      std::to_string(d.size(Split::Valid)) + " valid, " + std::to_string(d.size(Split::Test)) +
-                      " test items (" + took + " s)");
-            break;
-        }
-        case StageKind::Prepare: {
-            fs::path dir = runDir / stage.name;
-            fs::create_directories(dir);
-            auto* text = dynamic_cast<TextPreparation*>(data.at(stage.name).get());
-            if (text && !text->tokenizerName().empty()) text->tokenize(tokenizers.at(text->tokenizerName()));
-            data.at(stage.name)->save(dir);
-            break;
-        }
-        case StageKind::Tokenizer:
-            tokenizers[stage.name] = makeTokenizer(section, data, baseDir, seed, runDir / stage.name);
-            break;
-        case StageKind::Train: {
-            const Section& dataSection = sectionOf(pipeline, "data", section.field("data"));
-            const Section& model = sectionOf(pipeline, "model", section.field("model"));
-            const PreparedData& d = *data.at(dataSection.name);
-            torch::Device device =
-                chooseDevice(options.device.empty() ? section.field("device")->text : options.device);
-            torch::manual_seed(seed);
-            auto network = buildNetwork(backboneCall(pipeline, model), *model.field("head"), d.info(), baseDir);
-            fitTextFeatures(*network, d);  // tf-idf statistics of the training split, if the model has any
-            if (const Value* ref = model.field("backbone"); ref->kind == Value::Kind::Ref)
-                copyBackbone(*trained.at(ref->text.substr(0, ref->text.find('.'))), *network);
-            network->to(device);
-            log::info("");
-            log::info("train " + stage.name + ": " + model.field("backbone")->str() + " on " + dataSection.name + ", " +
-                      device.str());
-            fs::path dir = runDir / stage.name;
-            if (distributed::isMain()) {  // rank 0 alone writes the run
-                fs::create_directories(dir);
-                std::uintmax_t parameterBytes = 0;
-                for (const auto& p : network->parameters()) parameterBytes += p.numel() * p.element_size();
-                ensureRoom(dir, stageRoom(parameterBytes),
-                           ("stage `" + stage.name + "`'s weights and checkpoints").c_str());
-            }
-            record.setDevice(device.str());
-            FitResult result;
-            bool resuming = !options.resume.empty();
-            if (resuming && fs::exists(dir / "weights.safetensors") && !fs::exists(dir / "checkpoint.pt")) {
-                log::info("stage " + stage.name + " finished before the interruption: its weights are loaded");
-                loadWeights(*network, dir / "weights.safetensors");
-            } else {
-                result = fit(*network, d, dataSection, section, device, dir, progress, resuming);
-            }
-            StageRecord done{stage.name, "", int64_t(result.epochs.size()), {}};
-            if (distributed::isMain()) {
-                network->to(torch::kCPU);
-                saveWeights(*network, dir / "weights.safetensors");
-                network->to(device);
-                fs::remove(dir / "checkpoint.pt");  // the stage is done; its weights are the state now
-                done.weightsSha256 = sha256File(dir / "weights.safetensors");
-                writeValidPredictions(*network, d, dataSection, device, runDir / dataSection.name / "items.csv",
-                                      dir / "valid_predictions.csv");
-            }
-            // A rank that resumes reads rank 0's files: they are complete first.
-            distributed::barrier();
-            if (!result.epochs.empty()) {
-                const EpochResult& last = result.epochs.back();
-                done.metrics = {{"train_loss", last.trainLoss}, {"valid_loss", last.validLoss}};
-                for (const auto& m : last.metrics) done.metrics.push_back(m);
-            }
-            record.addStage(done);
-            trained[stage.name] = network;
-            break;
-        }
-        case StageKind::Evaluate: {
-            const Section& train = sectionOf(pipeline, "train", section.field("stage"));
-            const Value* on = section.field("on");
-            const Section& dataSection = sectionOf(pipeline, "data", on);
-            Network& network = *trained.at(train.name);
-            torch::Device device =
-                network.parameters().empty() ? torch::Device(torch::kCPU) : network.parameters().front().device();
-            Evaluation ev = evaluate(network, *data.at(dataSection.name), dataSection, splitOf(on->text), train,
-                                     *section.field("with"), device);
-            std::string line = "\nevaluate " + section.name + ": " + std::to_string(ev.items) + " items, loss " +
-                               formatNumber(ev.loss);
-            for (const auto& [name, value] : ev.metrics) line += ", " + name + " " + formatNumber(value);
-            log::info("");
-            log::info(line.substr(1));
-            if (!ev.confusion.empty()) log::info(ev.confusion.substr(0, ev.confusion.find_last_not_of('\n') + 1));
-            if (distributed::isMain())
-                std::ofstream(runDir / ("evaluate-" + train.name + ".txt")) << line.substr(1) << "\n" << ev.confusion;
-            StageRecord scored{section.name, "", 0, {{"loss", ev.loss}}};
-            for (const auto& m : ev.metrics) scored.metrics.push_back(m);
-            record.addStage(scored);
-            break;
-        }
-        case StageKind::Export: {
-            const Section& train = sectionOf(pipeline, "train", section.field("stage"));
-            fs::path to = section.field("to")->text;
-            if (to.is_relative()) to = runDir / to;  // outputs stay in the run unless a path says otherwise
-            Network& network = *trained.at(train.name);
-            auto device =
-                network.parameters().empty() ? torch::Device(torch::kCPU) : network.parameters().front().device();
-            if (distributed::isMain()) {
-                network.to(torch::kCPU);
-                saveWeights(network, to);
-                network.to(device);
-            }
-            log::info("export " + train.name + " → " + to.string());
-            break;
-        }
-        }
-    }
-}
-
-}  // namespace
 
 }  // namespace pipelang::runtime

@@ -1,40 +1,16 @@
 #include "runtime/values.h"
 
-#include <cstdlib>
-#include <map>
-#include <mutex>
-
+#include "interpreter/compile.h"
 #include "runtime/error.h"
 
 namespace pipelang::runtime {
 
 namespace {
 
-// A scalar default of the registry as a value, for calls made in code rather
-// than resolved by the checker (tests, the runtime's own `parent_label`).
-const Value* registryDefault(const stdlib::Param& param) {
-    static std::mutex mutex;
-    static std::map<const stdlib::Param*, Value> values;
-    std::lock_guard lock(mutex);
-    if (auto it = values.find(&param); it != values.end()) return &it->second;
-    const std::string& text = param.defaultValue;
-    Value v;
-    if (text == "true" || text == "false") {
-        v.kind = Value::Kind::Bool, v.boolean = text == "true";
-    } else if (text.size() >= 2 && text.front() == '"') {
-        v.kind = Value::Kind::String, v.text = text.substr(1, text.size() - 2);
-    } else {
-        char* end = nullptr;
-        double number = std::strtod(text.c_str(), &end);
-        if (text.empty() || *end != '\0') return nullptr;
-        bool integer = text.find_first_of(".eE") == std::string::npos;
-        v.kind = integer ? Value::Kind::Int : Value::Kind::Float, v.number = number, v.integer = int64_t(number);
-    }
-    return &values.emplace(&param, v).first->second;
-}
-
 // The argument, or null for one the registry declares `none` by default and
-// the file left out; any other gap means the call was not resolved.
+// the file left out. A call made in code rather than resolved by the checker
+// (tests, the runtime's own `parent_label`) gets the registry's default, as
+// the checker would fill it in; any other gap means the call was not resolved.
 const Value* resolved(const Value* call, std::string_view name) {
     if (!call || call->kind != Value::Kind::Call)
         throw RuntimeError("internal error: `" + std::string(name) + "` asked of something that is not a call");
@@ -46,7 +22,7 @@ const Value* resolved(const Value* call, std::string_view name) {
             if ((param = b->param(name))) break;
     if (param && param->defaultValue == "none") return nullptr;
     if (param && !a)
-        if (const Value* d = registryDefault(*param)) return d;
+        if (const Value& d = defaultArgument(*param, call->text); !d.isNone()) return &d;
     throw RuntimeError("internal error: `" + call->text + "` has no value for `" + std::string(name) +
                        "` (the checker fills in every default)");
 }

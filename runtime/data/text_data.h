@@ -45,10 +45,10 @@ public:
 std::unique_ptr<PreparedData> prepareText(const DataRequest& request);
 
 // The tokenizer a `tokenizer` section describes: loaded from its `load`
-// file, or trained on its `from` text (`data.train.column`) of the prepared
-// `data`. A trained one is saved as `dir/tokenizer.model`.
-std::shared_ptr<const Tokenizer> makeTokenizer(const Section& section,
-                                               const std::map<std::string, std::unique_ptr<PreparedData>>& data,
+// file, or trained on its `from` text (`data.train.column`) of `from`, the
+// data block that names (null for one that loads). A trained one is saved as
+// `dir/tokenizer.model`.
+std::shared_ptr<const Tokenizer> makeTokenizer(const Section& section, PreparedData* from,
                                                const std::filesystem::path& baseDir, uint64_t seed,
                                                const std::filesystem::path& dir);
 

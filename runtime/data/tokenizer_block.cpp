@@ -29,8 +29,7 @@ const TrainerMakers::Add kSentencepiece{"sentencepiece", sentencepieceOptions};
 
 }  // namespace
 
-std::shared_ptr<const Tokenizer> makeTokenizer(const Section& section,
-                                               const std::map<std::string, std::unique_ptr<PreparedData>>& data,
+std::shared_ptr<const Tokenizer> makeTokenizer(const Section& section, PreparedData* from,
                                                const std::filesystem::path& baseDir, uint64_t seed,
                                                const std::filesystem::path& dir) {
     const std::string where = "tokenizer `" + section.name + "`: ";
@@ -42,17 +41,16 @@ std::shared_ptr<const Tokenizer> makeTokenizer(const Section& section,
         return tokenizer;
     }
     const Value* train = section.field("train");
-    const Value* from = section.field("from");
-    if (!train || train->isNone() || !from || from->isNone())
+    const Value* fromRef = section.field("from");
+    if (!train || train->isNone() || !fromRef || fromRef->isNone())
         throw RuntimeError(where +
                            "give `load = \"file.model\"`, or `train = sentencepiece(...)` with `from = "
                            "data.train.column`.");
     // `from` is `data.train.column`: the checker allows the training split only.
-    const std::string ref = from->text;
+    const std::string ref = fromRef->text;
     const std::string dataName = ref.substr(0, ref.find('.'));
     const std::string column = ref.substr(ref.rfind('.') + 1);
-    auto it = data.find(dataName);
-    auto* text = it == data.end() ? nullptr : dynamic_cast<TextPreparation*>(it->second.get());
+    auto* text = dynamic_cast<TextPreparation*>(from);
     if (!text)
         throw RuntimeError(where + "`" + ref + "` is not text: train a tokenizer on a data block with a text input.");
     TokenizerOptions options = makerOf<TrainerMakers>(*train)(*train);

@@ -93,16 +93,15 @@ std::unique_ptr<PreparedData> prepareLooked(const Experiment& e, const Section& 
     if (!section) throw RuntimeError("data `" + data.name + "` names tokenizer `" + name + "`, which the file lacks");
     // The tokenizer learns from the training text of the data block its
     // `from` names, which may be another one than `data`.
-    std::map<std::string, std::unique_ptr<PreparedData>> sources;
+    std::unique_ptr<PreparedData> other;
     const Value* from = section->field("from");
     std::string source = from && !from->isNone() ? from->text.substr(0, from->text.find('.')) : "";
     if (!source.empty() && source != data.name) {
-        const Section* other = e.pipeline().find("data", source);
-        if (!other)
+        const Section* otherSection = e.pipeline().find("data", source);
+        if (!otherSection)
             throw RuntimeError("tokenizer `" + name + "` learns from data `" + source + "`, which the file lacks");
-        sources[source] = prepareData(*other, e.baseDir, e.seed);
+        other = prepareData(*otherSection, e.baseDir, e.seed);
     }
-    sources[data.name] = std::move(prepared);
     // The tokenizer is wanted in memory only: its folder goes, whatever happens.
     struct Scratch {
         char path[27] = "/tmp/pipe-tokenizer-XXXXXX";
@@ -112,9 +111,9 @@ std::unique_ptr<PreparedData> prepareLooked(const Experiment& e, const Section& 
         }
     } scratch;
     if (!mkdtemp(scratch.path)) throw RuntimeError("cannot make a temporary folder for the tokenizer in /tmp");
-    std::shared_ptr<const Tokenizer> tokenizer = makeTokenizer(*section, sources, e.baseDir, e.seed, scratch.path);
-    prepared = std::move(sources[data.name]);
-    dynamic_cast<TextPreparation&>(*prepared).tokenize(tokenizer);
+    std::shared_ptr<const Tokenizer> tokenizer =
+        makeTokenizer(*section, other ? other.get() : prepared.get(), e.baseDir, e.seed, scratch.path);
+    text->tokenize(tokenizer);
     return prepared;
 }
 
@@ -125,16 +124,6 @@ Batch onDevice(Batch batch, const torch::Device& device) {
     if (batch.mask.defined()) batch.mask = batch.mask.to(device);
     if (batch.y.defined()) batch.y = batch.y.to(device);
     return batch;
-}
-
-torch::Device chooseTrainDevice(const std::string& wanted) {
-    if (wanted == "cuda") {
-        if (!torch::cuda::is_available())
-            throw RuntimeError("`device = \"cuda\"` was asked for, but this LibTorch sees no CUDA GPU");
-        return torch::Device(torch::kCUDA);
-    }
-    if (wanted == "auto" && torch::cuda::is_available()) return torch::Device(torch::kCUDA);
-    return torch::Device(torch::kCPU);
 }
 
 int64_t sectionInt(const Section& section, const char* field) {

@@ -49,9 +49,6 @@ std::unique_ptr<PreparedData> prepareLooked(const Experiment& experiment, const 
 // The batch on `device`.
 Batch onDevice(Batch batch, const torch::Device& device);
 
-// `device = "auto" | "cpu" | "cuda"` as the train section (or --device) asks.
-torch::Device chooseTrainDevice(const std::string& wanted);
-
 // An integer field of a section (batch_size, workers), as resolved.
 int64_t sectionInt(const Section& section, const char* field);
 

@@ -1,5 +1,7 @@
 #include "runtime/look/lr_find.h"
 
+#include "runtime/device.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -99,7 +101,7 @@ int lrFind(const LrFindOptions& o) {
     const Section& train = *e.train;
     auto data = prepareLooked(e, *e.data);
     const DataInfo& info = data->info();
-    torch::Device device = chooseTrainDevice(o.device.empty() ? train.field("device")->text : o.device);
+    torch::Device device = chooseDevice(o.device.empty() ? train.field("device")->text : o.device);
     torch::manual_seed(e.seed);
     auto network = buildNetwork(backboneCall(e.pipeline(), *e.model), *e.model->field("head"), info, e.baseDir);
     if (const Value* ref = e.model->field("backbone"); ref->kind == Value::Kind::Ref)

@@ -300,12 +300,11 @@ data d {
 // Prepares `d` of `text` as a run does: load, the tokenizer stage, prepare.
 std::unique_ptr<PreparedData> prepareWithTokenizer(const fs::path& dir, const std::string& text) {
     auto c = compile(dir, text);
-    std::map<std::string, std::unique_ptr<PreparedData>> data;
-    data["d"] = prepareData(*c.data, dir, 42);
-    auto tokenizer = makeTokenizer(*c.compilation->pipeline.find("tokenizer", "spm"), data, dir, 42, dir / "spm");
+    auto data = prepareData(*c.data, dir, 42);
+    auto tokenizer = makeTokenizer(*c.compilation->pipeline.find("tokenizer", "spm"), data.get(), dir, 42, dir / "spm");
     EXPECT_TRUE(fs::exists(dir / "spm" / "tokenizer.model"));
-    dynamic_cast<TextPreparation&>(*data["d"]).tokenize(tokenizer);
-    return std::move(data["d"]);
+    dynamic_cast<TextPreparation&>(*data).tokenize(tokenizer);
+    return data;
 }
 
 TEST(TextBlock, TruncatesPadsMasksAndBucketsTheSameWithAnyWorkers) {
