@@ -2,7 +2,7 @@
 //   compile.cpp   loading and imports, declarations, the order of the passes
 //   resolve.cpp   values against the registry's types (names, calls, defaults)
 //   settings.cpp  dotted setting paths: `--set` overrides and sweep keys
-//   fit.cpp       values derived from the data, and the checks that parts fit
+//   matching.cpp  values derived from the data, and the checks that the parts match
 // Not a public header: use compile.h.
 #pragma once
 
@@ -74,7 +74,7 @@ private:
     void applyOverrides();
     void checkSweeps();
 
-    // fit.cpp
+    // matching.cpp
     void derive();
     void checkFit();
     DataShape shapeOf(const Section& data) const;  // empty when the blocks are malformed

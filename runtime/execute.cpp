@@ -18,7 +18,7 @@
 #include "runtime/distributed/world.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
-#include "runtime/record.h"
+#include "runtime/run_record.h"
 #include "runtime/room.h"
 #include "runtime/stages.h"
 #include "runtime/threads.h"

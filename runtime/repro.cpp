@@ -7,7 +7,7 @@
 #include "runtime/error.h"
 #include "runtime/execute.h"
 #include "runtime/log.h"
-#include "runtime/record.h"
+#include "runtime/run_record.h"
 #include "runtime/train/fit.h"
 
 namespace pipelang::runtime {

@@ -16,7 +16,7 @@
 #include "runtime/log.h"
 #include "runtime/models/network.h"
 #include "runtime/models/tfidf.h"
-#include "runtime/record.h"
+#include "runtime/run_record.h"
 #include "runtime/room.h"
 #include "runtime/train/fit.h"
 #include "runtime/train/valid_predictions.h"

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <tuple>
+#include <utility>
 
 #include "runtime/data/geometry.h"
 #include "runtime/error.h"
@@ -13,70 +13,11 @@ namespace pipelang::runtime {
 
 namespace {
 
-// Each item transform's maker reads its call into one step; fixed sizes
-// (`size`) are read by the transforms that have them.
+// Each item transform's maker reads its call into one step. A new
+// transform is its registry entry and its maker here (or in a file of its
+// own), nothing else.
 using ItemMaker = ItemTransform (*)(const Value& call);
 using ItemMakers = stdlib::Implementations<stdlib::Family::Item, ItemMaker>;
-
-ItemTransform sized(ItemTransform::Kind kind, const Value& call) {
-    ItemTransform t;
-    t.kind = kind;
-    std::tie(t.height, t.width) = sizeArg(&call, "size");
-    return t;
-}
-
-ItemTransform makeResize(const Value& call) {
-    ItemTransform t = sized(ItemTransform::Kind::Resize, call);
-    std::string method = stringArg(&call, "method");
-    t.method = method == "crop" ? 1 : method == "pad" ? 2 : 0;
-    return t;
-}
-const ItemMakers::Add kResize{"resize", makeResize};
-
-ItemTransform makePad(const Value& call) {
-    ItemTransform t;
-    t.kind = ItemTransform::Kind::Pad;
-    t.padding = int(intArg(&call, "size"));
-    std::string mode = stringArg(&call, "mode");
-    t.method = int(mode == "reflect" ? PadMode::Reflect : mode == "border" ? PadMode::Border : PadMode::Zeros);
-    return t;
-}
-const ItemMakers::Add kPad{"pad", makePad};
-
-const ItemMakers::Add kRandomCrop{"random_crop",
-                                  [](const Value& call) { return sized(ItemTransform::Kind::RandomCrop, call); }};
-const ItemMakers::Add kCenterCrop{"center_crop",
-                                  [](const Value& call) { return sized(ItemTransform::Kind::CenterCrop, call); }};
-
-ItemTransform makeFlip(const Value& call) {
-    ItemTransform t;
-    t.kind = ItemTransform::Kind::Flip;
-    t.p = numberArg(&call, "p");
-    t.vertical = boolArg(&call, "vertical");
-    return t;
-}
-const ItemMakers::Add kFlip{"flip", makeFlip};
-
-ItemTransform makeRotate(const Value& call) {
-    ItemTransform t;
-    t.kind = ItemTransform::Kind::Rotate;
-    t.amount = numberArg(&call, "degrees");
-    t.p = numberArg(&call, "p");
-    return t;
-}
-const ItemMakers::Add kRotate{"rotate", makeRotate};
-
-// brightness and contrast: a change of up to `max`, with probability `p`.
-template <ItemTransform::Kind kind>
-ItemTransform makeLighting(const Value& call) {
-    ItemTransform t;
-    t.kind = kind;
-    t.amount = numberArg(&call, "max");
-    t.p = numberArg(&call, "p");
-    return t;
-}
-const ItemMakers::Add kBrightness{"brightness", makeLighting<ItemTransform::Kind::Brightness>};
-const ItemMakers::Add kContrast{"contrast", makeLighting<ItemTransform::Kind::Contrast>};
 
 // fastai's lighting transforms work in logit space: x → σ(f(logit(x))).
 std::array<uint8_t, 256> logitTable(double add, double multiply) {
@@ -91,7 +32,109 @@ std::array<uint8_t, 256> logitTable(double add, double multiply) {
     return table;
 }
 
+ItemTransform makeResize(const Value& call) {
+    auto [height, width] = sizeArg(&call, "size");
+    std::string name = stringArg(&call, "method");
+    int method = name == "crop" ? 1 : name == "pad" ? 2 : 0;
+    ItemTransform t;
+    t.size = ItemTransform::Size::Sets, t.height = height, t.width = width;
+    t.apply = [height = t.height, width = t.width, method](Image image, Rng& rng, bool training) {
+        return resizeWithMethod(image, height, width, method, training && method == 1 ? &rng : nullptr);
+    };
+    return t;
+}
+const ItemMakers::Add kResize{"resize", makeResize};
+
+ItemTransform makePad(const Value& call) {
+    int padding = int(intArg(&call, "size"));
+    std::string name = stringArg(&call, "mode");
+    PadMode mode = name == "reflect" ? PadMode::Reflect : name == "border" ? PadMode::Border : PadMode::Zeros;
+    ItemTransform t;
+    t.apply = [=](Image image, Rng&, bool) { return pad(image, padding, padding, padding, padding, mode); };
+    return t;
+}
+const ItemMakers::Add kPad{"pad", makePad};
+
+const ItemMakers::Add kRandomCrop{"random_crop", [](const Value& call) {
+                                      auto [height, width] = sizeArg(&call, "size");
+                                      return randomCropTransform(height, width);
+                                  }};
+
+ItemTransform makeCenterCrop(const Value& call) {
+    std::pair<int, int> size = sizeArg(&call, "size");
+    ItemTransform t;
+    t.apply = [size](Image image, Rng&, bool) { return centerCrop(image, size.first, size.second); };
+    return t;
+}
+const ItemMakers::Add kCenterCrop{"center_crop", makeCenterCrop};
+
+const ItemMakers::Add kFlip{
+    "flip", [](const Value& call) { return flipTransform(numberArg(&call, "p"), boolArg(&call, "vertical")); }};
+
+ItemTransform makeRotate(const Value& call) {
+    double degrees = numberArg(&call, "degrees"), p = numberArg(&call, "p");
+    ItemTransform t;
+    t.apply = [=](Image image, Rng& rng, bool training) {
+        return training && rng.chance(p) ? rotate(image, rng.uniform(-degrees, degrees)) : image;
+    };
+    return t;
+}
+const ItemMakers::Add kRotate{"rotate", makeRotate};
+
+// brightness and contrast: a change of up to `max`, with probability `p`.
+const ItemMakers::Add kBrightness{"brightness", [](const Value& call) {
+                                      return brightnessTransform(numberArg(&call, "max"), numberArg(&call, "p"));
+                                  }};
+const ItemMakers::Add kContrast{
+    "contrast", [](const Value& call) { return contrastTransform(numberArg(&call, "max"), numberArg(&call, "p")); }};
+
 }  // namespace
+
+ItemTransform flipTransform(double p, bool vertical) {
+    ItemTransform t;
+    t.size = ItemTransform::Size::Keeps;
+    t.apply = [=](Image image, Rng& rng, bool training) {
+        return training && rng.chance(p) ? flip(image, vertical) : image;
+    };
+    return t;
+}
+
+ItemTransform randomCropTransform(int height, int width) {
+    ItemTransform t;
+    t.apply = [=](Image image, Rng& rng, bool training) {
+        if (!training || image.height < height || image.width < width) return centerCrop(image, height, width);
+        int top = int(rng.below(uint64_t(image.height - height + 1)));
+        int left = int(rng.below(uint64_t(image.width - width + 1)));
+        return crop(image, top, left, height, width);
+    };
+    return t;
+}
+
+ItemTransform brightnessTransform(double max, double p) {
+    ItemTransform t;
+    t.size = ItemTransform::Size::Keeps;
+    t.apply = [=](Image image, Rng& rng, bool training) {
+        if (training && rng.chance(p)) {
+            double change = std::clamp(rng.uniform(0.5 * (1 - max), 0.5 * (1 + max)), 1e-4, 1 - 1e-4);
+            applyTable(image, logitTable(std::log(change / (1 - change)), 1));
+        }
+        return image;
+    };
+    return t;
+}
+
+ItemTransform contrastTransform(double max, double p) {
+    ItemTransform t;
+    t.size = ItemTransform::Size::Keeps;
+    t.apply = [=](Image image, Rng& rng, bool training) {
+        if (training && rng.chance(p)) {
+            double lo = std::log(std::max(1e-6, 1 - max));
+            applyTable(image, logitTable(0, std::exp(rng.uniform(lo, -lo))));
+        }
+        return image;
+    };
+    return t;
+}
 
 ItemTransforms::ItemTransforms(const Value* list) {
     for (const Value* call : calls(list)) steps_.push_back(makerOf<ItemMakers>(*call)(*call));
@@ -99,10 +142,8 @@ ItemTransforms::ItemTransforms(const Value* list) {
 
 std::pair<int, int> ItemTransforms::firstSize() const {
     for (const auto& t : steps_) {
-        if (t.kind == ItemTransform::Kind::Resize) return {t.height, t.width};
-        if (t.kind != ItemTransform::Kind::Flip && t.kind != ItemTransform::Kind::Brightness &&
-            t.kind != ItemTransform::Kind::Contrast)
-            return {0, 0};  // a crop or pad first: the full image is needed
+        if (t.size == ItemTransform::Size::Sets) return {t.height, t.width};
+        if (t.size == ItemTransform::Size::NeedsFull) return {0, 0};
     }
     return {0, 0};
 }
@@ -132,43 +173,7 @@ Image resizeWithMethod(const Image& image, int height, int width, int method, Rn
 }
 
 Image ItemTransforms::apply(Image image, Rng& rng, bool training) const {
-    using K = ItemTransform::Kind;
-    for (const auto& t : steps_) {
-        switch (t.kind) {
-        case K::Resize:
-            image = resizeWithMethod(image, t.height, t.width, t.method, training && t.method == 1 ? &rng : nullptr);
-            break;
-        case K::Pad: image = pad(image, t.padding, t.padding, t.padding, t.padding, PadMode(t.method)); break;
-        case K::RandomCrop:
-            if (training && image.height >= t.height && image.width >= t.width) {
-                int top = int(rng.below(uint64_t(image.height - t.height + 1)));
-                int left = int(rng.below(uint64_t(image.width - t.width + 1)));
-                image = crop(image, top, left, t.height, t.width);
-            } else {
-                image = centerCrop(image, t.height, t.width);
-            }
-            break;
-        case K::CenterCrop: image = centerCrop(image, t.height, t.width); break;
-        case K::Flip:
-            if (training && rng.chance(t.p)) image = flip(image, t.vertical);
-            break;
-        case K::Rotate:
-            if (training && rng.chance(t.p)) image = rotate(image, rng.uniform(-t.amount, t.amount));
-            break;
-        case K::Brightness:
-            if (training && rng.chance(t.p)) {
-                double change = std::clamp(rng.uniform(0.5 * (1 - t.amount), 0.5 * (1 + t.amount)), 1e-4, 1 - 1e-4);
-                applyTable(image, logitTable(std::log(change / (1 - change)), 1));
-            }
-            break;
-        case K::Contrast:
-            if (training && rng.chance(t.p)) {
-                double lo = std::log(std::max(1e-6, 1 - t.amount));
-                applyTable(image, logitTable(0, std::exp(rng.uniform(lo, -lo))));
-            }
-            break;
-        }
-    }
+    for (const auto& t : steps_) image = t.apply(std::move(image), rng, training);
     return image;
 }
 

@@ -5,6 +5,7 @@
 // deterministic counterpart (centre crop) or nothing, so validation is fixed.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -14,16 +15,25 @@
 
 namespace pipelang::runtime {
 
+// One step of the `item` list: a maker (transforms.cpp) turns a call into
+// the function that changes a decoded image. Random steps draw from the
+// item's generator and act only when `training`.
 struct ItemTransform {
-    enum class Kind { Resize, Pad, RandomCrop, CenterCrop, Flip, Rotate, Brightness, Contrast };
-    Kind kind = Kind::Resize;
-    int height = 0, width = 0;  // resize, crops
-    int padding = 0;            // pad
-    int method = 0;             // resize: 0 squish, 1 crop, 2 pad; pad: a PadMode
-    double p = 1;               // probability of a random change
-    double amount = 0;          // rotate: degrees; brightness, contrast: max
-    bool vertical = false;      // flip
+    std::function<Image(Image image, Rng& rng, bool training)> apply;
+    // What the step does to the image's size, for decoding big JPEGs at a
+    // smaller scale: keeps it (flip, lighting), sets it (resize, to
+    // height × width), or needs the full image first (crops, pad, rotate).
+    enum class Size { Keeps, Sets, NeedsFull };
+    Size size = Size::NeedsFull;
+    int height = 0, width = 0;
 };
+
+// The steps with arguments of their own, as their makers build them (tests
+// build them directly).
+ItemTransform flipTransform(double p, bool vertical);
+ItemTransform randomCropTransform(int height, int width);
+ItemTransform brightnessTransform(double max, double p);
+ItemTransform contrastTransform(double max, double p);
 
 class ItemTransforms {
 public:

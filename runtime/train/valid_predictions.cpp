@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "runtime/error.h"
-#include "runtime/record.h"
+#include "runtime/run_record.h"
 #include "runtime/values.h"
 
 namespace pipelang::runtime {

@@ -741,10 +741,7 @@ TEST(DataTransforms, FlipMirrorsAKnownImage) {
     EXPECT_EQ(flip(image, true).pixels, (std::vector<uint8_t>{4, 5, 6, 1, 2, 3}));
 
     // flip(p = 1) always flips training items, never validation ones.
-    ItemTransform t;
-    t.kind = ItemTransform::Kind::Flip;
-    t.p = 1;
-    ItemTransforms flips({t});
+    ItemTransforms flips({flipTransform(1, false)});
     Rng rng(1);
     EXPECT_EQ(flips.apply(image, rng, true).pixels, (std::vector<uint8_t>{3, 2, 1, 6, 5, 4}));
     EXPECT_EQ(flips.apply(image, rng, false).pixels, image.pixels);
@@ -770,10 +767,7 @@ TEST(DataTransforms, CropsAndPads) {
     Image b = pad(image, 1, 1, 1, 1, PadMode::Border);
     EXPECT_EQ(b.at(2, 0, 0), image.at(2, 0, 0));
 
-    ItemTransform t;
-    t.kind = ItemTransform::Kind::RandomCrop;
-    t.height = t.width = 5;
-    ItemTransforms crops({t});
+    ItemTransforms crops({randomCropTransform(5, 5)});
     std::set<std::vector<uint8_t>> seen;
     for (uint64_t i = 0; i < 20; ++i) {
         Rng rng(7, 0, i);
@@ -828,12 +822,8 @@ TEST(DataTransforms, RotateBrightnessContrast) {
     Image quarter = rotate(image, 90);
     EXPECT_EQ(quarter.at(0, 4, 4), image.at(0, 4, 4));  // the centre stays
 
-    ItemTransform bright;
-    bright.kind = ItemTransform::Kind::Brightness;
-    bright.amount = 0.4;
-    bright.p = 1;
-    ItemTransform contrast = bright;
-    contrast.kind = ItemTransform::Kind::Contrast;
+    ItemTransform bright = brightnessTransform(0.4, 1);
+    ItemTransform contrast = contrastTransform(0.4, 1);
     Image mid = solid(1, 4, 4, {128, 0, 0});
     std::set<int> values;
     for (uint64_t i = 0; i < 20; ++i) {

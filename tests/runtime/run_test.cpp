@@ -18,7 +18,7 @@
 
 #include <toml.hpp>
 
-#include "runtime/record.h"
+#include "runtime/run_record.h"
 #include "runtime/safetensors.h"
 #include "tests/runtime/pipe_command.h"
 

@@ -1,4 +1,4 @@
-#include "runtime/record.h"
+#include "runtime/run_record.h"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
