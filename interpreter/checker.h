@@ -37,6 +37,7 @@ public:
     void run(const std::string& mainPath, const SourceFile* mainFile);
 
     // resolve.cpp
+    // Null when the value is wrong; what is wrong is in the diagnostics.
     std::optional<Value> resolve(const ast::Expr& e, const stdlib::Type& type, const Place& place);
     std::optional<Value> resolveCall(const ast::Expr& e, const stdlib::Builtin& b, const std::string& prefix);
     Value defaultValue(const stdlib::Param& p, const std::string& owner);
@@ -55,6 +56,8 @@ private:
     void warnUnused();
 
     // resolve.cpp
+    std::optional<Value> resolveExpr(const ast::Expr& e, const stdlib::Type& type, const Place& place);
+    bool reportTooDeep(Span where);  // false: it was reported before
     std::optional<Value> resolveName(const ast::Expr& e, const stdlib::Type& type, const Place& place);
     std::optional<Value> resolveRef(const ast::Expr& e, const stdlib::Type& type, const Place& place);
     std::optional<Value> resolveLet(const ast::Expr& e, const Declaration& let, const stdlib::Type& type,
@@ -93,6 +96,8 @@ private:
     std::set<std::string> usedNames_;                       // declarations something refers to
     std::vector<std::string> letStack_;                     // lets being resolved, to find cycles
     std::set<std::set<std::string>> reportedCycles_;        // let cycles already reported
+    int depth_ = 0;                                         // brackets and lets around the value being resolved
+    bool reportedTooDeep_ = false;                          // a value deeper than kMaxNesting, once per file set
     std::vector<const ast::Statement*> sweeps_;             // sweep blocks, for their dotted keys
     std::set<std::string> loaded_;                          // canonical paths of loaded files
     std::vector<std::pair<Span, std::string>> importedAt_;  // per file being loaded: the import that loaded it

@@ -8,6 +8,7 @@
 #include "PipeLexer.h"
 #include "PipeParser.h"
 #include "antlr4-runtime.h"
+#include "interpreter/limits.h"
 
 namespace pipelang {
 
@@ -786,6 +787,26 @@ bool checkEncoding(const SourceFile& file, Diagnostics& diags) {
     return false;
 }
 
+// ANTLR's parser recurses a few frames per bracket, and so does everything
+// after it that walks the tree, so brackets nested thousands deep would end
+// the process. They are counted on the token stream, which the lexer builds
+// without recursion, before the parser runs.
+bool checkNesting(Pipeline& p, const SourceFile& file, const Offsets& offsets, Diagnostics& diags) {
+    p.tokens.fill();
+    int depth = 0;
+    for (auto* t : p.tokens.getTokens()) {
+        if (t->getChannel() != antlr4::Token::DEFAULT_CHANNEL || t->getType() == antlr4::Token::EOF) continue;
+        std::string text = t->getText();
+        if (text == "(" || text == "[" || text == "{") {
+            if (++depth <= limits::kMaxNesting) continue;
+            limits::tooDeep(diags, Span{&file, offsets.byte(t->getStartIndex()), offsets.byte(t->getStopIndex() + 1)});
+            return false;
+        }
+        if ((text == ")" || text == "]" || text == "}") && depth > 0) --depth;
+    }
+    return true;
+}
+
 // Parses with the fast SLL strategy first and falls back to full LL with
 // error reporting only when that fails: valid files never pay for recovery.
 template <typename Rule>
@@ -808,15 +829,24 @@ auto* runParser(Pipeline& p, const SourceFile& file, const Offsets& offsets, Dia
 ast::Module parse(const SourceFile& file, Diagnostics& diags) {
     ast::Module module;
     module.file = &file;
-    if (!checkEncoding(file, diags)) return module;
+    if (!checkEncoding(file, diags) || !limits::checkText(file, diags)) return module;
     Offsets offsets(file.text);
     Pipeline p(file.text);
     size_t errorsBefore = diags.errorCount();
     joinNonAsciiNames(p, file, offsets, diags);
+    if (!checkNesting(p, file, offsets, diags)) return module;
     auto* tree = runParser(p, file, offsets, diags, &PipeParser::file, "the file");
     reportOpenStrings(p, file, offsets, diags);
     Builder builder(file, offsets, diags);
     module = builder.module(tree);
+    if (module.statements.size() > limits::kMaxStatements) {
+        auto& d = diags.error("too-many-statements", module.statements[limits::kMaxStatements].keyword,
+                              "the file has more than " + std::to_string(limits::kMaxStatements) +
+                                  " statements, the most pipe reads in one file");
+        d.hints.push_back("split it into files that `import` one another (docs/limits.md lists pipe's limits)");
+        module.statements.clear();
+        return module;
+    }
 
     std::vector<std::pair<uint32_t, uint32_t>> comments;
     for (auto* t : p.tokens.getTokens())
@@ -831,12 +861,13 @@ ast::Module parse(const SourceFile& file, Diagnostics& diags) {
 }
 
 std::unique_ptr<ast::Expr> parseExpression(const SourceFile& file, Diagnostics& diags, uint32_t begin) {
-    if (!checkEncoding(file, diags)) return nullptr;
+    if (!checkEncoding(file, diags) || !limits::checkText(file, diags)) return nullptr;
     std::string text = file.text.substr(std::min<size_t>(begin, file.text.size()));
     Offsets offsets(text, begin);
     Pipeline p(text);
     size_t errorsBefore = diags.errorCount();
     joinNonAsciiNames(p, file, offsets, diags);
+    if (!checkNesting(p, file, offsets, diags)) return nullptr;
     auto* tree = runParser(p, file, offsets, diags, &PipeParser::exprOnly, "the value");
     reportOpenStrings(p, file, offsets, diags);
     if (diags.errorCount() > errorsBefore || !tree || !tree->expr()) return nullptr;
