@@ -84,6 +84,9 @@ private:
     void checkData(const Section& data);
     void checkColumns(const Section& data, const Value& source, const std::filesystem::path& file);
     void checkTrain(const Section& train);
+    // What makes a model's features, following `stage.backbone` to a built-in
+    // call; null or not a call when the chain ends elsewhere or goes round.
+    const Value* featureMaker(const Section& model);
     void checkTokenizer(const Section& tokenizer);
     void checkStages();
     void checkContract(const Value& v, const std::string& kind, const char* role, stdlib::Family family, Span fallback);
@@ -96,6 +99,7 @@ private:
     std::set<std::string> usedNames_;                       // declarations something refers to
     std::vector<std::string> letStack_;                     // lets being resolved, to find cycles
     std::set<std::set<std::string>> reportedCycles_;        // let cycles already reported
+    std::map<const Section*, const Value*> featureMakers_;  // featureMaker's answers, per model
     int depth_ = 0;                                         // brackets and lets around the value being resolved
     bool reportedTooDeep_ = false;                          // a value deeper than kMaxNesting, once per file set
     std::vector<const ast::Statement*> sweeps_;             // sweep blocks, for their dotted keys

@@ -391,6 +391,7 @@ void Checker::run(const std::string& mainPath, const SourceFile* mainFile) {
         c_.pipeline.seed = 0;
         c_.pipeline.seedOrigin = Origin::Default;
     }
+    c_.pipeline.index();
     applyOverrides();
     derive();
     checkFit();
