@@ -37,6 +37,7 @@ public:
     void run(const std::string& mainPath, const SourceFile* mainFile);
 
     // resolve.cpp
+    // Null when the value is wrong; what is wrong is in the diagnostics.
     std::optional<Value> resolve(const ast::Expr& e, const stdlib::Type& type, const Place& place);
     std::optional<Value> resolveCall(const ast::Expr& e, const stdlib::Builtin& b, const std::string& prefix);
     Value defaultValue(const stdlib::Param& p, const std::string& owner);
@@ -55,6 +56,8 @@ private:
     void warnUnused();
 
     // resolve.cpp
+    std::optional<Value> resolveExpr(const ast::Expr& e, const stdlib::Type& type, const Place& place);
+    bool reportTooDeep(Span where);  // false: it was reported before
     std::optional<Value> resolveName(const ast::Expr& e, const stdlib::Type& type, const Place& place);
     std::optional<Value> resolveRef(const ast::Expr& e, const stdlib::Type& type, const Place& place);
     std::optional<Value> resolveLet(const ast::Expr& e, const Declaration& let, const stdlib::Type& type,
@@ -81,6 +84,9 @@ private:
     void checkData(const Section& data);
     void checkColumns(const Section& data, const Value& source, const std::filesystem::path& file);
     void checkTrain(const Section& train);
+    // What makes a model's features, following `stage.backbone` to a built-in
+    // call; null or not a call when the chain ends elsewhere or goes round.
+    const Value* featureMaker(const Section& model);
     void checkTokenizer(const Section& tokenizer);
     void checkStages();
     void checkContract(const Value& v, const std::string& kind, const char* role, stdlib::Family family, Span fallback);
@@ -93,6 +99,9 @@ private:
     std::set<std::string> usedNames_;                       // declarations something refers to
     std::vector<std::string> letStack_;                     // lets being resolved, to find cycles
     std::set<std::set<std::string>> reportedCycles_;        // let cycles already reported
+    std::map<const Section*, const Value*> featureMakers_;  // featureMaker's answers, per model
+    int depth_ = 0;                                         // brackets and lets around the value being resolved
+    bool reportedTooDeep_ = false;                          // a value deeper than kMaxNesting, once per file set
     std::vector<const ast::Statement*> sweeps_;             // sweep blocks, for their dotted keys
     std::set<std::string> loaded_;                          // canonical paths of loaded files
     std::vector<std::pair<Span, std::string>> importedAt_;  // per file being loaded: the import that loaded it

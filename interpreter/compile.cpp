@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "interpreter/checker.h"
+#include "interpreter/limits.h"
 #include "interpreter/parse.h"
 
 namespace pipelang {
@@ -86,6 +87,15 @@ void Checker::load(const SourceFile& file, std::vector<const SourceFile*>& stack
                 d.hints.push_back("imports are found relative to the importing file: looked for `" + path + "`");
             continue;
         }
+        if (stack.size() >= size_t(limits::kMaxImportDepth)) {
+            auto& d = c_.diags.error("import-depth", s.importSpan,
+                                     "this import is more than " + std::to_string(limits::kMaxImportDepth) +
+                                         " files deep, the most pipe follows");
+            d.hints.push_back(
+                "import the files side by side from one file instead of each from the one before "
+                "(docs/limits.md lists pipe's limits)");
+            continue;
+        }
         loaded_.insert(key);
         importedAt_.push_back({s.importSpan, s.importPath});
         load(*imported, stack);
@@ -130,8 +140,14 @@ void Checker::checkLetCycles() {
     // circle among them is found here once, used or not.
     std::map<std::string, int> state;  // 0 new, 1 on the path, 2 done
     std::vector<std::string> path;
-    std::function<void(const std::string&)> visit;
-    std::function<void(const ast::Expr&)> walk = [&](const ast::Expr& e) {
+    // `depth` counts brackets and lets as resolve() does, so that a chain of
+    // thousands of lets cannot exhaust the stack here either.
+    std::function<void(const std::string&, int)> visit;
+    std::function<void(const ast::Expr&, int)> walk = [&](const ast::Expr& e, int depth) {
+        if (depth > limits::kMaxNesting) {
+            reportTooDeep(e.span);
+            return;
+        }
         if (e.kind == ast::Expr::Kind::Ref && e.path.parts.size() == 1) {
             auto it = decls_.find(e.path.parts[0].text);
             if (it == decls_.end() || it->second.kind != "let") return;
@@ -146,20 +162,20 @@ void Checker::checkLetCycles() {
                 auto& d = c_.diags.error("let-cycle", e.span, "`" + name + "` is defined in terms of itself");
                 d.hints.push_back("the chain is " + chain + "`" + name + "`");
             } else if (state[name] == 0) {
-                visit(name);
+                visit(name, depth + 1);
             }
         }
-        for (const auto& a : e.args) walk(*a.value);
+        for (const auto& a : e.args) walk(*a.value, depth + 1);
     };
-    visit = [&](const std::string& name) {
+    visit = [&](const std::string& name, int depth) {
         state[name] = 1;
         path.push_back(name);
-        walk(*decls_.at(name).statement->value);
+        walk(*decls_.at(name).statement->value, depth);
         path.pop_back();
         state[name] = 2;
     };
     for (const auto& [name, d] : decls_)
-        if (d.kind == "let" && state[name] == 0) visit(name);
+        if (d.kind == "let" && state[name] == 0) visit(name, 0);
 }
 
 void Checker::fillFields(Section& section, const std::map<std::string, const ast::Field*>& written,
@@ -375,6 +391,7 @@ void Checker::run(const std::string& mainPath, const SourceFile* mainFile) {
         c_.pipeline.seed = 0;
         c_.pipeline.seedOrigin = Origin::Default;
     }
+    c_.pipeline.index();
     applyOverrides();
     derive();
     checkFit();

@@ -88,12 +88,30 @@ size_t columns(std::string_view text, size_t from, size_t to) {
     return count;
 }
 
+// How much of a long line an excerpt shows, in bytes: enough to read the
+// place, and a line of thousands of characters is not printed whole.
+constexpr size_t kExcerptBytes = 160;
+constexpr size_t kExcerptBefore = 60;
+
 // The source line with a caret under the span (`^~~~`), clipped to the line.
 void renderExcerpt(std::string& out, const Span& span, const RenderOptions& o) {
     if (!span.valid()) return;
     auto [line, column] = span.file->position(span.begin);
     std::string_view text = span.file->line(line);
+    const std::string_view ellipsis = "...";
+    std::string_view prefix, suffix;
+    if (text.size() > kExcerptBytes) {
+        size_t from = size_t(column - 1) > kExcerptBefore ? size_t(column - 1) - kExcerptBefore : 0;
+        while (from > 0 && ((unsigned char)text[from] & 0xC0) == 0x80) --from;
+        size_t to = std::min(text.size(), from + kExcerptBytes);
+        while (to < text.size() && to > from && ((unsigned char)text[to] & 0xC0) == 0x80) --to;
+        if (from > 0) prefix = ellipsis;
+        if (to < text.size()) suffix = ellipsis;
+        text = text.substr(from, to - from);
+        column -= int(from);
+    }
     out += "    ";
+    out += prefix;
     for (size_t i = 0; i < text.size();) {
         size_t n = sequenceLength(text, i);
         if (n == 0) {
@@ -107,13 +125,15 @@ void renderExcerpt(std::string& out, const Span& span, const RenderOptions& o) {
             out.append(text.substr(i, n));
         i += n;
     }
+    out += suffix;
     out += "\n    ";
     size_t start = size_t(column - 1);
-    out.append(columns(text, 0, start), ' ');
+    out.append(prefix.size() + columns(text, 0, start), ' ');
     size_t width = 1;
     if (span.end > span.begin) {
-        size_t lineEnd = span.file->lineStarts[line - 1] + text.size();
-        size_t end = std::min<size_t>(span.end, lineEnd) - span.file->lineStarts[line - 1];
+        // Offsets within the shown text, which starts where `text` now does.
+        size_t shownStart = size_t(text.data() - span.file->text.data());
+        size_t end = std::min<size_t>(span.end, shownStart + text.size()) - shownStart;
         width = std::max<size_t>(1, columns(text, start, end));
     }
     if (o.color) out += "\033[1;32m";

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <optional>
 
 #include "interpreter/checker.h"
@@ -153,10 +152,14 @@ void Checker::checkColumns(const Section& data, const Value& source, const std::
 }
 
 void Checker::derive() {
+    // Listed once, not once per train block that leaves the choice to the checker.
+    std::map<std::string, std::vector<const Section*>> byKind;
     auto pickOnly = [&](Section& train, const char* field, const char* kind) {
         Value* v = train.field(field);
         if (!v || !v->isNone() || v->origin != Origin::Derived) return;
-        auto all = c_.pipeline.all(kind);
+        auto [listed, fresh] = byKind.try_emplace(kind);
+        if (fresh) listed->second = c_.pipeline.all(kind);
+        const auto& all = listed->second;
         if (all.size() == 1) {
             v->kind = Value::Kind::Ref;
             v->text = all[0]->name;
@@ -210,10 +213,8 @@ void Checker::derive() {
             *metrics = list;
         }
         const Value* modelRef = train.field("model");
-        Section* model = nullptr;
-        for (auto& s : c_.pipeline.sections)
-            if (s.kind == "model" && modelRef && modelRef->kind == Value::Kind::Ref && s.name == modelRef->text)
-                model = &s;
+        Section* model =
+            modelRef && modelRef->kind == Value::Kind::Ref ? c_.pipeline.find("model", modelRef->text) : nullptr;
         if (!model) continue;
         Value* head = model->field("head");
         if (head->isNone() && head->origin == Origin::Derived)
@@ -338,6 +339,34 @@ void Checker::checkTokenizer(const Section& t) {
     }
 }
 
+// Each model on a chain is followed once, whichever train block asks first:
+// a chain of thousands of stages would otherwise be walked once per stage.
+const Value* Checker::featureMaker(const Section& model) {
+    std::vector<const Section*> chain;
+    std::set<const Section*> onChain;
+    const Section* m = &model;
+    const Value* found = nullptr;
+    while (true) {
+        if (auto known = featureMakers_.find(m); known != featureMakers_.end()) {
+            found = known->second;
+            break;
+        }
+        if (!onChain.insert(m).second) break;  // a circle, which checkStages reports
+        chain.push_back(m);
+        const Value* backbone = m->field("backbone");
+        if (!backbone || backbone->kind != Value::Kind::Ref) {
+            found = backbone;
+            break;
+        }
+        const Section* stage = c_.pipeline.find("train", backbone->text.substr(0, backbone->text.find('.')));
+        const Value* next = stage ? stage->field("model") : nullptr;
+        m = next && next->kind == Value::Kind::Ref ? c_.pipeline.find("model", next->text) : nullptr;
+        if (!m) break;
+    }
+    for (const Section* link : chain) featureMakers_[link] = found;
+    return found;
+}
+
 void Checker::checkTrain(const Section& train) {
     const Value* dataRef = train.field("data");
     const Value* modelRef = train.field("model");
@@ -355,14 +384,7 @@ void Checker::checkTrain(const Section& train) {
         const Value* head = model->field("head");
         checkContract(*head, shape.target, "target", Family::Head, model->nameSpan);
         // Follow `stage.backbone` to the built-in that makes the features.
-        const Value* backbone = model->field("backbone");
-        std::set<std::string> seen;
-        while (backbone && backbone->kind == Value::Kind::Ref && seen.insert(backbone->text).second) {
-            const Section* stage = c_.pipeline.find("train", backbone->text.substr(0, backbone->text.find('.')));
-            const Value* m = stage ? stage->field("model") : nullptr;
-            const Section* next = m && m->kind == Value::Kind::Ref ? c_.pipeline.find("model", m->text) : nullptr;
-            backbone = next ? next->field("backbone") : nullptr;
-        }
+        const Value* backbone = featureMaker(*model);
         if (backbone && backbone->kind == Value::Kind::Call) {
             // A transferred backbone is reported where this model names it.
             const Value* own = model->field("backbone");
@@ -452,12 +474,25 @@ void Checker::checkStages() {
         if (backbone && backbone->kind == Value::Kind::Ref)
             edges[train->name].push_back({backbone->text.substr(0, backbone->text.find('.')), backbone->span});
     }
+    // Depth first, with the path on the heap: stages can start from one
+    // another in a chain as long as the file has train blocks.
     std::map<std::string, int> state;  // 0 new, 1 on the path, 2 done
     std::vector<std::string> path;
-    std::function<void(const std::string&)> visit = [&](const std::string& n) {
-        state[n] = 1;
-        path.push_back(n);
-        for (const auto& [next, span] : edges[n]) {
+    std::vector<size_t> nextEdge;  // per node on the path, the edge to follow next
+    auto visit = [&](const std::string& root) {
+        state[root] = 1;
+        path.push_back(root);
+        nextEdge.push_back(0);
+        while (!path.empty()) {
+            std::string n = path.back();
+            const auto& out = edges[n];
+            if (nextEdge.back() == out.size()) {
+                path.pop_back();
+                nextEdge.pop_back();
+                state[n] = 2;
+                continue;
+            }
+            const auto& [next, span] = out[nextEdge.back()++];
             if (state[next] == 1) {
                 std::string cycle;
                 auto start = std::find(path.begin(), path.end(), next);
@@ -471,11 +506,11 @@ void Checker::checkStages() {
                 d.hints.push_back("the circle is " + cycle + "`" + next + "`");
                 d.hints.push_back("a model can start only from a stage that runs before it");
             } else if (state[next] == 0) {
-                visit(next);
+                state[next] = 1;
+                path.push_back(next);
+                nextEdge.push_back(0);
             }
         }
-        path.pop_back();
-        state[n] = 2;
     };
     for (const auto& [n, _] : edges)
         if (state[n] == 0) visit(n);

@@ -8,6 +8,7 @@
 #include "PipeLexer.h"
 #include "PipeParser.h"
 #include "antlr4-runtime.h"
+#include "interpreter/limits.h"
 
 namespace pipelang {
 
@@ -588,6 +589,7 @@ public:
     }
 
     void attach(const std::vector<std::pair<uint32_t, uint32_t>>& comments) {
+        index();
         // Leading comments are gathered per anchor first, so blank lines
         // between them can be kept as "" entries.
         std::vector<std::pair<Anchor*, std::vector<std::pair<uint32_t, uint32_t>>>> pending;
@@ -649,33 +651,72 @@ private:
 
     int lineOf(uint32_t offset) const { return file_.position(offset).first; }
 
-    Anchor* trailingAnchor(uint32_t at) {
-        Anchor* best = nullptr;
-        int line = lineOf(at);
-        for (auto& a : anchors_) {
-            if (a.end > at || a.end == a.begin || lineOf(a.end - 1) != line) continue;
-            if (!best || a.end > best->end || (a.end == best->end && a.begin < best->begin)) best = &a;
+    // A file of thousands of statements has thousands of comments and
+    // anchors, so each lookup below is a binary search (and a walk up a
+    // chain no longer than kMaxNesting), not a scan: attaching stays linear
+    // in the file's size, up to a logarithm.
+    void index() {
+        std::vector<size_t> all(anchors_.size());
+        for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+        byBegin_ = all;
+        // Among equal spans the first collected wins, as the outer node does.
+        std::sort(byBegin_.begin(), byBegin_.end(), [&](size_t a, size_t b) {
+            const Anchor &x = anchors_[a], &y = anchors_[b];
+            return x.begin != y.begin ? x.begin < y.begin : x.end != y.end ? x.end > y.end : a < b;
+        });
+        for (size_t i : all)
+            if (anchors_[i].end > anchors_[i].begin) byEnd_.push_back(i);
+        // The best of those ending at or before a place is the last that does.
+        std::sort(byEnd_.begin(), byEnd_.end(), [&](size_t a, size_t b) {
+            const Anchor &x = anchors_[a], &y = anchors_[b];
+            return x.end != y.end ? x.end < y.end : x.begin != y.begin ? x.begin > y.begin : a > b;
+        });
+        // Containers nest, so each has one parent: the innermost one around it.
+        containerOrder_.resize(containers_.size());
+        for (size_t i = 0; i < containerOrder_.size(); ++i) containerOrder_[i] = i;
+        std::sort(containerOrder_.begin(), containerOrder_.end(), [&](size_t a, size_t b) {
+            const Container &x = containers_[a], &y = containers_[b];
+            return x.begin != y.begin ? x.begin < y.begin : x.end != y.end ? x.end > y.end : a > b;
+        });
+        parent_.assign(containers_.size(), kNone);
+        std::vector<size_t> open;
+        for (size_t i : containerOrder_) {
+            while (!open.empty() && containers_[open.back()].end <= containers_[i].begin) open.pop_back();
+            if (!open.empty()) parent_[i] = open.back();
+            open.push_back(i);
         }
+    }
+
+    // The node a comment at `at` trails: the one ending last before it on its line.
+    Anchor* trailingAnchor(uint32_t at) {
+        auto it = std::upper_bound(byEnd_.begin(), byEnd_.end(), at,
+                                   [&](uint32_t place, size_t i) { return place < anchors_[i].end; });
+        if (it == byEnd_.begin()) return nullptr;
+        Anchor& best = anchors_[*(it - 1)];
+        uint32_t lineStart = file_.lineStarts[lineOf(at) - 1];
         // A comment after an item's comma still belongs to that item; one that
         // follows more code on the line than the item (`a, b  # c`) goes to the last.
-        return best;
+        return best.end - 1 >= lineStart ? &best : nullptr;
     }
 
+    // The smallest container around `at`.
     Container* innermost(uint32_t at) {
-        Container* best = nullptr;
-        for (auto& c : containers_)
-            if (c.begin < at && at < c.end && (!best || c.end - c.begin < best->end - best->begin)) best = &c;
-        return best;
+        auto it = std::lower_bound(containerOrder_.begin(), containerOrder_.end(), at,
+                                   [&](size_t i, uint32_t place) { return containers_[i].begin < place; });
+        if (it == containerOrder_.begin()) return nullptr;
+        size_t c = *(it - 1);
+        while (c != kNone && containers_[c].end <= at) c = parent_[c];
+        return c == kNone ? nullptr : &containers_[c];
     }
 
+    // The first node starting at or after `at`, the outermost of those that start together.
     Anchor* nextAnchor(uint32_t at, Container* within) {
-        Anchor* best = nullptr;
-        for (auto& a : anchors_) {
-            if (a.begin < at) continue;
-            if (within && a.begin >= within->end) continue;
-            if (!best || a.begin < best->begin || (a.begin == best->begin && a.end > best->end)) best = &a;
-        }
-        return best;
+        auto it = std::lower_bound(byBegin_.begin(), byBegin_.end(), at,
+                                   [&](size_t i, uint32_t place) { return anchors_[i].begin < place; });
+        if (it == byBegin_.end()) return nullptr;
+        Anchor& best = anchors_[*it];
+        if (within && best.begin >= within->end) return nullptr;
+        return &best;
     }
 
     bool blankBetween(uint32_t from, uint32_t to) const {
@@ -710,6 +751,10 @@ private:
     const SourceFile& file_;
     std::vector<Anchor> anchors_;
     std::vector<Container> containers_;
+    static constexpr size_t kNone = size_t(-1);
+    std::vector<size_t> byBegin_, byEnd_;  // indices into anchors_
+    std::vector<size_t> containerOrder_;   // indices into containers_, by where they begin
+    std::vector<size_t> parent_;           // per container, the one around it, or kNone
     std::vector<std::string>* fileDangling_ = nullptr;
     std::map<const std::vector<std::string>*, uint32_t> danglingEnds_;
     std::map<const ast::Comments*, uint32_t> leadingStart_;
@@ -786,6 +831,26 @@ bool checkEncoding(const SourceFile& file, Diagnostics& diags) {
     return false;
 }
 
+// ANTLR's parser recurses a few frames per bracket, and so does everything
+// after it that walks the tree, so brackets nested thousands deep would end
+// the process. They are counted on the token stream, which the lexer builds
+// without recursion, before the parser runs.
+bool checkNesting(Pipeline& p, const SourceFile& file, const Offsets& offsets, Diagnostics& diags) {
+    p.tokens.fill();
+    int depth = 0;
+    for (auto* t : p.tokens.getTokens()) {
+        if (t->getChannel() != antlr4::Token::DEFAULT_CHANNEL || t->getType() == antlr4::Token::EOF) continue;
+        std::string text = t->getText();
+        if (text == "(" || text == "[" || text == "{") {
+            if (++depth <= limits::kMaxNesting) continue;
+            limits::tooDeep(diags, Span{&file, offsets.byte(t->getStartIndex()), offsets.byte(t->getStopIndex() + 1)});
+            return false;
+        }
+        if ((text == ")" || text == "]" || text == "}") && depth > 0) --depth;
+    }
+    return true;
+}
+
 // Parses with the fast SLL strategy first and falls back to full LL with
 // error reporting only when that fails: valid files never pay for recovery.
 template <typename Rule>
@@ -808,15 +873,24 @@ auto* runParser(Pipeline& p, const SourceFile& file, const Offsets& offsets, Dia
 ast::Module parse(const SourceFile& file, Diagnostics& diags) {
     ast::Module module;
     module.file = &file;
-    if (!checkEncoding(file, diags)) return module;
+    if (!checkEncoding(file, diags) || !limits::checkText(file, diags)) return module;
     Offsets offsets(file.text);
     Pipeline p(file.text);
     size_t errorsBefore = diags.errorCount();
     joinNonAsciiNames(p, file, offsets, diags);
+    if (!checkNesting(p, file, offsets, diags)) return module;
     auto* tree = runParser(p, file, offsets, diags, &PipeParser::file, "the file");
     reportOpenStrings(p, file, offsets, diags);
     Builder builder(file, offsets, diags);
     module = builder.module(tree);
+    if (module.statements.size() > limits::kMaxStatements) {
+        auto& d = diags.error("too-many-statements", module.statements[limits::kMaxStatements].keyword,
+                              "the file has more than " + std::to_string(limits::kMaxStatements) +
+                                  " statements, the most pipe reads in one file");
+        d.hints.push_back("split it into files that `import` one another (docs/limits.md lists pipe's limits)");
+        module.statements.clear();
+        return module;
+    }
 
     std::vector<std::pair<uint32_t, uint32_t>> comments;
     for (auto* t : p.tokens.getTokens())
@@ -831,12 +905,13 @@ ast::Module parse(const SourceFile& file, Diagnostics& diags) {
 }
 
 std::unique_ptr<ast::Expr> parseExpression(const SourceFile& file, Diagnostics& diags, uint32_t begin) {
-    if (!checkEncoding(file, diags)) return nullptr;
+    if (!checkEncoding(file, diags) || !limits::checkText(file, diags)) return nullptr;
     std::string text = file.text.substr(std::min<size_t>(begin, file.text.size()));
     Offsets offsets(text, begin);
     Pipeline p(text);
     size_t errorsBefore = diags.errorCount();
     joinNonAsciiNames(p, file, offsets, diags);
+    if (!checkNesting(p, file, offsets, diags)) return nullptr;
     auto* tree = runParser(p, file, offsets, diags, &PipeParser::exprOnly, "the value");
     reportOpenStrings(p, file, offsets, diags);
     if (diags.errorCount() > errorsBefore || !tree || !tree->expr()) return nullptr;

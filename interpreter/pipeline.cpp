@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 namespace pipelang {
 
@@ -98,10 +99,32 @@ Value* Section::field(std::string_view n) {
     return nullptr;
 }
 
+size_t Pipeline::scan(std::string_view kind, std::string_view name) const {
+    for (size_t i = 0; i < sections.size(); ++i)
+        if (sections[i].kind == kind && sections[i].name == name) return i;
+    return sections.size();
+}
+
+void Pipeline::index() {
+    byName_.clear();
+    for (size_t i = 0; i < sections.size(); ++i) byName_.emplace(std::pair{sections[i].kind, sections[i].name}, i);
+    indexed_ = sections.size();
+}
+
 const Section* Pipeline::find(std::string_view kind, std::string_view name) const {
-    for (const auto& s : sections)
-        if (s.kind == kind && s.name == name) return &s;
-    return nullptr;
+    size_t at = sections.size();
+    if (indexed_ == sections.size() && indexed_ > 0) {
+        auto it = byName_.find(std::pair{std::string(kind), std::string(name)});
+        if (it != byName_.end() && sections[it->second].kind == kind && sections[it->second].name == name)
+            at = it->second;
+    }
+    // A miss may be a section renamed since it was indexed.
+    if (at == sections.size()) at = scan(kind, name);
+    return at < sections.size() ? &sections[at] : nullptr;
+}
+
+Section* Pipeline::find(std::string_view kind, std::string_view name) {
+    return const_cast<Section*>(std::as_const(*this).find(kind, name));
 }
 
 std::vector<const Section*> Pipeline::all(std::string_view kind) const {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,10 +72,22 @@ struct Pipeline {
     Origin seedOrigin = Origin::Default;
     std::vector<Section> sections;  // in dependency-friendly file order: imports first
 
+    // The first section of that kind and name, or null.
     const Section* find(std::string_view kind, std::string_view name) const;
+    Section* find(std::string_view kind, std::string_view name);
     std::vector<const Section*> all(std::string_view kind) const;
+    // Makes find() a lookup instead of a scan, for the sections there are
+    // now: the checker finds a section per train block, which over thousands
+    // of blocks would make checking quadratic. Sections added or renamed
+    // later are still found, by a scan.
+    void index();
     // The input/target kinds of a data section (from its blocks).
     DataShape shape(const Section& data) const;
+
+private:
+    size_t scan(std::string_view kind, std::string_view name) const;  // sections.size() when absent
+    std::map<std::pair<std::string, std::string>, size_t, std::less<>> byName_;
+    size_t indexed_ = 0;  // how many sections byName_ covers; stale unless it is sections.size()
 };
 
 }  // namespace pipelang

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "interpreter/checker.h"
+#include "interpreter/limits.h"
 #include "interpreter/parse.h"
 
 namespace pipelang {
@@ -147,7 +148,31 @@ void Checker::mismatch(const ast::Expr& e, const Type& type, const Place& place)
             }
 }
 
+bool Checker::reportTooDeep(Span where) {
+    if (reportedTooDeep_) return false;
+    reportedTooDeep_ = true;
+    limits::tooDeep(c_.diags, where);
+    return true;
+}
+
+// The parser bounds brackets, but a chain of `let`s each naming the one
+// before nests a value without any: each level here recurses, so the depth
+// is counted where lets are put in place.
 std::optional<Value> Checker::resolve(const ast::Expr& e, const Type& type, const Place& place) {
+    bool nests = e.kind == ast::Expr::Kind::Call || e.kind == ast::Expr::Kind::List ||
+                 e.kind == ast::Expr::Kind::Tuple || e.kind == ast::Expr::Kind::Ref;
+    if (!nests) return resolveExpr(e, type, place);
+    if (depth_ >= limits::kMaxNesting) {
+        reportTooDeep(e.span);
+        return std::nullopt;
+    }
+    ++depth_;
+    auto out = resolveExpr(e, type, place);
+    --depth_;
+    return out;
+}
+
+std::optional<Value> Checker::resolveExpr(const ast::Expr& e, const Type& type, const Place& place) {
     std::optional<Value> out;
     auto has = [&](Type::Kind k) { return findKind(type, k) != nullptr; };
     switch (e.kind) {
@@ -345,7 +370,8 @@ std::optional<Value> Checker::resolveLet(const ast::Expr& e, const Declaration& 
     letStack_.pop_back();
     if (!v) {
         // Point from the definition's error to the use that led to it.
-        if (c_.diags.errorCount() > errors)
+        // A chain too deep is one error, not a note per link.
+        if (c_.diags.errorCount() > errors && c_.diags.last().code != "too-deep")
             c_.diags.last().notes.push_back({e.span, "`" + let.name + "` is used here"});
         return std::nullopt;
     }

@@ -317,6 +317,32 @@ TEST(Checker, ErrorsDoNotEcho) {
     EXPECT_EQ(codes(*c), std::vector<std::string>{"duplicate-name"}) << render(c->diags);
 }
 
+TEST(Checker, ALongChainOfStagesIsCheckedWithoutRecursion) {
+    // Each stage starts from the one before: the stage graph is walked, and
+    // each backbone followed to its built-in, once rather than per stage.
+    std::string text =
+        "data d { source = csv(\"/dev/null\")  blocks = (tabular, category) }\n"
+        "model m0 { backbone = cnn() }\ntrain t0 { model = m0  data = d }\n";
+    const int links = 5000;
+    for (int i = 1; i < links; ++i) {
+        std::string n = std::to_string(i), before = std::to_string(i - 1);
+        text += "model m" + n + " { backbone = t" + before + ".backbone }\ntrain t" + n + " { model = m" + n +
+                "  data = d }\n";
+    }
+    auto c = check(text);
+    // The chain's first backbone does not take tabular input: one error per
+    // stage that builds on it, each found at the end of the chain.
+    auto errors = codes(*c);
+    EXPECT_EQ(errors.size(), size_t(links));
+    EXPECT_EQ(std::count(errors.begin(), errors.end(), "does-not-fit"), links);
+    // A circle is still found.
+    auto circle = check(
+        "data d { source = csv(\"/dev/null\")  blocks = (tabular, category) }\n"
+        "model a { backbone = tb.backbone }\ntrain ta { model = a  data = d }\n"
+        "model b { backbone = ta.backbone }\ntrain tb { model = b  data = d }\n");
+    EXPECT_EQ(codes(*circle), std::vector<std::string>{"cycle"}) << render(circle->diags);
+}
+
 TEST(Checker, UnusedBlocksAndLetsWarn) {
     auto c = check("let unused = 3\n" + named("(tabular, category)") +
                    "model other { backbone = mlp() }\n"

@@ -1,5 +1,6 @@
 // Robustness: every example, mutated into many thousands of broken inputs
-// (random bytes, dropped, duplicated and swapped tokens, truncation), goes
+// (random bytes, dropped, duplicated and swapped tokens, truncation, brackets
+// nested around the nesting limit and far past it), goes
 // through the parser, the checker and the formatter. None may crash, hang or
 // leak (CI runs this again under ASan and UBSan); each must answer with
 // success or diagnostics; and whatever parses must format idempotently to a
@@ -13,6 +14,7 @@
 
 #include "interpreter/compile.h"
 #include "interpreter/format.h"
+#include "interpreter/limits.h"
 #include "interpreter/parse.h"
 #include "test_files.h"
 
@@ -57,7 +59,7 @@ std::string mutate(const std::string& text, std::mt19937& rng) {
     auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
     std::vector<std::string> tokens = roughTokens(text);
     std::string out;
-    switch (pick(6)) {
+    switch (pick(7)) {
     case 0: {  // random bytes, any value, at random places
         out = text;
         size_t n = 1 + pick(4);
@@ -79,6 +81,19 @@ std::string mutate(const std::string& text, std::mt19937& rng) {
         return join(tokens);
     case 4:  // truncate
         return text.substr(0, pick(text.size() + 1));
+    case 5: {  // brackets nested around the limit or far past it, closed or not
+        if (tokens.empty()) return text;
+        const char* opens[] = {"[", "(", "f(", "{"};
+        std::string open = opens[pick(4)], close = open == "[" ? "]" : open == "{" ? "}" : ")";
+        size_t depth = pick(2) ? size_t(limits::kMaxNesting) - 2 + pick(5) : 1 + pick(5000);
+        std::string nested;
+        for (size_t k = 0; k < depth; ++k) nested += open;
+        nested += tokens[pick(tokens.size())];
+        if (pick(2))
+            for (size_t k = 0; k < depth; ++k) nested += close;
+        tokens.insert(tokens.begin() + long(pick(tokens.size())), nested);
+        return join(tokens);
+    }
     default: {  // insert a token from elsewhere in the file
         if (tokens.empty()) return text;
         tokens.insert(tokens.begin() + long(pick(tokens.size())), tokens[pick(tokens.size())]);

@@ -326,6 +326,25 @@ TEST(LspServer, EveryRequestOnEveryPrefixOfEveryExample) {
     EXPECT_GT(requests, 10000u);
 }
 
+TEST(LspServer, DeeplyNestedDocumentsAreOneDiagnostic) {
+    // What someone typing (or pasting) thousands of brackets leaves open must
+    // not end the server: one diagnostic, and every request still answers.
+    Session s;
+    const std::string uri = pathToUri(kDir + "deep.pipe");
+    for (std::string text : {"let x = " + std::string(20000, '[') + "1" + std::string(20000, ']') + "\n",
+                             "train t {\n    metrics = " + std::string(20000, '(')}) {
+        json diags = s.open(uri, text);
+        ASSERT_EQ(diags.size(), 1u) << diags;
+        EXPECT_EQ(diags[0]["code"], "too-deep");
+        SourceFile f("", text);
+        for (Position p : {toPosition(f, uint32_t(text.size())), toPosition(f, uint32_t(text.size() / 2))})
+            for (const char* m : {"textDocument/completion", "textDocument/hover", "textDocument/definition"})
+                EXPECT_TRUE(s.call(m, {{"textDocument", {{"uri", uri}}}, {"position", toJson(p)}}).contains("result"));
+        for (const char* m : {"textDocument/documentSymbol", "textDocument/formatting"})
+            EXPECT_TRUE(s.call(m, {{"textDocument", {{"uri", uri}}}}).contains("result")) << m;
+    }
+}
+
 TEST(LspCli, HelpAndUnknownOption) {
     auto r = testing::runPipe("lsp --help");
     EXPECT_EQ(r.code, 0);
