@@ -22,6 +22,12 @@ struct Image {
     bool empty() const { return pixels.empty(); }
 };
 
+// The most pixels an image may say it has before it is decoded: Pillow's
+// limit (twice its decompression-bomb warning), so a corrupt or hostile
+// header cannot make pipe allocate gigabytes. Larger files are refused,
+// named, like unreadable ones (`on_bad`).
+constexpr int64_t kMaxImagePixels = 178956970;
+
 // Reads and decodes a JPEG or PNG file (told apart by their signatures) into
 // `channels` channels (1: grey, 3: RGB). Throws RuntimeError naming the file
 // when it cannot be read or decoded. A JPEG larger than `atLeast` (height,

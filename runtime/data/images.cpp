@@ -32,6 +32,28 @@ std::string quoted(const std::string& name) {
     return "`" + name + "`";
 }
 
+// CMYK (and YCCK) JPEGs as Pillow reads them, which torchvision's loaders
+// use: the stored values taken as Adobe's inverted CMYK, then
+// R = (255 - C)(255 - K) / 255 with Pillow's rounding (its cmyk2rgb), and
+// grey by Pillow's luma weights.
+void cmykToRgbOrGrey(const std::vector<uint8_t>& cmyk, std::vector<uint8_t>& out, int channels) {
+    auto mulDiv255 = [](int a, int b) {
+        int t = a * b + 128;
+        return ((t >> 8) + t) >> 8;
+    };
+    const size_t pixels = cmyk.size() / 4;
+    for (size_t i = 0; i < pixels; ++i) {
+        const uint8_t* in = &cmyk[4 * i];
+        int nk = in[3];  // 255 - K, K being 255 - the stored value
+        int rgb[3];
+        for (int c = 0; c < 3; ++c) rgb[c] = nk - mulDiv255(255 - in[c], nk);
+        if (channels == 3)
+            for (int c = 0; c < 3; ++c) out[3 * i + size_t(c)] = uint8_t(rgb[c]);
+        else
+            out[i] = uint8_t((rgb[0] * 19595 + rgb[1] * 38470 + rgb[2] * 7471 + 0x8000) >> 16);
+    }
+}
+
 Image decodeJpeg(const std::vector<uint8_t>& bytes, int channels, const std::string& name,
                  std::pair<int, int> atLeast) {
     tjhandle tj = decompressor();
@@ -41,6 +63,10 @@ Image decodeJpeg(const std::vector<uint8_t>& bytes, int channels, const std::str
                             &colorspace) != 0)
         throw RuntimeError("image " + quoted(name) + " is not a readable JPEG (" + tjGetErrorStr2(tj) +
                            "); replace or remove the file.");
+    if (int64_t(width) * height > kMaxImagePixels)
+        throw RuntimeError("image " + quoted(name) + " says it is " + std::to_string(width) + "×" +
+                           std::to_string(height) + " pixels, more than the " + std::to_string(kMaxImagePixels) +
+                           " pipe decodes (Pillow's limit); replace or remove the file.");
     // The smallest scale that keeps both sides at least as large as asked.
     int outW = width, outH = height;
     if (atLeast.first > 0 && atLeast.second > 0) {
@@ -51,14 +77,27 @@ Image decodeJpeg(const std::vector<uint8_t>& bytes, int channels, const std::str
             if (w >= atLeast.second && h >= atLeast.first && int64_t(w) * h < int64_t(outW) * outH) outW = w, outH = h;
         }
     }
-    std::vector<uint8_t> interleaved(size_t(outW) * outH * channels);
-    int format = channels == 1 ? TJPF_GRAY : TJPF_RGB;
-    if (tjDecompress2(tj, bytes.data(), (unsigned long)bytes.size(), interleaved.data(), outW, 0, outH, format,
-                      TJFLAG_FASTDCT) != 0 &&
-        tjGetErrorCode(tj) == TJERR_FATAL)
-        throw RuntimeError("image " + quoted(name) + " is a corrupt JPEG (" + tjGetErrorStr2(tj) +
-                           "); replace or remove the file.");
-    return fromInterleaved(interleaved.data(), channels, outH, outW);
+    // libjpeg-turbo decodes CMYK only to CMYK: it is converted here.
+    const bool cmyk = colorspace == TJCS_CMYK || colorspace == TJCS_YCCK;
+    const int format = cmyk ? TJPF_CMYK : channels == 1 ? TJPF_GRAY : TJPF_RGB;
+    std::vector<uint8_t> decoded(size_t(outW) * outH * size_t(tjPixelSize[format]));
+    if (tjDecompress2(tj, bytes.data(), (unsigned long)bytes.size(), decoded.data(), outW, 0, outH, format,
+                      TJFLAG_FASTDCT) != 0) {
+        // Most of libjpeg's warnings are about damage a decoder recovers
+        // from (extraneous bytes before a marker) and Pillow accepts them
+        // too; a file that ends early has pixels missing, filled with grey.
+        std::string message = tjGetErrorStr2(tj);
+        if (tjGetErrorCode(tj) == TJERR_FATAL)
+            throw RuntimeError("image " + quoted(name) + " is a corrupt JPEG (" + message +
+                               "); replace or remove the file.");
+        if (message.find("Premature end of JPEG file") != std::string::npos)
+            throw RuntimeError("image " + quoted(name) + " is a truncated JPEG (its data ends before its last " +
+                               "pixel); replace or remove the file.");
+    }
+    if (!cmyk) return fromInterleaved(decoded.data(), channels, outH, outW);
+    std::vector<uint8_t> converted(size_t(outW) * outH * size_t(channels));
+    cmykToRgbOrGrey(decoded, converted, channels);
+    return fromInterleaved(converted.data(), channels, outH, outW);
 }
 
 Image decodePng(const std::vector<uint8_t>& bytes, int channels, const std::string& name) {
@@ -68,6 +107,12 @@ Image decodePng(const std::vector<uint8_t>& bytes, int channels, const std::stri
     if (!png_image_begin_read_from_memory(&png, bytes.data(), bytes.size()))
         throw RuntimeError("image " + quoted(name) + " is not a readable PNG (" + png.message +
                            "); replace or remove the file.");
+    if (int64_t(png.width) * png.height > kMaxImagePixels) {
+        png_image_free(&png);
+        throw RuntimeError("image " + quoted(name) + " says it is " + std::to_string(png.width) + "×" +
+                           std::to_string(png.height) + " pixels, more than the " + std::to_string(kMaxImagePixels) +
+                           " pipe decodes (Pillow's limit); replace or remove the file.");
+    }
     png.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;  // alpha is composited onto black
     std::vector<uint8_t> interleaved(PNG_IMAGE_SIZE(png));
     if (!png_image_finish_read(&png, nullptr, interleaved.data(), 0, nullptr)) {
