@@ -446,11 +446,6 @@ void Checker::checkTrain(const Section& train) {
         d.hints.push_back("add `" + monitor->text + "` to `metrics`, or watch one of " + joinNames(measured));
     }
 
-    const Value* precision = train.field("precision");
-    const Value* device = train.field("device");
-    if (precision->text == "fp16" && device->text == "cpu")
-        c_.diags.warning("suspicious", at(*precision), "fp16 on the CPU is slow and rarely supported")
-            .hints.push_back("use `precision = \"bf16\"` on the CPU");
     if (data) {
         const Value* split = data->field("split");
         const Value* valid = split ? split->arg("valid") : nullptr;

@@ -5,6 +5,13 @@
 
 namespace pipelang::stdlib {
 
+// What `freeze` keeps fixed, said once for every backbone and the model block.
+// Batch norms keep learning, as fastai's `train_bn` does by default: a frozen
+// backbone's normalisation adapts to the new data, which fine-tuning needs.
+constexpr const char* kFreezeDoc =
+    "keep the backbone's weights fixed (feature extraction); its batch-norm layers still learn their scale, shift "
+    "and statistics, as fastai's `train_bn`";
+
 namespace {
 
 void addBackbones(Registry& r) {
@@ -52,7 +59,7 @@ void addBackbones(Registry& r) {
                     "the first layers: `imagenet` (7×7 conv, max-pool) for photos, `small` (a 3×3 conv) for tiny ones",
                     {"imagenet", "small"}},
                    {"in_channels", "int", "3", "the channels of the input images (1 for greyscale)", {}, 1, {}},
-                   {"freeze", "bool", "false", "keep the backbone's weights fixed: feature extraction"},
+                   {"freeze", "bool", "false", kFreezeDoc},
                },
            .accepts = {"image"}});
 
@@ -115,7 +122,7 @@ void addBackbones(Registry& r) {
                    {"positions", "string", "\"learned\"", "how token positions are encoded", {"learned", "sinusoidal"}},
                    {"causal", "bool", "false", "let each token see only earlier ones, as a language model must"},
                    {"weights", "path", "none", "pretrained weights: safetensors with BERT's names; by default random"},
-                   {"freeze", "bool", "false", "keep the backbone's weights fixed: feature extraction"},
+                   {"freeze", "bool", "false", kFreezeDoc},
                },
            .accepts = {"text", "tokens"}});
 

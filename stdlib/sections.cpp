@@ -50,8 +50,9 @@ void addSections(Registry& r) {
                 "the feature extractor, or `stage.backbone` to start from a trained one"},
                {"head", "head", "auto", "the output layer; by default sized and chosen from the target block"},
                {"freeze", "bool", "false",
-                "keep the backbone's weights fixed and train the head alone (feature extraction); works for any "
-                "backbone, `stage.backbone` included"},
+                "keep the backbone's weights fixed and train the head (feature extraction); the backbone's batch-norm "
+                "layers still learn their scale, shift and statistics, as fastai's `train_bn`; works for any backbone, "
+                "`stage.backbone` included"},
            }});
 
     r.add({"train",
@@ -70,7 +71,10 @@ void addSections(Registry& r) {
                {"callbacks", "list<callback>", "[]", "more callbacks, e.g. `[early_stop(patience = 3)]`"},
                {"accumulate", "int", "1", "batches whose gradients are summed before each step", {}, 1, 4096},
                {"clip", "float", "none", "clip the gradient norm to this value", {}, 0, {}},
-               {"precision", "string", "\"fp32\"", "number format for the forward pass", {"fp32", "bf16", "fp16"}},
+               {"precision", "string", "\"fp32\"",
+                "number format for the forward pass: `bf16` autocasts matrix products and convolutions to bfloat16 "
+                "(CPUs and GPUs since Ampere); float16 would need loss scaling, which pipe does not have",
+                {"fp32", "bf16"}},
                {"device", "string", "\"auto\"", "where to train", {"auto", "cpu", "cuda"}},
                {"sync_bn", "bool", "false",
                 "in a run of several processes (`pipe run --nproc N`), batch norm uses the statistics of the whole "
