@@ -11,7 +11,7 @@
 # run it on an idle machine to compare wall times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-commit=${1:-HEAD}
+commit=$(git rev-parse --short "${1:-HEAD}")
 jobs=${2:-$(nproc)}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -28,6 +28,6 @@ timed() {
 }
 read -r wall_rt cpu_rt < <(timed pipe-runtime)
 read -r wall_rest cpu_rest < <(timed)
-printf 'fresh build of %s without ccache, %s jobs on %s cores\n' "$(git rev-parse --short "$commit")" "$jobs" "$(nproc)"
+printf 'fresh build of %s without ccache, %s jobs on %s cores\n' "$commit" "$jobs" "$(nproc)"
 printf '  pipe-runtime and what it needs: %4d s wall, %5d s CPU\n' "$wall_rt" "$cpu_rt"
 printf '  everything (scripts/build):     %4d s wall, %5d s CPU\n' $((wall_rt + wall_rest)) $((cpu_rt + cpu_rest))

@@ -2,9 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <charconv>
-#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -79,13 +77,7 @@ void addRecord(Table& table, const nlohmann::json& record, int64_t line, const c
 }  // namespace
 
 Table parseCsv(const std::string& text, const std::string& name, char delimiter, bool header) {
-    if (size_t bad = firstInvalidUtf8(text); bad != std::string::npos) {
-        char byte[8];
-        std::snprintf(byte, sizeof byte, "0x%02X", unsigned(uint8_t(text[bad])));
-        throw RuntimeError(
-            "`" + name + "` line " + std::to_string(1 + std::count(text.begin(), text.begin() + long(bad), '\n')) +
-            " is not UTF-8 text (byte " + byte + "); save the file as UTF-8, e.g. `iconv -f latin1 -t utf-8`.");
-    }
+    requireUtf8(text, name, 1);
     Table table;
     table.name = name;
     std::vector<std::string> row;

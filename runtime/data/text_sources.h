@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/data/table.h"
+#include "runtime/data/utf8.h"
 
 namespace pipelang::runtime {
 
@@ -27,12 +28,5 @@ Table readLines(const std::filesystem::path& path);
 // "file", or its language (`en` in the root, else the folder's name) when
 // "language". Empty fortunes are skipped.
 Table readFortunes(const std::filesystem::path& root, const std::vector<std::string>& files, const std::string& by);
-
-// The byte offset of the first invalid UTF-8 sequence, or npos.
-size_t invalidUtf8At(std::string_view text);
-// Throws RuntimeError naming `file` and `line` when `text` is not UTF-8.
-void requireUtf8(std::string_view text, const std::string& file, int64_t line);
-// The code points of UTF-8 text, each as its own string.
-std::vector<std::string> utf8Chars(std::string_view text);
 
 }  // namespace pipelang::runtime

@@ -1,38 +1,24 @@
 // Text files must be UTF-8: labels, column names and texts end up in JSON
 // (classes.json, record.toml) and in tokenizers, which refuse anything else
-// with a message that names no file. A reader checks its text once, where it
-// still knows the file and the line.
+// with a message that names no file. Readers check text where they still know
+// the file and the line.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace pipelang::runtime {
 
-// The offset of the first byte that does not belong to well-formed UTF-8
-// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), or
-// npos when the whole text is UTF-8.
-inline size_t firstInvalidUtf8(std::string_view text) {
-    size_t i = 0;
-    while (i < text.size()) {
-        const auto b = uint8_t(text[i]);
-        if (b < 0x80) {
-            ++i;
-            continue;
-        }
-        size_t length = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
-        if (length == 0 || i + length > text.size()) return i;
-        const auto second = uint8_t(text[i + 1]);
-        // The second byte's range excludes overlong forms, surrogates and code points past U+10FFFF.
-        uint8_t low = b == 0xe0 ? 0xa0 : b == 0xf0 ? 0x90 : 0x80;
-        uint8_t high = b == 0xed ? 0x9f : b == 0xf4 ? 0x8f : 0xbf;
-        if (second < low || second > high) return i;
-        for (size_t k = 2; k < length; ++k)
-            if ((uint8_t(text[i + k]) & 0xc0) != 0x80) return i;
-        i += length;
-    }
-    return std::string_view::npos;
-}
+// The byte offset of the first invalid UTF-8 sequence (overlong forms,
+// surrogates and code points past U+10FFFF included), or npos.
+size_t invalidUtf8At(std::string_view text);
+// Throws RuntimeError naming `file`, the line of the bad byte (`text` starts
+// at `line`) and the byte, when `text` is not UTF-8.
+void requireUtf8(std::string_view text, const std::string& file, int64_t line);
+// The code points of UTF-8 text, each as its own string.
+std::vector<std::string> utf8Chars(std::string_view text);
 
 }  // namespace pipelang::runtime
