@@ -16,8 +16,8 @@
 #include "runtime/log.h"
 #include "runtime/models/network.h"
 #include "runtime/models/tfidf.h"
-#include "runtime/run_record.h"
 #include "runtime/room.h"
+#include "runtime/run_record.h"
 #include "runtime/train/fit.h"
 #include "runtime/train/valid_predictions.h"
 

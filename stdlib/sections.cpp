@@ -71,7 +71,9 @@ void addSections(Registry& r) {
                {"callbacks", "list<callback>", "[]", "more callbacks, e.g. `[early_stop(patience = 3)]`"},
                {"accumulate", "int", "1", "batches whose gradients are summed before each step", {}, 1, 4096},
                {"clip", "float", "none", "clip the gradient norm to this value", {}, 0, {}},
-               {"precision", "string", "\"fp32\"",
+               {"precision",
+                "string",
+                "\"fp32\"",
                 "number format for the forward pass: `bf16` autocasts matrix products and convolutions to bfloat16 "
                 "(CPUs and GPUs since Ampere); float16 would need loss scaling, which pipe does not have",
                 {"fp32", "bf16"}},
