@@ -12,6 +12,11 @@ public:
     explicit RuntimeError(const std::string& message) : std::runtime_error(message) {}
 };
 
+// What an error that ends a command says to the user. LibTorch's own errors
+// (c10::Error) carry a backtrace: they give their first line, marked
+// "in LibTorch: ". Kept here so that the command line needs no LibTorch header.
+std::string describe(const std::exception& error);
+
 }  // namespace pipelang::runtime
 
 namespace pipelang::runtime {

@@ -1,5 +1,7 @@
 #include "runtime/generate.h"
 
+#include "runtime/sampling.h"
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <cstdio>
 #include <fstream>

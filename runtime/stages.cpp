@@ -11,7 +11,7 @@
 #include "runtime/data/dataset.h"
 #include "runtime/data/text_data.h"
 #include "runtime/device.h"
-#include "runtime/distributed/world.h"
+#include "runtime/distributed/collectives.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
 #include "runtime/models/network.h"

@@ -3,8 +3,6 @@
 // `pipe check` and the rest never pay LibTorch's start-up. Each command is a
 // file of this folder; here are what they share: threads and the errors that
 // end them.
-#include <c10/util/Exception.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -55,12 +53,8 @@ int main(int argc, char** argv) {
         return 130;
     } catch (const pipelang::runtime::RuntimeError& e) {
         failed(command, e.what());
-    } catch (const c10::Error& e) {
-        // LibTorch's own errors carry a backtrace; the first line is the message.
-        std::string message = e.what_without_backtrace();
-        failed(command, "in LibTorch: " + message.substr(0, message.find('\n')));
     } catch (const std::exception& e) {
-        failed(command, e.what());
+        failed(command, pipelang::runtime::describe(e));
     }
     return 1;
 }

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
+#include "runtime/distributed/collectives.h"
 #include "runtime/distributed/process_group.h"
-#include "runtime/distributed/world.h"
 
 namespace pipelang::runtime::distributed {
 

@@ -4,13 +4,11 @@
 // process group (Gloo on the CPU, NCCL between GPUs where the LibTorch has
 // it) for the collectives. Without WORLD_SIZE > 1 a run is one process and
 // every function here is a no-op, so the training loop calls them
-// unconditionally.
+// unconditionally. The collectives are in collectives.h; this header keeps
+// LibTorch out, so the command line that joins the world compiles fast.
 #pragma once
 
-#include <torch/torch.h>
-
 #include <string>
-#include <vector>
 
 namespace pipelang::runtime::distributed {
 
@@ -40,20 +38,6 @@ int localRank();  // the rank among this machine's processes (its GPU)
 int size();
 bool isMain();       // rank 0, or not distributed
 bool distributed();  // size() > 1
-
-// Collectives over every rank (no-ops in one process). Tensors stay where
-// they are; on the CPU with Gloo, on the GPU with NCCL.
-void allReduceSum(std::vector<torch::Tensor>& tensors);
-double allReduceSum(double value);
-void broadcast(std::vector<torch::Tensor>& tensors, int root = 0);
-void barrier();
-// True on every rank when it is true on any (a Ctrl-C that reached one rank
-// first: all of them stop at the same step).
-bool anyRank(bool value);
-// Every rank's rows, in rank order: ranks may hold different numbers of
-// rows (the last validation batch), so they are padded to the longest for
-// the allgather and cut back.
-torch::Tensor allGatherRows(const torch::Tensor& rows);
 
 // A string that rank 0 knows and the others learn (the run directory).
 std::string shareFromMain(const std::string& value, const std::string& key);

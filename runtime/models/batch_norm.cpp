@@ -1,6 +1,6 @@
 #include "runtime/models/batch_norm.h"
 
-#include "runtime/distributed/world.h"
+#include "runtime/distributed/collectives.h"
 
 namespace pipelang::runtime::models {
 

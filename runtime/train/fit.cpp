@@ -3,7 +3,7 @@
 #include <cmath>
 #include <memory>
 
-#include "runtime/distributed/world.h"
+#include "runtime/distributed/collectives.h"
 #include "runtime/error.h"
 #include "runtime/makers.h"
 #include "runtime/train/callbacks/internal.h"

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cmath>
 
-#include "runtime/distributed/world.h"
+#include "runtime/distributed/collectives.h"
 #include "runtime/error.h"
 #include "runtime/train/optimizer.h"
 #include "runtime/values.h"

@@ -15,6 +15,7 @@
 #include "interpreter/compile.h"
 #include "runtime/data/dataset.h"
 #include "runtime/error.h"
+#include "tests/runtime/test_files.h"
 
 namespace pipelang::runtime {
 
@@ -58,16 +59,6 @@ inline Section checkedModel(const std::string& text, const std::string& path) {
     const Section* s = c->pipeline.find("model", "m");
     if (!s) throw std::runtime_error("no model section");
     return *s;
-}
-
-// The message of the RuntimeError `f` throws, or "" when it throws none.
-inline std::string errorOf(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const RuntimeError& e) {
-        return e.what();
-    }
-    return "";
 }
 
 // Every batch of one epoch of `split`.

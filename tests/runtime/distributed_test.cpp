@@ -17,6 +17,7 @@
 #include "runtime/safetensors.h"
 #include "tests/runtime/pipe_command.h"
 #include "tests/runtime/temp_dir.h"
+#include "tests/runtime/test_files.h"
 
 namespace pipelang::runtime {
 namespace {
@@ -73,13 +74,6 @@ TEST(Shard, AShardLeftEmptyIsSkipped) {
     ASSERT_EQ(b.size(), 2u);
     EXPECT_EQ(a[0], (std::vector<int64_t>{0, 1, 2, 3}));
     EXPECT_EQ(b[1], (std::vector<int64_t>{8}));
-}
-
-fs::path onlyRun(const fs::path& runs) {
-    std::vector<fs::path> found;
-    for (const auto& e : fs::directory_iterator(runs)) found.push_back(e.path());
-    EXPECT_EQ(found.size(), 1u) << runs;
-    return found.empty() ? runs : found.front();
 }
 
 // Three measurements and a class that depends on them, with noise.

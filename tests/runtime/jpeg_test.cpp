@@ -11,30 +11,12 @@
 #include "runtime/data/image.h"
 #include "runtime/error.h"
 #include "temp_dir.h"
+#include "tests/runtime/test_files.h"
 
 namespace pipelang::runtime {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool pythonHasPillow() {
-    static int ok = std::system("/usr/bin/python3 -c 'import PIL' >/dev/null 2>&1");
-    return ok == 0;
-}
-
-std::vector<uint8_t> readBytes(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::string errorOf(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const RuntimeError& e) {
-        return e.what();
-    }
-    return "";
-}
 
 // The largest and the mean difference of two images of the same shape.
 std::pair<int, double> difference(const Image& a, const Image& b) {
@@ -48,7 +30,7 @@ std::pair<int, double> difference(const Image& a, const Image& b) {
 }
 
 TEST(Jpeg, CmykIsDecodedAsPillowDecodesIt) {
-    if (!pythonHasPillow()) GTEST_SKIP() << "/usr/bin/python3 cannot import PIL (python3-pil)";
+    if (!pythonCanImport("PIL")) GTEST_SKIP() << "/usr/bin/python3 cannot import PIL (python3-pil)";
     TempDir dir;
     ASSERT_EQ(std::system(
                   ("/usr/bin/python3 " PIPE_SOURCE_DIR "/tests/runtime/make_jpegs.py " + dir.path().string()).c_str()),
@@ -72,7 +54,8 @@ TEST(Jpeg, TruncatedIsRefusedByName) {
     Image image(3, 64, 64);
     for (size_t i = 0; i < image.pixels.size(); ++i) image.pixels[i] = uint8_t(i * 7);
     writeJpeg(dir / "whole.jpg", image, 90);
-    auto bytes = readBytes(dir / "whole.jpg");
+    std::string file = readFile(dir / "whole.jpg");
+    std::vector<uint8_t> bytes(file.begin(), file.end());
     EXPECT_NO_THROW(decodeImage(bytes, 3, "whole.jpg"));
     bytes.resize(bytes.size() / 2);
     std::string message = errorOf([&] { decodeImage(bytes, 3, "half.jpg"); });
@@ -82,7 +65,8 @@ TEST(Jpeg, TruncatedIsRefusedByName) {
 TEST(Jpeg, AHeaderPromisingTooManyPixelsIsRefusedBeforeDecoding) {
     TempDir dir;
     writeJpeg(dir / "small.jpg", Image(3, 8, 8), 90);
-    auto bytes = readBytes(dir / "small.jpg");
+    std::string file = readFile(dir / "small.jpg");
+    std::vector<uint8_t> bytes(file.begin(), file.end());
     // The frame header (SOF0, FF C0): length, precision, then height and width.
     size_t sof = 2;
     while (sof + 8 < bytes.size() && !(bytes[sof] == 0xff && bytes[sof + 1] == 0xc0)) ++sof;

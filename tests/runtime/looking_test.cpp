@@ -19,6 +19,7 @@
 #include "tests/runtime/compiled.h"
 #include "tests/runtime/pipe_command.h"
 #include "tests/runtime/temp_dir.h"
+#include "tests/runtime/test_files.h"
 #include "tests/runtime/trained_once.h"
 
 namespace pipelang::runtime {
@@ -37,25 +38,6 @@ void makeColours(const fs::path& root) {
             Image image(3, 10, 12);
             for (int c = 0; c < 3; ++c) std::fill_n(image.plane(c), 120, rgb[size_t(c)]);
             writePng(root / "images" / name / (std::to_string(i) + ".png"), image);
-        }
-    }
-}
-
-// Horizontal against vertical stripes with noise, 16×16 grey.
-void makeStripes(const fs::path& root, int perClass) {
-    std::mt19937 rng(7);
-    std::uniform_int_distribution<int> noise(-40, 40);
-    for (const char* label : {"horizontal", "vertical"}) {
-        fs::create_directories(root / "images" / label);
-        for (int i = 0; i < perClass; ++i) {
-            Image image(1, 16, 16);
-            for (int y = 0; y < 16; ++y)
-                for (int x = 0; x < 16; ++x) {
-                    int coordinate = std::string(label) == "horizontal" ? y : x;
-                    int base = ((coordinate + i % 4) / 2) % 2 ? 200 : 50;
-                    image.at(0, y, x) = uint8_t(std::clamp(base + noise(rng), 0, 255));
-                }
-            writePng(root / "images" / label / (std::to_string(i) + ".png"), image);
         }
     }
 }

@@ -14,6 +14,7 @@
 #include "runtime/safetensors.h"
 #include "tests/runtime/compiled.h"
 #include "tests/runtime/temp_dir.h"
+#include "tests/runtime/test_files.h"
 
 namespace fs = std::filesystem;
 using namespace pipelang;
@@ -66,18 +67,13 @@ torch::Tensor stateTensor(Network& n, const std::string& name) {
     throw std::runtime_error("no tensor " + name);
 }
 
-bool pythonHasTorchvision() {
-    static int ok = std::system("/usr/bin/python3 -c 'import torch, torchvision' >/dev/null 2>&1");
-    return ok == 0;
-}
-
 const std::string kScript = "/usr/bin/python3 " PIPE_SOURCE_DIR "/tests/runtime/make_weights.py";
 
 // Reference files from PyTorch, made once for the Python-dependent tests.
 class ModelsTorchvision : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        if (!pythonHasTorchvision()) return;
+        if (!pythonCanImport("torch, torchvision")) return;
         dir_ = new TempDir();
         std::string command = kScript + " reference " + dir_->path().string();
         made_ = std::system(command.c_str()) == 0;
@@ -87,7 +83,8 @@ protected:
         dir_ = nullptr;
     }
     void SetUp() override {
-        if (!pythonHasTorchvision()) GTEST_SKIP() << "/usr/bin/python3 cannot import torch and torchvision";
+        if (!pythonCanImport("torch, torchvision"))
+            GTEST_SKIP() << "/usr/bin/python3 cannot import torch and torchvision";
         ASSERT_TRUE(made_) << "make_weights.py reference failed";
     }
     static inline TempDir* dir_ = nullptr;

@@ -2,7 +2,6 @@
 // classes that a small network must learn to tell apart, then the run
 // directory's artifacts, and clear failures for bad input.
 #include <gtest/gtest.h>
-#include <png.h>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,43 +20,12 @@
 #include "runtime/run_record.h"
 #include "runtime/safetensors.h"
 #include "tests/runtime/pipe_command.h"
+#include "tests/runtime/test_files.h"
 
 namespace pipelang::runtime {
 namespace {
 
 namespace fs = std::filesystem;
-
-void writePng(const fs::path& path, const std::vector<uint8_t>& gray, int side) {
-    png_image image{};
-    image.version = PNG_IMAGE_VERSION;
-    image.width = png_uint_32(side);
-    image.height = png_uint_32(side);
-    image.format = PNG_FORMAT_GRAY;
-    ASSERT_TRUE(png_image_write_to_file(&image, path.c_str(), 0, gray.data(), side, nullptr)) << path;
-}
-
-// Horizontal stripes against vertical stripes, with noise: easy to learn,
-// impossible to learn without looking at the pixels.
-fs::path makeStripes(const fs::path& root, int perClass) {
-    std::mt19937 rng(7);
-    std::uniform_int_distribution<int> noise(-40, 40);
-    const int side = 16;
-    for (const char* label : {"horizontal", "vertical"}) {
-        fs::create_directories(root / "images" / label);
-        for (int i = 0; i < perClass; ++i) {
-            std::vector<uint8_t> pixels(side * side);
-            int phase = i % 4;
-            for (int y = 0; y < side; ++y)
-                for (int x = 0; x < side; ++x) {
-                    int coordinate = std::string(label) == "horizontal" ? y : x;
-                    int base = ((coordinate + phase) / 2) % 2 ? 200 : 50;
-                    pixels[size_t(y * side + x)] = uint8_t(std::clamp(base + noise(rng), 0, 255));
-                }
-            writePng(root / "images" / label / (std::to_string(i) + ".png"), pixels, side);
-        }
-    }
-    return root;
-}
 
 // Reads the named column of a run's metrics.csv.
 std::vector<double> metricColumn(const fs::path& csvPath, const std::string& name) {
@@ -74,10 +42,6 @@ std::vector<double> metricColumn(const fs::path& csvPath, const std::string& nam
         values.push_back(std::stod(cell));
     }
     return values;
-}
-
-fs::path onlyRun(const fs::path& runs) {
-    return fs::directory_iterator(runs)->path();
 }
 
 class Run : public ::testing::Test {

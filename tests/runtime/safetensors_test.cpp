@@ -3,6 +3,7 @@
 // and atomic replacement.
 #include "runtime/safetensors.h"
 #include "tests/runtime/temp_dir.h"
+#include "tests/runtime/test_files.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -28,11 +29,6 @@ std::string le64(uint64_t n) {
 void writeBytes(const fs::path& path, const std::string& bytes) {
     std::ofstream out(path, std::ios::binary);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-std::string readBytes(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 // A file from a header (JSON text) and its data bytes.
@@ -96,11 +92,6 @@ void expectSame(const NamedTensors& expected, const NamedTensors& actual, bool s
     }
 }
 
-bool pythonHasTorchvision() {
-    static int ok = std::system("/usr/bin/python3 -c 'import torch, torchvision' >/dev/null 2>&1");
-    return ok == 0;
-}
-
 }  // namespace
 
 TEST(Safetensors, RoundTripsEveryDtype) {
@@ -119,7 +110,7 @@ TEST(Safetensors, WritesTheStandardLayout) {
     // Not contiguous: written in logical order.
     data.tensors = {{"a", torch::tensor({1.0f, 2.0f, 3.0f, 4.0f}).reshape({2, 2}).t()}, {"b", torch::tensor({7.0f})}};
     writeSafetensors(dir / "x.safetensors", data);
-    std::string bytes = readBytes(dir / "x.safetensors");
+    std::string bytes = readFile(dir / "x.safetensors");
     ASSERT_GE(bytes.size(), 8u);
     uint64_t n = 0;
     for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(bytes[i]);
@@ -158,7 +149,7 @@ TEST(Safetensors, ReadsAFileWrittenByHand) {
 }
 
 TEST(Safetensors, ReadsAFileWrittenByPython) {
-    if (!pythonHasTorchvision()) GTEST_SKIP() << "/usr/bin/python3 cannot import torch and torchvision";
+    if (!pythonCanImport("torch, torchvision")) GTEST_SKIP() << "/usr/bin/python3 cannot import torch and torchvision";
     TempDir dir;
     std::string command = "/usr/bin/python3 " PIPE_SOURCE_DIR "/tests/runtime/make_weights.py dtypes " +
                           (dir / "dtypes.safetensors").string();
@@ -233,7 +224,7 @@ TEST(Safetensors, EveryTruncationIsAnError) {
     NamedTensors data;
     data.tensors = {{"a", torch::arange(6, torch::kFloat32)}, {"b", torch::ones({2}, torch::kInt64)}};
     writeSafetensors(dir / "whole.safetensors", data);
-    std::string bytes = readBytes(dir / "whole.safetensors");
+    std::string bytes = readFile(dir / "whole.safetensors");
     for (size_t n = 0; n < bytes.size(); ++n)
         EXPECT_NE(readError(dir, bytes.substr(0, n)), "") << "cut at " << n << " of " << bytes.size();
 }

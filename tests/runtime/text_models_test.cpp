@@ -13,13 +13,14 @@
 
 #include "interpreter/compile.h"
 #include "runtime/error.h"
-#include "runtime/generate.h"
 #include "runtime/models/network.h"
 #include "runtime/safetensors.h"
+#include "runtime/sampling.h"
 #include "runtime/train/loss.h"
 #include "runtime/train/metrics.h"
 #include "tests/runtime/compiled.h"
 #include "tests/runtime/temp_dir.h"
+#include "tests/runtime/test_files.h"
 
 using namespace pipelang;
 using namespace pipelang::runtime;
@@ -369,13 +370,8 @@ TEST(TextModels, SamplingRepeatsForASeedAndFollowsTheTemperature) {
     EXPECT_TRUE(draw(4).empty());
 }
 
-bool pythonHasTorch() {
-    static int ok = std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1");
-    return ok == 0;
-}
-
 TEST(TextModels, ABertCheckpointLoadsByNameAndGivesBertsFeatures) {
-    if (!pythonHasTorch()) GTEST_SKIP() << "/usr/bin/python3 cannot import torch";
+    if (!pythonCanImport("torch")) GTEST_SKIP() << "/usr/bin/python3 cannot import torch";
     TempDir dir;
     std::string command =
         "cd " PIPE_SOURCE_DIR "/tests/runtime && /usr/bin/python3 make_bert.py " + dir.path().string();

@@ -1,6 +1,6 @@
 #include <chrono>
 
-#include "runtime/distributed/world.h"
+#include "runtime/distributed/collectives.h"
 #include "runtime/error.h"
 #include "runtime/train/callbacks/internal.h"
 #include "runtime/train/interrupt.h"
