@@ -52,7 +52,8 @@ void addBackbones(Registry& r) {
                {
                    {"depth", "int", "18", "the number of layers: deeper is stronger but slower", {"18", "34", "50"}},
                    {"weights", "path", "none",
-                    "pretrained weights: a safetensors file with torchvision's names; by default random"},
+                    "pretrained weights with torchvision's names: a safetensors file, or a state dict saved by "
+                    "torch.save (`.pth`, `.pt`, `.bin`); by default random"},
                    {"stem",
                     "string",
                     "\"imagenet\"",
@@ -121,7 +122,9 @@ void addBackbones(Registry& r) {
                     {"pre", "post"}},
                    {"positions", "string", "\"learned\"", "how token positions are encoded", {"learned", "sinusoidal"}},
                    {"causal", "bool", "false", "let each token see only earlier ones, as a language model must"},
-                   {"weights", "path", "none", "pretrained weights: safetensors with BERT's names; by default random"},
+                   {"weights", "path", "none",
+                    "pretrained weights with BERT's names: a safetensors file, or a state dict saved by torch.save "
+                    "(`.pth`, `.pt`, `.bin`); by default random"},
                    {"freeze", "bool", "false", kFreezeDoc},
                },
            .accepts = {"text", "tokens"}});

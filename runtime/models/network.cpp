@@ -11,6 +11,7 @@
 #include "runtime/models/batch_norm.h"
 #include "runtime/models/parts.h"
 #include "runtime/safetensors.h"
+#include "runtime/weights/weights_file.h"
 
 namespace pipelang::runtime {
 
@@ -233,7 +234,7 @@ void saveWeights(Network& network, const std::filesystem::path& path) {
 }
 
 void loadWeights(Network& network, const std::filesystem::path& path) {
-    NamedTensors file = readSafetensors(path);
+    NamedTensors file = readWeights(path);
     std::map<std::string, torch::Tensor> byName(file.tensors.begin(), file.tensors.end());
     auto state = namedState(network);
     Mismatches bad;
@@ -256,7 +257,7 @@ void loadBackboneWeights(Network& network, const std::filesystem::path& path, co
     auto* composed = dynamic_cast<ComposedNetwork*>(&network);
     if (!composed)
         throw RuntimeError("internal error: pretrained weights load only into networks built by buildNetwork");
-    NamedTensors file = readSafetensors(path);
+    NamedTensors file = readWeights(path);
     std::map<std::string, torch::Tensor> byName(file.tensors.begin(), file.tensors.end());
     auto state = namedState(network);
     std::set<const void*> headIds = composed->headTensors();

@@ -61,6 +61,39 @@ inline Section checkedModel(const std::string& text, const std::string& path) {
     return *s;
 }
 
+// The checked `model` section of a small file around `model` (fields only).
+inline Section modelSection(const std::string& fields, const std::string& target = "category") {
+    std::string text =
+        "data d {\n"
+        "    source = idx(\"/nonexistent\", train = \"train\", test = \"t10k\")\n"
+        "    blocks = (image(channels = 1), " +
+        target +
+        ")\n"
+        "    split  = random(valid = 0.1, seed = 1)\n"
+        "}\n"
+        "model m { " +
+        fields +
+        " }\n"
+        "train t { model = m  data = d }\n";
+    return checkedModel(text, "/tmp/model_test.pipe");
+}
+
+inline DataInfo imageInfo(std::vector<int64_t> shape, int64_t classes) {
+    DataInfo info;
+    info.input = "image";
+    info.target = "category";
+    info.itemShape = std::move(shape);
+    for (int64_t i = 0; i < classes; ++i) info.classes.push_back("c" + std::to_string(i));
+    info.outputs = classes;
+    return info;
+}
+
+inline Batch imageBatch(torch::Tensor x) {
+    Batch b;
+    b.x = std::move(x);
+    return b;
+}
+
 // Every batch of one epoch of `split`.
 inline std::vector<Batch> epoch(const PreparedData& data, Split split, int64_t batchSize, int64_t workers,
                                 int64_t e = 0) {

@@ -12,6 +12,16 @@ here by hand: an 8-byte little-endian header length, the JSON header, the bytes.
     make_weights.py dtypes FILE
         one small tensor per dtype, values as in safetensors_test.cpp
 
+    make_weights.py pth DIR
+        what torch.save writes, in its zip format and its legacy one (`_legacy`):
+        DIR/resnet18{,_legacy}.pth  the state dict of the seeded resnet18 above
+        DIR/resnet18_io.safetensors as above
+        DIR/wrapped.pt              {"epoch", "state_dict": DataParallel's `module.` names}
+        DIR/whole{,_legacy}.pth     torch.save(model): a whole pickled model
+        DIR/evil{,_legacy}.pth      a pickle that runs `touch DIR/pwned` when Python loads it
+        DIR/dtypes{,_legacy}.pth    the tensors of `dtypes` below, a transposed view among them
+        DIR/dtypes.safetensors      the same, as safetensors
+
     make_weights.py check WEIGHTS IO NUM_CLASSES OUT
         loads WEIGHTS (a pipe export) into resnet18(num_classes = NUM_CLASSES) with strict=True,
         runs IO's `input` in eval mode and writes `output` to OUT; exits 1 with the error if it
@@ -125,6 +135,48 @@ def dtypes(path):
     write(path, tensors, {"made_by": "make_weights.py"})
 
 
+class RunsCode:
+    """Pickled, it asks the loader to call os.system: Python's pickle would."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+        return (os.system, (f"touch {self.marker}",))
+
+
+def both_formats(obj, stem, ext=".pth"):
+    torch.save(obj, f"{stem}{ext}")
+    torch.save(obj, f"{stem}_legacy{ext}", _use_new_zipfile_serialization=False)
+
+
+def pth(out):
+    model = seeded_resnet18(10)
+    both_formats(model.state_dict(), f"{out}/resnet18")
+    torch.manual_seed(2)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        y = model(x)
+    write(f"{out}/resnet18_io.safetensors", {"input": x, "output": y})
+    wrapped = {"epoch": 3, "state_dict": {"module." + k: v for k, v in model.state_dict().items()}}
+    torch.save(wrapped, f"{out}/wrapped.pt")
+    both_formats(model, f"{out}/whole")
+    both_formats({"fc.bias": torch.zeros(10), "note": RunsCode(f"{out}/pwned")}, f"{out}/evil")
+    base = torch.tensor([[0.5, -1.25, 3.0], [-0.0, 1024.0, -7.5]])
+    tensors = {
+        "f32": base.float(), "f64": base.double() / 3, "f16": base.half(), "bf16": base.bfloat16(),
+        "i64": torch.tensor([-(2 ** 40), 0, 2 ** 40 + 3]), "i32": torch.tensor([-70000, 1, 70000], dtype=torch.int32),
+        "i16": torch.tensor([-300, 2, 300], dtype=torch.int16), "i8": torch.tensor([-128, 0, 127], dtype=torch.int8),
+        "u8": torch.tensor([0, 128, 255], dtype=torch.uint8), "bool": torch.tensor([True, False, True]),
+        "scalar": torch.tensor(2.5), "empty": torch.zeros(0, 4),
+    }
+    tensors["f32_t"] = tensors["f32"].t()  # a view: shares f32's storage, strides (1, 3)
+    tensors["f32_row"] = tensors["f32"][1]  # a view at an offset
+    both_formats(tensors, f"{out}/dtypes")
+    write(f"{out}/dtypes.safetensors", {k: v.contiguous() for k, v in tensors.items()})
+
+
 def check(weights, io, num_classes, out):
     model = torchvision.models.resnet18(num_classes=int(num_classes))
     try:
@@ -143,6 +195,8 @@ if __name__ == "__main__":
         reference(sys.argv[2])
     elif len(sys.argv) == 3 and sys.argv[1] == "dtypes":
         dtypes(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "pth":
+        pth(sys.argv[2])
     elif len(sys.argv) == 6 and sys.argv[1] == "check":
         check(*sys.argv[2:])
     else:

@@ -22,39 +22,6 @@ using namespace pipelang::runtime;
 
 namespace {
 
-// The checked `model` section of a small file around `model` (fields only).
-Section modelSection(const std::string& fields, const std::string& target = "category") {
-    std::string text =
-        "data d {\n"
-        "    source = idx(\"/nonexistent\", train = \"train\", test = \"t10k\")\n"
-        "    blocks = (image(channels = 1), " +
-        target +
-        ")\n"
-        "    split  = random(valid = 0.1, seed = 1)\n"
-        "}\n"
-        "model m { " +
-        fields +
-        " }\n"
-        "train t { model = m  data = d }\n";
-    return checkedModel(text, "/tmp/models_test.pipe");
-}
-
-DataInfo imageInfo(std::vector<int64_t> shape, int64_t classes) {
-    DataInfo info;
-    info.input = "image";
-    info.target = "category";
-    info.itemShape = std::move(shape);
-    for (int64_t i = 0; i < classes; ++i) info.classes.push_back("c" + std::to_string(i));
-    info.outputs = classes;
-    return info;
-}
-
-Batch imageBatch(torch::Tensor x) {
-    Batch b;
-    b.x = std::move(x);
-    return b;
-}
-
 std::vector<std::string> names(Network& n) {
     std::vector<std::string> out;
     for (const auto& [name, _] : namedState(n)) out.push_back(name);

@@ -73,7 +73,9 @@ inline bool pythonCanImport(const std::string& modules) {
     static std::map<std::string, bool> known;
     auto it = known.find(modules);
     if (it == known.end())
-        it = known.emplace(modules, std::system(("/usr/bin/python3 -c 'import " + modules + "' >/dev/null 2>&1").c_str()) == 0)
+        it = known
+                 .emplace(modules,
+                          std::system(("/usr/bin/python3 -c 'import " + modules + "' >/dev/null 2>&1").c_str()) == 0)
                  .first;
     return it->second;
 }

@@ -1,0 +1,14 @@
+// Pretrained weights as people have them: a safetensors file, or a state
+// dict that PyTorch's torch.save wrote (`.pth`, `.pt`, `.bin`), told apart
+// by their first bytes rather than their names.
+#pragma once
+
+#include <filesystem>
+
+#include "runtime/safetensors.h"
+
+namespace pipelang::runtime {
+
+NamedTensors readWeights(const std::filesystem::path& path);
+
+}  // namespace pipelang::runtime
