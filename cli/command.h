@@ -29,6 +29,7 @@ int lsp(const std::vector<std::string>& args);
 int plot(const std::vector<std::string>& args);
 int compare(const std::vector<std::string>& args);
 int cv(const std::vector<std::string>& args);
+int fetch(const std::vector<std::string>& args);
 
 // Prints diagnostics to stderr, in colour on a terminal unless NO_COLOR is set.
 void printDiagnostics(const pipelang::Diagnostics& diags);

@@ -25,6 +25,7 @@ const Command kFrontCommands[] = {
     {"plan", "print the resolved pipeline, each value marked with where it came from", pipelang::cli::plan},
     {"graph", "print the execution graph of stages, as text or Graphviz", pipelang::cli::graph},
     {"doc", "the reference of every built-in, from the registry", pipelang::cli::doc},
+    {"fetch", "download pretrained weights into PyTorch's cache, where `weights =` finds them", pipelang::cli::fetch},
     {"lsp", "the language server for editors, on stdin and stdout", pipelang::cli::lsp},
 };
 

@@ -1,7 +1,6 @@
 #include "runtime/run_record.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <torch/version.h>
 #include <unistd.h>
 
@@ -97,25 +96,6 @@ void flatten(const std::string& key, const Value& value, Table& out) {
 }
 
 }  // namespace
-
-std::string sha256File(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw RuntimeError("cannot read `" + path.string() + "` to fingerprint it");
-    std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-    std::vector<char> buffer(1 << 20);
-    while (in) {
-        in.read(buffer.data(), std::streamsize(buffer.size()));
-        EVP_DigestUpdate(ctx.get(), buffer.data(), size_t(in.gcount()));
-    }
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_DigestFinal_ex(ctx.get(), digest, &length);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < length; ++i) out += {hex[digest[i] >> 4], hex[digest[i] & 15]};
-    return out;
-}
 
 void writeFileAtomically(const fs::path& path, const std::string& text) {
     fs::path temporary = path;

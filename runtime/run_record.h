@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "interpreter/pipeline.h"
+#include "record/sha256.h"
 
 namespace pipelang::runtime {
 
@@ -71,7 +72,7 @@ private:
 };
 
 // The SHA-256 of a file's bytes, as 64 hex digits.
-std::string sha256File(const std::filesystem::path& path);
+using record::sha256File;  // record/sha256.h
 
 // Writes `text` to `path` atomically: a temporary file beside it, fsync, rename.
 void writeFileAtomically(const std::filesystem::path& path, const std::string& text);

@@ -53,7 +53,9 @@ void addBackbones(Registry& r) {
                    {"depth", "int", "18", "the number of layers: deeper is stronger but slower", {"18", "34", "50"}},
                    {"weights", "path", "none",
                     "pretrained weights with torchvision's names: a safetensors file, or a state dict saved by "
-                    "torch.save (`.pth`, `.pt`, `.bin`); by default random"},
+                    "torch.save (`.pth`, `.pt`, `.bin`); a bare file name such as \"resnet18-f37072fd.pth\" is also "
+                    "looked up in PyTorch's cache ($TORCH_HOME/hub/checkpoints), where `pipe fetch NAME` downloads "
+                    "it; by default random"},
                    {"stem",
                     "string",
                     "\"imagenet\"",

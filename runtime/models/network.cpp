@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "hub/locations.h"
 #include "runtime/error.h"
 #include "runtime/makers.h"
 #include "runtime/models/batch_norm.h"
@@ -203,9 +204,9 @@ std::shared_ptr<Network> buildNetwork(const Value& backboneCall, const Value& he
     auto network = std::make_shared<ComposedNetwork>(backbone, head);
 
     if (const Value* weights = backboneCall.arg("weights"); weights && weights->kind == Value::Kind::String) {
-        std::filesystem::path path = weights->text;
-        if (path.is_relative()) path = baseDir / path;
-        loadBackboneWeights(*network, path, log);
+        hub::FoundWeights found = hub::findWeights(weights->text, baseDir);
+        if (!found.path) throw RuntimeError(hub::notFound(weights->text, found));
+        loadBackboneWeights(*network, *found.path, log);
     }
     if (const Value* freeze = backboneCall.arg("freeze"); freeze && freeze->boolean) network->fix();
     return network;

@@ -20,19 +20,19 @@ const Value* Value::get(std::string_view key) const {
 
 const char* kindName(Value::Kind kind) {
     switch (kind) {
-        case Value::Kind::None: return "None";
-        case Value::Kind::Bool: return "bool";
-        case Value::Kind::Int:
-        case Value::Kind::BigInt: return "int";
-        case Value::Kind::Float: return "float";
-        case Value::Kind::String: return "str";
-        case Value::Kind::Bytes: return "bytes";
-        case Value::Kind::Tuple: return "tuple";
-        case Value::Kind::List: return "list";
-        case Value::Kind::Dict: return "dict";
-        case Value::Kind::Global: return "global";
-        case Value::Kind::Call: return "call";
-        case Value::Kind::PersistentId: return "persistent id";
+    case Value::Kind::None: return "None";
+    case Value::Kind::Bool: return "bool";
+    case Value::Kind::Int:
+    case Value::Kind::BigInt: return "int";
+    case Value::Kind::Float: return "float";
+    case Value::Kind::String: return "str";
+    case Value::Kind::Bytes: return "bytes";
+    case Value::Kind::Tuple: return "tuple";
+    case Value::Kind::List: return "list";
+    case Value::Kind::Dict: return "dict";
+    case Value::Kind::Global: return "global";
+    case Value::Kind::Call: return "call";
+    case Value::Kind::PersistentId: return "persistent id";
     }
     return "value";
 }
@@ -126,8 +126,8 @@ private:
     Value* container(Kind kind) {
         Value* v = top();
         if (v->kind != kind)
-            fail(opcodeAt_, std::string("the pickle adds items to a ") + kindName(v->kind) + ", not a " +
-                                kindName(kind));
+            fail(opcodeAt_,
+                 std::string("the pickle adds items to a ") + kindName(v->kind) + ", not a " + kindName(kind));
         return v;
     }
     void setItems(Value* dict, const std::vector<Value*>& items) {
@@ -187,136 +187,137 @@ private:
 
     void step(uint8_t op) {
         switch (op) {
-            case 0x80: {  // PROTO
-                uint8_t protocol = byte();
-                if (protocol > 5) fail(opcodeAt_, "pickle protocol " + std::to_string(protocol) + " is newer than 5");
-                return;
-            }
-            case 0x95: little<uint64_t>(); return;  // FRAME: a hint only
-            case '(': marks_.push_back(stack_.size()); return;
-            case '0': pop(); return;
-            case '1': popMark(); return;
-            case '2': stack_.push_back(top()); return;
-            case 'N': stack_.push_back(make(Kind::None)); return;
-            case 0x88:
-            case 0x89: {
-                Value* v = make(Kind::Bool);
-                v->flag = op == 0x88;
-                stack_.push_back(v);
-                return;
-            }
-            case 'J': stack_.push_back(integer(little<int32_t>())); return;
-            case 'K': stack_.push_back(integer(byte())); return;
-            case 'M': stack_.push_back(integer(little<uint16_t>())); return;
-            case 0x8a: stack_.push_back(longInteger(byte())); return;
-            case 0x8b: {
-                int32_t n = little<int32_t>();
-                if (n < 0) fail(opcodeAt_, "a negative length");
-                stack_.push_back(longInteger(uint64_t(n)));
-                return;
-            }
-            case 'G': {
-                need(8);
-                uint64_t bits = 0;
-                for (int i = 0; i < 8; ++i) bits = bits << 8 | uint8_t(data_[at_++]);  // big-endian
-                Value* v = make(Kind::Float);
-                v->number = std::bit_cast<double>(bits);
-                stack_.push_back(v);
-                return;
-            }
-            case 'X': stack_.push_back(text(Kind::String, bytes(little<uint32_t>()))); return;
-            case 0x8c: stack_.push_back(text(Kind::String, bytes(byte()))); return;
-            case 0x8d: stack_.push_back(text(Kind::String, bytes(little<uint64_t>()))); return;
-            case 'T': stack_.push_back(text(Kind::String, bytes(little<uint32_t>()))); return;  // Python 2 str
-            case 'U': stack_.push_back(text(Kind::String, bytes(byte()))); return;
-            case 'B': stack_.push_back(text(Kind::Bytes, bytes(little<uint32_t>()))); return;
-            case 'C': stack_.push_back(text(Kind::Bytes, bytes(byte()))); return;
-            case 0x8e:
-            case 0x96: stack_.push_back(text(Kind::Bytes, bytes(little<uint64_t>()))); return;
-            case ']': stack_.push_back(make(Kind::List)); return;
-            case 'l': {
-                Value* list = make(Kind::List);
-                for (Value* v : popMark()) list->items.push_back(v);
-                stack_.push_back(list);
-                return;
-            }
-            case 'a': {
-                Value* item = pop();
-                container(Kind::List)->items.push_back(item);
-                return;
-            }
-            case 'e': {
-                auto items = popMark();
-                Value* list = container(Kind::List);
-                list->items.insert(list->items.end(), items.begin(), items.end());
-                return;
-            }
-            case ')': stack_.push_back(make(Kind::Tuple)); return;
-            case 't': stack_.push_back(tuple(popMark())); return;
-            case 0x85:
-            case 0x86:
-            case 0x87: {
-                std::vector<Value*> items(size_t(op - 0x84));
-                for (size_t i = items.size(); i-- > 0;) items[i] = pop();
-                stack_.push_back(tuple(items));
-                return;
-            }
-            case '}': stack_.push_back(make(Kind::Dict)); return;
-            case 'd': {
-                Value* dict = make(Kind::Dict);
-                setItems(dict, popMark());
-                stack_.push_back(dict);
-                return;
-            }
-            case 's': {
-                Value* value = pop();
-                Value* key = pop();
-                container(Kind::Dict)->entries.push_back({key, value});
-                return;
-            }
-            case 'u': {
-                auto items = popMark();
-                setItems(container(Kind::Dict), items);
-                return;
-            }
-            case 'c': {
-                std::string module = line();
-                std::string name = line();
-                stack_.push_back(global(module, name));
-                return;
-            }
-            case 0x93: {  // STACK_GLOBAL
-                Value* name = pop();
-                Value* module = pop();
-                if (module->kind != Kind::String || name->kind != Kind::String) fail(opcodeAt_, "a global named by a non-string");
-                stack_.push_back(global(module->text, name->text));
-                return;
-            }
-            case 'R':
-            case 0x81: {  // REDUCE, NEWOBJ
-                Value* args = pop();
-                Value* callable = pop();
-                stack_.push_back(call(callable, args));
-                return;
-            }
-            case 'b': pop(); return;  // BUILD: an object's state (OrderedDict's _metadata): not needed
-            case 'Q': {
-                Value* id = make(Kind::PersistentId);
-                id->items = {pop()};
-                stack_.push_back(id);
-                return;
-            }
-            case 'q': memoize(byte()); return;
-            case 'r': memoize(little<uint32_t>()); return;
-            case 0x94: memoize(memo_.size()); return;
-            case 'h': stack_.push_back(recall(byte())); return;
-            case 'j': stack_.push_back(recall(little<uint32_t>())); return;
-            default: {
-                char hex[8];
-                std::snprintf(hex, sizeof hex, "0x%02x", op);
-                fail(opcodeAt_, std::string("pickle opcode ") + hex +
-                                    " is not one torch.save writes (a corrupt file, or not a pickle)");
-            }
+        case 0x80: {  // PROTO
+            uint8_t protocol = byte();
+            if (protocol > 5) fail(opcodeAt_, "pickle protocol " + std::to_string(protocol) + " is newer than 5");
+            return;
+        }
+        case 0x95: little<uint64_t>(); return;  // FRAME: a hint only
+        case '(': marks_.push_back(stack_.size()); return;
+        case '0': pop(); return;
+        case '1': popMark(); return;
+        case '2': stack_.push_back(top()); return;
+        case 'N': stack_.push_back(make(Kind::None)); return;
+        case 0x88:
+        case 0x89: {
+            Value* v = make(Kind::Bool);
+            v->flag = op == 0x88;
+            stack_.push_back(v);
+            return;
+        }
+        case 'J': stack_.push_back(integer(little<int32_t>())); return;
+        case 'K': stack_.push_back(integer(byte())); return;
+        case 'M': stack_.push_back(integer(little<uint16_t>())); return;
+        case 0x8a: stack_.push_back(longInteger(byte())); return;
+        case 0x8b: {
+            int32_t n = little<int32_t>();
+            if (n < 0) fail(opcodeAt_, "a negative length");
+            stack_.push_back(longInteger(uint64_t(n)));
+            return;
+        }
+        case 'G': {
+            need(8);
+            uint64_t bits = 0;
+            for (int i = 0; i < 8; ++i) bits = bits << 8 | uint8_t(data_[at_++]);  // big-endian
+            Value* v = make(Kind::Float);
+            v->number = std::bit_cast<double>(bits);
+            stack_.push_back(v);
+            return;
+        }
+        case 'X': stack_.push_back(text(Kind::String, bytes(little<uint32_t>()))); return;
+        case 0x8c: stack_.push_back(text(Kind::String, bytes(byte()))); return;
+        case 0x8d: stack_.push_back(text(Kind::String, bytes(little<uint64_t>()))); return;
+        case 'T': stack_.push_back(text(Kind::String, bytes(little<uint32_t>()))); return;  // Python 2 str
+        case 'U': stack_.push_back(text(Kind::String, bytes(byte()))); return;
+        case 'B': stack_.push_back(text(Kind::Bytes, bytes(little<uint32_t>()))); return;
+        case 'C': stack_.push_back(text(Kind::Bytes, bytes(byte()))); return;
+        case 0x8e:
+        case 0x96: stack_.push_back(text(Kind::Bytes, bytes(little<uint64_t>()))); return;
+        case ']': stack_.push_back(make(Kind::List)); return;
+        case 'l': {
+            Value* list = make(Kind::List);
+            for (Value* v : popMark()) list->items.push_back(v);
+            stack_.push_back(list);
+            return;
+        }
+        case 'a': {
+            Value* item = pop();
+            container(Kind::List)->items.push_back(item);
+            return;
+        }
+        case 'e': {
+            auto items = popMark();
+            Value* list = container(Kind::List);
+            list->items.insert(list->items.end(), items.begin(), items.end());
+            return;
+        }
+        case ')': stack_.push_back(make(Kind::Tuple)); return;
+        case 't': stack_.push_back(tuple(popMark())); return;
+        case 0x85:
+        case 0x86:
+        case 0x87: {
+            std::vector<Value*> items(size_t(op - 0x84));
+            for (size_t i = items.size(); i-- > 0;) items[i] = pop();
+            stack_.push_back(tuple(items));
+            return;
+        }
+        case '}': stack_.push_back(make(Kind::Dict)); return;
+        case 'd': {
+            Value* dict = make(Kind::Dict);
+            setItems(dict, popMark());
+            stack_.push_back(dict);
+            return;
+        }
+        case 's': {
+            Value* value = pop();
+            Value* key = pop();
+            container(Kind::Dict)->entries.push_back({key, value});
+            return;
+        }
+        case 'u': {
+            auto items = popMark();
+            setItems(container(Kind::Dict), items);
+            return;
+        }
+        case 'c': {
+            std::string module = line();
+            std::string name = line();
+            stack_.push_back(global(module, name));
+            return;
+        }
+        case 0x93: {  // STACK_GLOBAL
+            Value* name = pop();
+            Value* module = pop();
+            if (module->kind != Kind::String || name->kind != Kind::String)
+                fail(opcodeAt_, "a global named by a non-string");
+            stack_.push_back(global(module->text, name->text));
+            return;
+        }
+        case 'R':
+        case 0x81: {  // REDUCE, NEWOBJ
+            Value* args = pop();
+            Value* callable = pop();
+            stack_.push_back(call(callable, args));
+            return;
+        }
+        case 'b': pop(); return;  // BUILD: an object's state (OrderedDict's _metadata): not needed
+        case 'Q': {
+            Value* id = make(Kind::PersistentId);
+            id->items = {pop()};
+            stack_.push_back(id);
+            return;
+        }
+        case 'q': memoize(byte()); return;
+        case 'r': memoize(little<uint32_t>()); return;
+        case 0x94: memoize(memo_.size()); return;
+        case 'h': stack_.push_back(recall(byte())); return;
+        case 'j': stack_.push_back(recall(little<uint32_t>())); return;
+        default: {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "0x%02x", op);
+            fail(opcodeAt_, std::string("pickle opcode ") + hex +
+                                " is not one torch.save writes (a corrupt file, or not a pickle)");
+        }
         }
     }
 

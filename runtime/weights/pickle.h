@@ -48,7 +48,7 @@ struct Value {
     int64_t integer = 0;
     double number = 0;
     std::string text;
-    std::vector<Ref> items;                     // Tuple, List, Call, PersistentId
+    std::vector<Ref> items;                    // Tuple, List, Call, PersistentId
     std::vector<std::pair<Ref, Ref>> entries;  // Dict, in insertion order
 
     const Value* get(std::string_view key) const;  // a Dict's entry by string key, or null

@@ -163,10 +163,12 @@ private:
         for (const auto& [k, item] : v->entries) collectIds(item, depth + 1);
     }
     std::vector<int64_t> integers(const Value* v, const char* what) {
-        if (v->kind != Kind::Tuple && v->kind != Kind::List) bad(std::string("a tensor whose ") + what + " is not a tuple");
+        if (v->kind != Kind::Tuple && v->kind != Kind::List)
+            bad(std::string("a tensor whose ") + what + " is not a tuple");
         std::vector<int64_t> out;
         for (const Value* item : v->items) {
-            if (item->kind != Kind::Int || item->integer < 0) bad(std::string("a tensor whose ") + what + " is negative");
+            if (item->kind != Kind::Int || item->integer < 0)
+                bad(std::string("a tensor whose ") + what + " is negative");
             out.push_back(item->integer);
         }
         return out;
@@ -196,8 +198,9 @@ private:
         if (count != 0) {
             for (size_t i = 0; i < size.size(); ++i) {
                 int64_t reach;
-                if (__builtin_mul_overflow(size[i] - 1, stride[i], &reach) || __builtin_add_overflow(last, reach, &last) ||
-                    __builtin_mul_overflow(count, size[i], &count) || count > storage.numel)
+                if (__builtin_mul_overflow(size[i] - 1, stride[i], &reach) ||
+                    __builtin_add_overflow(last, reach, &last) || __builtin_mul_overflow(count, size[i], &count) ||
+                    count > storage.numel)
                     bad("a tensor larger than its storage (" + std::to_string(storage.numel) + " elements)");
             }
             if (last >= storage.numel)
@@ -226,7 +229,8 @@ torch::Tensor fromBytes(const char* bytes, size_t available, const Storage& s, c
     size_t element = c10::elementSize(s.dtype);
     if (size_t(s.numel) > available / element)
         throw RuntimeError(quoted(path) + " is cut short: storage " + key + " has " + std::to_string(available) +
-                           " of its " + std::to_string(s.numel) + " × " + std::to_string(element) + " bytes (truncated file?)");
+                           " of its " + std::to_string(s.numel) + " × " + std::to_string(element) +
+                           " bytes (truncated file?)");
     size_t need = size_t(s.numel) * element;
     torch::Tensor t = torch::empty({s.numel}, torch::TensorOptions().dtype(s.dtype));
     if (need) std::memcpy(t.data_ptr(), bytes, need);
@@ -303,7 +307,7 @@ NamedTensors readLegacy(const fs::path& path, const std::string& data) {
     std::map<std::string, std::pair<size_t, size_t>> where;  // key → offset, bytes
     std::map<std::string, int64_t> counts;
     std::function<torch::Tensor(const std::string&, const Storage&)> load = [&](const std::string& key,
-                                                                                 const Storage& s) {
+                                                                                const Storage& s) {
         auto it = where.find(key);
         if (it == where.end()) throw RuntimeError(quoted(path) + ": storage " + key + " is not in the file");
         if (counts.at(key) != s.numel)

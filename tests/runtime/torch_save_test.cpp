@@ -13,6 +13,7 @@
 
 #include "interpreter/compile.h"
 #include "runtime/models/network.h"
+#include "runtime/run_record.h"
 #include "runtime/safetensors.h"
 #include "runtime/weights/torch_save.h"
 #include "runtime/weights/weights_file.h"
@@ -70,6 +71,26 @@ TEST_F(TorchSave, BothFormatsGiveTorchvisionsOutputs) {
     }
 }
 
+TEST_F(TorchSave, ABareNameLoadsFromTorchsCacheOrSaysHowToFetchIt) {
+    // As torchvision leaves it: $TORCH_HOME/hub/checkpoints/resnet18-<sha256 digits>.pth.
+    std::string name = "resnet18-" + sha256File(file("resnet18.pth")).substr(0, 8) + ".pth";
+    fs::path cache = file("torch") / "hub" / "checkpoints";
+    fs::create_directories(cache);
+    fs::copy_file(file("resnet18.pth"), cache / name, fs::copy_options::overwrite_existing);
+    ::setenv("TORCH_HOME", file("torch").c_str(), 1);
+    TempDir project;
+    auto net = buildNetwork(resnetSection(name), imageInfo({3, 64, 64}, 10), project.path());
+    NamedTensors io = readSafetensors(file("resnet18_io.safetensors"));
+    net->eval();
+    torch::NoGradGuard noGrad;
+    EXPECT_LE((net->forward(imageBatch(io.tensors[0].second)) - io.tensors[1].second).abs().max().item<double>(), 1e-4);
+    std::string message = errorOf([&] {
+        buildNetwork(resnetSection("resnet34-b627a593.pth"), imageInfo({3, 64, 64}, 10), project.path());
+    });
+    ::unsetenv("TORCH_HOME");
+    EXPECT_NE(message.find("download it with `pipe fetch resnet34-b627a593.pth`"), std::string::npos) << message;
+}
+
 TEST_F(TorchSave, EveryDtypeAndViewReadsAsSafetensorsHasIt) {
     NamedTensors want = readSafetensors(file("dtypes.safetensors"));
     for (const char* name : {"dtypes.pth", "dtypes_legacy.pth"}) {
@@ -114,8 +135,8 @@ TEST_F(TorchSave, APickleThatRunsCodeIsRefusedAndNothingRuns) {
         EXPECT_FALSE(fs::exists(file("pwned"))) << "loading " << name << " ran its code";
     }
     // The same file is one Python would run: the marker proves the pickle is live.
-    std::string python = "/usr/bin/python3 -c \"import torch; torch.load('" + file("evil.pth").string() +
-                         "')\" >/dev/null 2>&1";
+    std::string python =
+        "/usr/bin/python3 -c \"import torch; torch.load('" + file("evil.pth").string() + "')\" >/dev/null 2>&1";
     std::system(python.c_str());
     EXPECT_TRUE(fs::exists(file("pwned"))) << "the test's pickle does not run code in Python: it proves nothing";
     fs::remove(file("pwned"));
@@ -135,7 +156,9 @@ TEST_F(TorchSave, ATruncatedFileIsOneErrorNamingIt) {
 
 TEST_F(TorchSave, NotAStateDictSaysWhatItHolds) {
     // A zip of PyTorch's format holding a list, written here by hand with LibTorch's own writer.
-    std::string pickled = "\x80\x02]q\x00(K\x01K\x02" "e."s;  // [1, 2], protocol 2
+    std::string pickled =
+        "\x80\x02]q\x00(K\x01K\x02"
+        "e."s;  // [1, 2], protocol 2
     fs::path path = file("list.pt");
     {
         caffe2::serialize::PyTorchStreamWriter writer(path.string());
@@ -158,9 +181,9 @@ TEST_F(TorchSave, ScrambledFilesFailCleanly) {
             for (int c = 0; c < changes; ++c) {
                 size_t at = rng() % bytes.size();
                 switch (rng() % 3) {
-                    case 0: bytes[at] = char(rng()); break;
-                    case 1: bytes.erase(at, 1 + rng() % 8); break;
-                    default: bytes.insert(at, 1, char(rng())); break;
+                case 0: bytes[at] = char(rng()); break;
+                case 1: bytes.erase(at, 1 + rng() % 8); break;
+                default: bytes.insert(at, 1, char(rng())); break;
                 }
                 if (bytes.empty()) bytes = "\x80";
             }

@@ -41,7 +41,8 @@ const std::string kStateDict = std::string(
     "\x71\x21\x89\x68\x00\x29\x52\x71\x22\x74\x71\x23\x52\x71\x24\x75\x7d\x71\x25\x58\x09\x00\x00\x00"
     "\x5f\x6d\x65\x74\x61\x64\x61\x74\x61\x71\x26\x68\x00\x29\x52\x71\x27\x28\x58\x00\x00\x00\x00\x71"
     "\x28\x7d\x71\x29\x58\x07\x00\x00\x00\x76\x65\x72\x73\x69\x6f\x6e\x71\x2a\x4b\x01\x73\x58\x02\x00"
-    "\x00\x00\x62\x6e\x71\x2b\x7d\x71\x2c\x68\x2a\x4b\x02\x73\x75\x73\x62\x2e"    , 522);
+    "\x00\x00\x62\x6e\x71\x2b\x7d\x71\x2c\x68\x2a\x4b\x02\x73\x75\x73\x62\x2e",
+    522);
 
 const std::set<std::string> kTorchGlobals = {"collections.OrderedDict", "torch._utils._rebuild_tensor_v2",
                                              "torch.FloatStorage", "torch.LongStorage"};
@@ -102,15 +103,28 @@ TEST(Pickle, HostileShapesAreErrorsNotCrashes) {
     };
     size_t offset = 0;
     // l = []; l.append(l): a cycle, kept without a leak (the arena owns it).
-    Pickle cycle = load("\x80\x02]q\x00" "h\x00" "a."s, &offset, none);
+    Pickle cycle = load(
+        "\x80\x02]q\x00"
+        "h\x00"
+        "a."s,
+        &offset, none);
     ASSERT_EQ(cycle.root->kind, Value::Kind::List);
     EXPECT_EQ(cycle.root->items[0], cycle.root);
     EXPECT_EQ(error("\x80\x02h\x05."), "byte 2: the pickle recalls memo 5, never stored");
     EXPECT_EQ(error("\x80\x02X\xff\xff\xff\x7f"), "byte 7: a length of 2147483647 runs past the end of the pickle");
-    EXPECT_EQ(error("\x80\x02" "cos\nsystem\n."), "refused os.system");
-    EXPECT_EQ(error("\x80\x02" "a."), "byte 2: the pickle pops from an empty stack");
-    EXPECT_EQ(error("\x80\x02" "K\x01K\x02."), "byte 6: the pickle ends with an unbalanced stack");
-    EXPECT_NE(error("\x80\x02" "I1\n.").find("pickle opcode 0x49 is not one torch.save writes"), std::string::npos);
+    EXPECT_EQ(error("\x80\x02"
+                    "cos\nsystem\n."),
+              "refused os.system");
+    EXPECT_EQ(error("\x80\x02"
+                    "a."),
+              "byte 2: the pickle pops from an empty stack");
+    EXPECT_EQ(error("\x80\x02"
+                    "K\x01K\x02."),
+              "byte 6: the pickle ends with an unbalanced stack");
+    EXPECT_NE(error("\x80\x02"
+                    "I1\n.")
+                  .find("pickle opcode 0x49 is not one torch.save writes"),
+              std::string::npos);
     EXPECT_EQ(error(std::string("\x80\x02", 2)), "byte 2: the pickle is cut short (truncated file?)");
 }
 
@@ -122,10 +136,10 @@ TEST(Pickle, HundredThousandScrambledPicklesFailCleanly) {
         for (int c = 1 + int(rng() % 4); c > 0 && !bytes.empty(); --c) {
             size_t at = rng() % bytes.size();
             switch (rng() % 4) {
-                case 0: bytes[at] = char(rng()); break;
-                case 1: bytes[at] = char(bytes[at] ^ (1 << (rng() % 8))); break;
-                case 2: bytes.erase(at, 1 + rng() % 16); break;
-                default: bytes.insert(at, std::string(1 + rng() % 4, char(rng()))); break;
+            case 0: bytes[at] = char(rng()); break;
+            case 1: bytes[at] = char(bytes[at] ^ (1 << (rng() % 8))); break;
+            case 2: bytes.erase(at, 1 + rng() % 16); break;
+            default: bytes.insert(at, std::string(1 + rng() % 4, char(rng()))); break;
             }
         }
         size_t offset = 0;
