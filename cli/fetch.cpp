@@ -48,13 +48,12 @@ int fetch(const std::vector<std::string>& args) {
 
     auto hash = hub::torchHubHash(name);
     if (!hash) {
-        std::fprintf(stderr,
-                     "pipe fetch: `%s` is not a name pipe can fetch: it fetches torchvision's weights by their file "
-                     "names, such as resnet18-f37072fd.pth (torchvision's documentation lists each model's)%s\n",
-                     name.c_str(),
-                     name.find('/') != std::string::npos
-                         ? "; Hugging Face models (org/name) are not fetched by pipe yet"
-                         : "");
+        std::fprintf(
+            stderr,
+            "pipe fetch: `%s` is not a name pipe can fetch: it fetches torchvision's weights by their file "
+            "names, such as resnet18-f37072fd.pth (torchvision's documentation lists each model's)%s\n",
+            name.c_str(),
+            name.find('/') != std::string::npos ? "; Hugging Face models (org/name) are not fetched by pipe yet" : "");
         return kBadInput;
     }
     std::filesystem::path dest = hub::torchCheckpoints() / name;

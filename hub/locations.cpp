@@ -54,8 +54,7 @@ std::string notFound(const std::string& text, const FoundWeights& found) {
     std::string message = "weights `" + text + "` not found: looked at ";
     for (size_t i = 0; i < found.looked.size(); ++i)
         message += (i ? (i + 1 == found.looked.size() ? " and " : ", ") : "") + ("`" + found.looked[i].string() + "`");
-    if (torchHubHash(text) && found.looked.size() > 1)
-        return message + "; download it with `pipe fetch " + text + "`";
+    if (torchHubHash(text) && found.looked.size() > 1) return message + "; download it with `pipe fetch " + text + "`";
     return message + "; check the path (relative paths start at the .pipe file's folder)";
 }
 

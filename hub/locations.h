@@ -23,8 +23,8 @@ std::optional<std::string> torchHubHash(const std::string& fileName);
 inline const char* const kTorchvisionUrl = "https://download.pytorch.org/models/";
 
 struct FoundWeights {
-    std::optional<std::filesystem::path> path;     // set when found
-    std::vector<std::filesystem::path> looked;      // every place tried, in order
+    std::optional<std::filesystem::path> path;  // set when found
+    std::vector<std::filesystem::path> looked;  // every place tried, in order
 };
 
 // `text` as written in `weights = "..."`: a path (relative to `baseDir`),

@@ -79,6 +79,7 @@ private:
 
     // matching.cpp
     void derive();
+    void normalizeForWeights(Section& data, const Section& model);
     void checkFit();
     DataShape shapeOf(const Section& data) const;  // empty when the blocks are malformed
     void checkData(const Section& data);

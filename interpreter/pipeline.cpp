@@ -12,6 +12,7 @@ const char* originName(Origin origin) {
     case Origin::Written: return "written";
     case Origin::Default: return "default";
     case Origin::Derived: return "from data";
+    case Origin::Weights: return "from weights";
     case Origin::Override: return "override";
     }
     return "written";

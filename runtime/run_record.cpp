@@ -81,6 +81,7 @@ const char* originText(Origin origin) {
     case Origin::Written: return "file";
     case Origin::Default: return "default";
     case Origin::Derived: return "data";
+    case Origin::Weights: return "weights";
     case Origin::Override: return "--set";
     }
     return "file";

@@ -79,7 +79,9 @@ void addTransforms(Registry& r) {
     // ---- batch transforms ---------------------------------------------------
     r.add({"normalize",
            Family::Batch,
-           "Scales each channel to mean 0 and standard deviation 1, using training-split statistics unless given.",
+           "Scales each channel to mean 0 and standard deviation 1, using training-split statistics unless given. "
+           "Beside a backbone that loads pretrained weights, RGB images take ImageNet's statistics instead, as "
+           "those weights expect (fastai does the same); `pipe plan` marks them `from weights`.",
            {
                {"mean", "list<float>", "none", "one mean per channel; by default from the training split"},
                {"std", "list<float>", "none", "one standard deviation per channel; by default from the training split"},

@@ -129,6 +129,31 @@ TEST(Checker, WrittenValuesAreNotReplacedByDerivedOnes) {
     EXPECT_EQ(optimizer->origin, Origin::Default);
 }
 
+// normalize() beside pretrained RGB weights takes ImageNet's statistics, not
+// the data's; written values, grey images and random weights keep theirs.
+TEST(Checker, PretrainedImageWeightsNormaliseAsImageNet) {
+    auto text = [](const std::string& normalize, const std::string& image, const std::string& weights) {
+        return "data d {\n    source = folder(\"imgs\")\n    blocks = (" + image +
+               ", category)\n    label = parent_label\n    split = random(valid = 0.2, seed = 1)\n    batch = [" +
+               normalize + "]\n}\nmodel m { backbone = resnet(" + weights + ") }\ntrain t { model = m  data = d }\n";
+    };
+    auto normalize = [](const Compilation& c) { return section(c, "data", "d").field("batch")->items.at(0); };
+    auto c = checkClean(text("normalize()", "image", "weights = \"resnet18-f37072fd.pth\""));
+    Value n = normalize(*c);
+    EXPECT_EQ(n.arg("mean")->str(), "[0.485, 0.456, 0.406]");
+    EXPECT_EQ(n.arg("std")->str(), "[0.229, 0.224, 0.225]");
+    EXPECT_EQ(n.arg("mean")->origin, Origin::Weights);
+    EXPECT_STREQ(originName(n.arg("std")->origin), "from weights");
+
+    c = checkClean(text("normalize(mean = [0.5, 0.5, 0.5])", "image", "weights = \"w.pth\""));
+    EXPECT_EQ(normalize(*c).arg("mean")->origin, Origin::Written);
+    EXPECT_EQ(normalize(*c).arg("std")->origin, Origin::Weights);
+    c = checkClean(text("normalize()", "image(channels = 1)", "weights = \"w.pth\""));
+    EXPECT_TRUE(normalize(*c).arg("mean")->isNone());
+    c = checkClean(text("normalize()", "image", ""));
+    EXPECT_TRUE(normalize(*c).arg("mean")->isNone());
+}
+
 TEST(Checker, EvaluateDefaultsToTheStagesMetrics) {
     auto c = checkClean(withTarget("(tabular(cont = [\"a\"]), category)") + "evaluate t on d.valid\n");
     const Value* with = section(*c, "evaluate", "t on d.valid").field("with");

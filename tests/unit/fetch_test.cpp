@@ -147,8 +147,9 @@ TEST(WeightsLookup, ABareNameIsLookedUpInTorchsCache) {
     auto missing = pipelang::hub::findWeights("resnet34-b627a593.pth", dir / "project");
     EXPECT_FALSE(missing.path);
     EXPECT_EQ(pipelang::hub::notFound("resnet34-b627a593.pth", missing),
-              "weights `resnet34-b627a593.pth` not found: looked at `" + (dir / "project/resnet34-b627a593.pth").string() +
-                  "` and `" + (dir / "torch/hub/checkpoints/resnet34-b627a593.pth").string() +
+              "weights `resnet34-b627a593.pth` not found: looked at `" +
+                  (dir / "project/resnet34-b627a593.pth").string() + "` and `" +
+                  (dir / "torch/hub/checkpoints/resnet34-b627a593.pth").string() +
                   "`; download it with `pipe fetch resnet34-b627a593.pth`");
     // A path with a folder is a path only.
     EXPECT_EQ(pipelang::hub::findWeights("weights/resnet18-f37072fd.pth", dir / "project").looked.size(), 1u);
