@@ -123,7 +123,24 @@ std::vector<json> Server::notification(const std::string& method, const json& pa
 }
 
 std::vector<json> Server::handleText(const std::string& text) {
-    json message = json::parse(text, nullptr, false);
+    // nlohmann's parser is iterative, but what is done with its result is not:
+    // the depth is refused while parsing, before a deep value exists.
+    struct TooDeep {};
+    json message;
+    try {
+        message = json::parse(
+            text,
+            [](int depth, json::parse_event_t event, json&) {
+                // `depth` counts the containers already open around this one.
+                bool opens = event == json::parse_event_t::object_start || event == json::parse_event_t::array_start;
+                if (opens && depth >= kMaxMessageNesting) throw TooDeep{};
+                return true;
+            },
+            false);
+    } catch (const TooDeep&) {
+        return {errorResponse(nullptr, kParseError,
+                              "the message nests deeper than " + std::to_string(kMaxMessageNesting) + " levels")};
+    }
     if (message.is_discarded()) return {errorResponse(nullptr, kParseError, "the message is not JSON")};
     return handle(message);
 }

@@ -14,9 +14,15 @@
 
 namespace pipelang::lsp {
 
+// Arrays and objects inside each other in one message. Copying and printing
+// JSON recurse once per level, so a message nested 300,000 deep would end the
+// server; LSP's own messages nest fewer than ten. docs/limits.md lists it.
+inline constexpr int kMaxMessageNesting = 100;
+
 class Server {
 public:
-    // One message as its JSON text; a malformed one gets a JSON-RPC error.
+    // One message as its JSON text; a malformed one, or one nested deeper
+    // than kMaxMessageNesting, gets a JSON-RPC parse error.
     std::vector<json> handleText(const std::string& text);
     std::vector<json> handle(const json& message);
 

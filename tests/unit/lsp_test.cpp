@@ -120,6 +120,20 @@ TEST(LspServer, LifecycleAndErrors) {
     EXPECT_EQ(r[0]["result"]["capabilities"]["textDocumentSync"]["change"], 1);
     r = s.handleText("{not json");
     EXPECT_EQ(r[0]["error"]["code"], -32700);
+    // A message nested past the limit is refused whole (300,000 levels used to overflow the stack).
+    std::string deep = std::string(300000, '[') + std::string(300000, ']');
+    r = s.handleText(R"({"jsonrpc":"2.0","id":9,"method":"textDocument/hover","params":)" + deep + "}");
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0]["error"]["code"], -32700);
+    EXPECT_EQ(r[0]["error"]["message"], "the message nests deeper than 100 levels");
+    auto nested = [](int levels) {
+        return R"({"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":)" + std::string(size_t(levels), '[') +
+               std::string(size_t(levels), ']') + "}}";
+    };
+    EXPECT_TRUE(s.handleText(nested(kMaxMessageNesting - 2)).empty());  // at the limit: handled (a notification)
+    r = s.handleText(nested(kMaxMessageNesting - 1));                   // the message, its params, then the arrays
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0]["error"]["code"], -32700);
     r = s.handleText(R"({"jsonrpc":"2.0","id":3,"method":"workspace/symbol","params":{}})");
     EXPECT_EQ(r[0]["error"]["code"], -32601);
     r = s.handleText(
