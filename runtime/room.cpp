@@ -37,7 +37,7 @@ void ensureRoom(const fs::path& dir, std::uintmax_t bytes, const char* what) {
 }
 
 std::uintmax_t stageRoom(std::uintmax_t parameterBytes) {
-    return 5 * parameterBytes + (16u << 20);
+    return 13 * parameterBytes + (16u << 20);
 }
 
 }  // namespace pipelang::runtime

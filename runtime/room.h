@@ -13,9 +13,10 @@ namespace pipelang::runtime {
 // writes would. Throws RuntimeError naming the folder, the size and what to do.
 void ensureRoom(const std::filesystem::path& dir, std::uintmax_t bytes, const char* what);
 
-// What a training stage writes at most at once: weights, and a checkpoint that
-// holds them with the optimizer's state (two more tensors per parameter for
-// Adam) and the kept best weights, plus room for logs and metrics.
+// What a training stage writes at most at once: weights, and checkpoints that
+// hold them with the optimizer's state (two more tensors per parameter for
+// Adam) and the kept best weights (the checkpoint, the one before it and the
+// one being written), plus room for logs and metrics.
 std::uintmax_t stageRoom(std::uintmax_t parameterBytes);
 
 }  // namespace pipelang::runtime

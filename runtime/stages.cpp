@@ -18,6 +18,7 @@
 #include "runtime/models/tfidf.h"
 #include "runtime/room.h"
 #include "runtime/run_record.h"
+#include "runtime/train/checkpoint.h"
 #include "runtime/train/fit.h"
 #include "runtime/train/valid_predictions.h"
 
@@ -170,7 +171,8 @@ private:
         record_.setDevice(device.str());
         FitResult result;
         bool resuming = !options_.resume.empty();
-        if (resuming && fs::exists(dir / "weights.safetensors") && !fs::exists(dir / "checkpoint.pt")) {
+        if (resuming && fs::exists(dir / "weights.safetensors") && !fs::exists(dir / "checkpoint.pt") &&
+            !fs::exists(previousCheckpoint(dir / "checkpoint.pt"))) {
             log::info("stage " + stage.name + " finished before the interruption: its weights are loaded");
             loadWeights(*network, dir / "weights.safetensors");
         } else {
@@ -182,6 +184,7 @@ private:
             saveWeights(*network, dir / "weights.safetensors");
             network->to(device);
             fs::remove(dir / "checkpoint.pt");  // the stage is done; its weights are the state now
+            fs::remove(previousCheckpoint(dir / "checkpoint.pt"));
             done.weightsSha256 = sha256File(dir / "weights.safetensors");
             writeValidPredictions(*network, d, dataSection, device, runDir_ / dataSection.name / "items.csv",
                                   dir / "valid_predictions.csv");

@@ -62,8 +62,43 @@ void saveCheckpoint(const fs::path& path, Network& network, torch::optim::Optimi
     temporary += ".tmp";
     archive.save_to(temporary.string());
     fsyncFile(temporary);
+    // The current checkpoint becomes the previous one: a hard link, so that
+    // checkpoint.pt exists at every moment; renaming where links are not allowed.
+    std::error_code ec;
+    if (fs::exists(path, ec)) {
+        fs::path previous = previousCheckpoint(path);
+        fs::remove(previous, ec);
+        if (::link(path.c_str(), previous.c_str()) != 0) fs::rename(path, previous, ec);
+    }
     if (std::rename(temporary.c_str(), path.c_str()) != 0)
         throw RuntimeError("cannot write the checkpoint `" + path.string() + "`");
+}
+
+fs::path previousCheckpoint(const fs::path& path) {
+    fs::path previous = path;
+    previous.replace_extension(".prev" + path.extension().string());
+    return previous;
+}
+
+std::optional<Resumed> resumeCheckpoint(const fs::path& path, Network& network, torch::optim::Optimizer& optimizer) {
+    fs::path previous = previousCheckpoint(path);
+    std::error_code ec;
+    bool current = fs::exists(path, ec), before = fs::exists(previous, ec);
+    if (!current && !before) return std::nullopt;
+    std::string why;
+    if (current) {
+        try {
+            return Resumed{loadCheckpoint(path, network, optimizer), path, ""};
+        } catch (const RuntimeError& e) {
+            if (!before) throw;
+            why = e.what();
+        }
+    } else {
+        why = "`" + path.string() + "` is missing";
+    }
+    Resumed resumed{loadCheckpoint(previous, network, optimizer), previous, ""};
+    resumed.warning = why + "; resuming from the checkpoint before it, `" + previous.string() + "`";
+    return resumed;
 }
 
 TrainState loadCheckpoint(const fs::path& path, Network& network, torch::optim::Optimizer& optimizer) {

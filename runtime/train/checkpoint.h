@@ -4,12 +4,15 @@
 // LibTorch's random generator (dropout). The loader's order depends only on
 // (seed, epoch), so a resumed epoch starts at its next batch and no batch is
 // replayed. Written atomically (temporary file, fsync, rename); a file that
-// does not load whole is refused with its name, never half-loaded.
+// does not load whole is refused with its name, never half-loaded. The
+// checkpoint before it stays beside it (checkpoint.prev.pt), so a file
+// damaged afterwards (a full disk, a bad copy) costs one epoch, not the run.
 #pragma once
 
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,5 +36,19 @@ void saveCheckpoint(const std::filesystem::path& path, Network& network, torch::
                     const TrainState& state);
 // Throws RuntimeError naming the file when it is not a whole checkpoint of this network.
 TrainState loadCheckpoint(const std::filesystem::path& path, Network& network, torch::optim::Optimizer& optimizer);
+
+// The checkpoint saveCheckpoint(path) kept from before: checkpoint.prev.pt.
+std::filesystem::path previousCheckpoint(const std::filesystem::path& path);
+
+struct Resumed {
+    TrainState state;
+    std::filesystem::path from;  // `path`, or its previous checkpoint
+    std::string warning;         // why the previous one was used; empty when it was not
+};
+// Loads `path`; when it is missing or damaged, the previous checkpoint, with
+// a warning that says why. Nothing when there is neither; throws
+// RuntimeError (naming `path`) when none that exists loads.
+std::optional<Resumed> resumeCheckpoint(const std::filesystem::path& path, Network& network,
+                                        torch::optim::Optimizer& optimizer);
 
 }  // namespace pipelang::runtime

@@ -259,23 +259,31 @@ TEST_F(Run, ResumeAfterSigkillOrCtrlCGivesTheUninterruptedWeights) {
         } else {
             ASSERT_TRUE(WIFEXITED(status)) << "Ctrl-C must end the run cleanly";
             EXPECT_EQ(WEXITSTATUS(status), 130);
-            ASSERT_TRUE(fs::exists(run / "fit" / "checkpoint.pt"));
-            // A checkpoint cut short is named and refused, and nothing is lost.
-            fs::copy_file(run / "fit" / "checkpoint.pt", root_ / "checkpoint.bak");
-            fs::resize_file(run / "fit" / "checkpoint.pt", fs::file_size(run / "fit" / "checkpoint.pt") / 2);
+            fs::path checkpoint = run / "fit" / "checkpoint.pt", previous = run / "fit" / "checkpoint.prev.pt";
+            ASSERT_TRUE(fs::exists(checkpoint));
+            ASSERT_TRUE(fs::exists(previous)) << "two epochs or more keep the checkpoint before the last";
+            // A checkpoint cut short, with no previous one to go back to, is named and refused.
+            fs::copy_file(previous, root_ / "previous.bak");
+            fs::remove(previous);
+            fs::resize_file(checkpoint, fs::file_size(checkpoint) / 2);
             CommandResult refused = runPipeCommand("run --resume " + run.string());
             EXPECT_EQ(refused.status, 1) << refused.output;
             EXPECT_NE(refused.output.find("checkpoint.pt` is corrupt"), std::string::npos) << refused.output;
-            fs::copy_file(root_ / "checkpoint.bak", run / "fit" / "checkpoint.pt",
-                          fs::copy_options::overwrite_existing);
+            // With the previous one beside it, the run goes on from there (below), to the same weights.
+            fs::copy_file(root_ / "previous.bak", previous);
         }
         CommandResult resumed = runPipeCommand("run --resume " + run.string());
         ASSERT_EQ(resumed.status, 0) << resumed.output;
+        if (signal == SIGINT) {
+            EXPECT_NE(resumed.output.find("resuming from the checkpoint before it"), std::string::npos)
+                << resumed.output;
+        }
         EXPECT_EQ(sha256File(run / "fit" / "weights.safetensors"), expected)
             << "resumed after " << epochs << " epochs (signal " << signal << ")\n"
             << resumed.output;
         EXPECT_EQ(rowsOf(run / "fit" / "metrics.csv"), 60);
         EXPECT_FALSE(fs::exists(run / "fit" / "checkpoint.pt"));
+        EXPECT_FALSE(fs::exists(run / "fit" / "checkpoint.prev.pt"));
     }
 }
 

@@ -75,13 +75,14 @@ std::unique_ptr<Callback> checkpointState() {
 }
 
 void resumeFromCheckpoint(Loop& loop) {
-    const std::filesystem::path path = checkpointPath(loop);
-    if (!std::filesystem::exists(path)) return;
-    loop.start = loadCheckpoint(path, loop.network, *loop.optimizer);
+    auto resumed = resumeCheckpoint(checkpointPath(loop), loop.network, *loop.optimizer);
+    if (!resumed) return;
+    loop.start = resumed->state;
     loop.resumed = true;
     for (const auto& callback : loop.callbacks) callback->loadState(loop.start);
-    loop.progress.line("resuming from " + path.string() + ": epoch " + std::to_string(loop.start.epoch) + ", batch " +
-                       std::to_string(loop.start.batch));
+    if (!resumed->warning.empty()) loop.progress.line("warning: " + resumed->warning);
+    loop.progress.line("resuming from " + resumed->from.string() + ": epoch " + std::to_string(loop.start.epoch) +
+                       ", batch " + std::to_string(loop.start.batch));
 }
 
 }  // namespace pipelang::runtime
