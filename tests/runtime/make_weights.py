@@ -122,17 +122,20 @@ def reference(out):
     write(f"{out}/resnet18_io.safetensors", {"input": x, "output": y})
 
 
-def dtypes(path):
-    # The values safetensors_test.cpp expects.
+def dtype_tensors():
+    """One small tensor per dtype: the values safetensors_test.cpp expects."""
     base = torch.tensor([[0.5, -1.25, 3.0], [-0.0, 1024.0, -7.5]])
-    tensors = {
+    return {
         "f32": base.float(), "f64": base.double() / 3, "f16": base.half(), "bf16": base.bfloat16(),
         "i64": torch.tensor([-(2 ** 40), 0, 2 ** 40 + 3]), "i32": torch.tensor([-70000, 1, 70000], dtype=torch.int32),
         "i16": torch.tensor([-300, 2, 300], dtype=torch.int16), "i8": torch.tensor([-128, 0, 127], dtype=torch.int8),
         "u8": torch.tensor([0, 128, 255], dtype=torch.uint8), "bool": torch.tensor([True, False, True]),
         "scalar": torch.tensor(2.5), "empty": torch.zeros(0, 4),
     }
-    write(path, tensors, {"made_by": "make_weights.py"})
+
+
+def dtypes(path):
+    write(path, dtype_tensors(), {"made_by": "make_weights.py"})
 
 
 class RunsCode:
@@ -163,14 +166,7 @@ def pth(out):
     torch.save(wrapped, f"{out}/wrapped.pt")
     both_formats(model, f"{out}/whole")
     both_formats({"fc.bias": torch.zeros(10), "note": RunsCode(f"{out}/pwned")}, f"{out}/evil")
-    base = torch.tensor([[0.5, -1.25, 3.0], [-0.0, 1024.0, -7.5]])
-    tensors = {
-        "f32": base.float(), "f64": base.double() / 3, "f16": base.half(), "bf16": base.bfloat16(),
-        "i64": torch.tensor([-(2 ** 40), 0, 2 ** 40 + 3]), "i32": torch.tensor([-70000, 1, 70000], dtype=torch.int32),
-        "i16": torch.tensor([-300, 2, 300], dtype=torch.int16), "i8": torch.tensor([-128, 0, 127], dtype=torch.int8),
-        "u8": torch.tensor([0, 128, 255], dtype=torch.uint8), "bool": torch.tensor([True, False, True]),
-        "scalar": torch.tensor(2.5), "empty": torch.zeros(0, 4),
-    }
+    tensors = dtype_tensors()
     tensors["f32_t"] = tensors["f32"].t()  # a view: shares f32's storage, strides (1, 3)
     tensors["f32_row"] = tensors["f32"][1]  # a view at an offset
     both_formats(tensors, f"{out}/dtypes")
