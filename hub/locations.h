@@ -14,6 +14,10 @@ namespace pipelang::hub {
 // else $XDG_CACHE_HOME/torch, else ~/.cache/torch.
 std::filesystem::path torchCheckpoints();
 
+// Where huggingface_hub keeps downloaded models: HF_HUB_CACHE, else
+// $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub.
+std::filesystem::path huggingFaceHub();
+
 // A torch.hub file name: NAME-HASH.EXT where HASH is the first 8 or more hex
 // digits of the file's SHA-256 (torchvision's `resnet18-f37072fd.pth`).
 // Returns HASH, or nothing for any other name.
@@ -28,7 +32,9 @@ struct FoundWeights {
 };
 
 // `text` as written in `weights = "..."`: a path (relative to `baseDir`),
-// else a bare file name looked up in torchCheckpoints().
+// else a bare file name looked up in torchCheckpoints(), else an `org/name`
+// looked up in huggingFaceHub() at the snapshot its refs/main names (a model
+// folder).
 FoundWeights findWeights(const std::string& text, const std::filesystem::path& baseDir);
 
 // The sentence for weights not found: where it looked and how to get them.

@@ -254,13 +254,46 @@ void loadWeights(Network& network, const std::filesystem::path& path) {
     for (auto& [name, tensor] : state) assign(tensor, byName.at(name));
 }
 
+// A model saved from a task model (transformers' BertForMaskedLM, ...) holds
+// the backbone under a base prefix (`bert.`) beside the task's own heads
+// (`cls.`): the prefix goes and those heads are passed over, as
+// transformers' from_pretrained does. A file whose names already fit is left alone.
+static void dropBasePrefix(NamedTensors& file, const std::vector<std::pair<std::string, torch::Tensor>>& state,
+                           const std::filesystem::path& path, const ModelLog& log) {
+    std::set<std::string> names;
+    for (const auto& [name, _] : state) names.insert(name);
+    std::map<std::string, int> prefixes;  // prefix → names it makes fit
+    for (const auto& [name, _] : file.tensors) {
+        size_t dot = name.find('.');
+        if (names.contains(name)) return;
+        if (dot != std::string::npos && names.contains(name.substr(dot + 1))) ++prefixes[name.substr(0, dot)];
+    }
+    if (prefixes.empty()) return;
+    std::string prefix =
+        std::max_element(prefixes.begin(), prefixes.end(), [](auto& a, auto& b) { return a.second < b.second; })->first;
+    NamedTensors inner;
+    std::set<std::string> passed;
+    for (auto& [name, tensor] : file.tensors) {
+        if (name.starts_with(prefix + "."))
+            inner.tensors.push_back({name.substr(prefix.size() + 1), tensor});
+        else
+            passed.insert(name.substr(0, name.find('.')));
+    }
+    std::string heads;
+    for (const auto& p : passed) heads += (heads.empty() ? "`" : ", `") + p + ".*`";
+    emit(log, "weights `" + path.string() + "`: the backbone is under `" + prefix + ".`" +
+                  (heads.empty() ? "" : "; the file's own heads (" + heads + ") are not used"));
+    file = std::move(inner);
+}
+
 void loadBackboneWeights(Network& network, const std::filesystem::path& path, const ModelLog& log) {
     auto* composed = dynamic_cast<ComposedNetwork*>(&network);
     if (!composed)
         throw RuntimeError("internal error: pretrained weights load only into networks built by buildNetwork");
     NamedTensors file = readWeights(path);
-    std::map<std::string, torch::Tensor> byName(file.tensors.begin(), file.tensors.end());
     auto state = namedState(network);
+    dropBasePrefix(file, state, path, log);
+    std::map<std::string, torch::Tensor> byName(file.tensors.begin(), file.tensors.end());
     std::set<const void*> headIds = composed->headTensors();
     const std::string firstConv = composed->firstConv();
 

@@ -11,6 +11,9 @@ give the same features.
                                  BertModel's position_ids buffer and pooler
         DIR/bert_io.safetensors  `input` ids {2, 7}, `mask` {2, 7} (0/1) and eval-mode
                                  `output` {2, 7, 16}, the last hidden state
+        DIR/hf-bert/             the same as a model folder: config.json and pytorch_model.bin
+                                 with BertForMaskedLM's names (`bert.` and a `cls.` head)
+        DIR/hf-home/hub/         that folder in Hugging Face's cache, as `tests/tiny-bert`
 """
 import math
 import sys
@@ -128,6 +131,31 @@ def main(out):
         output = model(ids, mask)
     write(f"{out}/bert.safetensors", model.state_dict())
     write(f"{out}/bert_io.safetensors", {"input": ids, "mask": mask, "output": output})
+
+    # As a BertForMaskedLM leaves it in a model folder: its names under `bert.`,
+    # its pretraining head `cls.` beside them, saved by torch.save.
+    import json
+    import os
+    folder = f"{out}/hf-bert"
+    os.makedirs(folder)
+    with open(f"{folder}/config.json", "w") as f:
+        json.dump({"architectures": ["BertForMaskedLM"], "model_type": "bert", "vocab_size": VOCAB,
+                   "hidden_size": DIM, "num_attention_heads": HEADS, "intermediate_size": FFN,
+                   "num_hidden_layers": LAYERS, "max_position_embeddings": POSITIONS}, f)
+    state = {"bert." + k: v for k, v in model.state_dict().items()}
+    state["cls.predictions.bias"] = torch.zeros(VOCAB)
+    state["cls.predictions.transform.dense.weight"] = torch.zeros(DIM, DIM)
+    torch.save(state, f"{folder}/pytorch_model.bin")
+    # The same folder in Hugging Face's cache, as huggingface_hub lays it out:
+    # hub/models--ORG--NAME/{refs/main, snapshots/COMMIT/...}.
+    repo = f"{out}/hf-home/hub/models--tests--tiny-bert"
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    os.makedirs(f"{repo}/refs")
+    os.makedirs(f"{repo}/snapshots/{commit}")
+    with open(f"{repo}/refs/main", "w") as f:
+        f.write(commit)
+    for name in ("config.json", "pytorch_model.bin"):
+        os.symlink(os.path.abspath(f"{folder}/{name}"), f"{repo}/snapshots/{commit}/{name}")
 
 
 if __name__ == "__main__":

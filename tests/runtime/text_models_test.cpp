@@ -400,6 +400,49 @@ TEST(TextModels, ABertCheckpointLoadsByNameAndGivesBertsFeatures) {
     std::cout << "pipe vs PyTorch BERT (through a mean-pooled linear head): max abs difference " << diff << "\n";
 }
 
+// The same BERT as a Hugging Face model folder (BertForMaskedLM's names:
+// `bert.` and a `cls.` head, in a pytorch_model.bin), and as `tests/tiny-bert`
+// in Hugging Face's cache: each loads the same weights as the safetensors file.
+TEST(TextModels, AHuggingFaceModelFolderAndItsCacheLoad) {
+    if (!pythonCanImport("torch")) GTEST_SKIP() << "/usr/bin/python3 cannot import torch";
+    TempDir dir;
+    std::string command =
+        "cd " PIPE_SOURCE_DIR "/tests/runtime && /usr/bin/python3 make_bert.py " + dir.path().string();
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    auto bert = [&](const std::string& weights, std::vector<std::string>* lines = nullptr) {
+        ModelLog log;
+        if (lines) log = [lines](const std::string& line) { lines->push_back(line); };
+        return buildNetwork(textModel("backbone = transformer(layers = 2, dim = 16, heads = 2, ffn = 24, norm = "
+                                      "\"post\", weights = \"" +
+                                          weights + "\")",
+                                      false),
+                            textInfo(), dir.path(), log);
+    };
+    auto backbone = [](Network& n) {
+        std::map<std::string, torch::Tensor> out;
+        for (const auto& [name, t] : namedState(n))
+            if (!name.starts_with("head.")) out[name] = t;
+        return out;
+    };
+    auto reference = backbone(*bert("bert.safetensors"));
+    std::vector<std::string> lines;
+    auto folder = backbone(*bert("hf-bert", &lines));
+    ASSERT_EQ(folder.size(), reference.size());
+    for (const auto& [name, t] : reference) EXPECT_TRUE(torch::equal(folder.at(name), t)) << name;
+    ASSERT_FALSE(lines.empty());
+    EXPECT_NE(lines[0].find("the backbone is under `bert.`; the file's own heads (`cls.*`) are not used"),
+              std::string::npos)
+        << lines[0];
+
+    ::setenv("HF_HOME", (dir.path() / "hf-home").c_str(), 1);
+    auto cached = backbone(*bert("tests/tiny-bert"));
+    for (const auto& [name, t] : reference) EXPECT_TRUE(torch::equal(cached.at(name), t)) << name;
+    std::string missing = errorOf([&] { bert("tests/no-such-model"); });
+    ::unsetenv("HF_HOME");
+    EXPECT_NE(missing.find("models--tests--no-such-model"), std::string::npos) << missing;
+    EXPECT_NE(missing.find("huggingface-cli download tests/no-such-model"), std::string::npos) << missing;
+}
+
 TEST(TextModels, EveryBackboneRunsUnderBf16AutocastOnCpu) {
     // What `precision = "bf16"` does around each forward pass (fit.cpp).
     torch::manual_seed(10);

@@ -154,8 +154,23 @@ TEST(WeightsLookup, ABareNameIsLookedUpInTorchsCache) {
     // A path with a folder is a path only.
     EXPECT_EQ(pipelang::hub::findWeights("weights/resnet18-f37072fd.pth", dir / "project").looked.size(), 1u);
     ::unsetenv("TORCH_HOME");
+    // org/name: Hugging Face's cache, at the snapshot refs/main names.
+    fs::path repo = dir / "hf" / "models--org--bert-tiny";
+    fs::create_directories(repo / "refs");
+    fs::create_directories(repo / "snapshots" / "c0ffee");
+    std::ofstream(repo / "refs" / "main") << "c0ffee";
+    ::setenv("HF_HUB_CACHE", (dir / "hf").c_str(), 1);
+    EXPECT_EQ(pipelang::hub::findWeights("org/bert-tiny", dir / "project").path, repo / "snapshots" / "c0ffee");
+    auto absent = pipelang::hub::findWeights("org/other", dir / "project");
+    EXPECT_FALSE(absent.path);
+    EXPECT_NE(pipelang::hub::notFound("org/other", absent).find("`huggingface-cli download org/other`"),
+              std::string::npos);
+    // A relative path to a weights file is a path, not a model's name.
+    EXPECT_EQ(pipelang::hub::findWeights("weights/model.safetensors", dir / "project").looked.size(), 1u);
+    ::unsetenv("HF_HUB_CACHE");
     ::setenv("XDG_CACHE_HOME", "/somewhere", 1);
     EXPECT_EQ(pipelang::hub::torchCheckpoints(), fs::path("/somewhere/torch/hub/checkpoints"));
+    EXPECT_EQ(pipelang::hub::huggingFaceHub(), fs::path("/somewhere/huggingface/hub"));
     ::unsetenv("XDG_CACHE_HOME");
     fs::remove_all(dir);
 }
