@@ -101,9 +101,16 @@ public:
         s.numel = id->items[4]->integer;
     }
 
+    // The storages the pickle names, with their dtypes and sizes: every
+    // persistent id under `root`, checked. Called before stateDict.
+    void declareStorages(const Value* root) { collectIds(root, 0); }
+    const Storage* storage(const std::string& key) const {
+        auto it = storages_.find(key);
+        return it == storages_.end() ? nullptr : &it->second;
+    }
+
     // Walks the pickle: a dict of tensors, or one wrapped as kWrappers say.
     NamedTensors stateDict(const Value* root) {
-        collectIds(root, 0);
         const Value* dict = root;
         for (int level = 0; dict && dict->kind == Kind::Dict && !holdsTensors(dict); ++level) {
             const Value* inner = nullptr;
@@ -277,6 +284,7 @@ NamedTensors readZip(const fs::path& path) {
                                message.substr(0, message.find('\n')) + ")");
         }
     });
+    rebuild.declareStorages(root.root);
     return rebuild.stateDict(root.root);
 }
 
@@ -303,51 +311,37 @@ NamedTensors readLegacy(const fs::path& path, const std::string& data) {
             if (k->kind != Kind::String) return false;
         return true;
     });
-    // The storages follow in the listed order: each an int64 count, then its bytes.
+    // The storages follow in the listed order: each an int64 count, then its
+    // bytes. Their element sizes come from the storage types the pickle names,
+    // so the pickle's storages are declared before the bytes are laid out.
     std::map<std::string, std::pair<size_t, size_t>> where;  // key → offset, bytes
     std::map<std::string, int64_t> counts;
-    std::function<torch::Tensor(const std::string&, const Storage&)> load = [&](const std::string& key,
-                                                                                const Storage& s) {
+    Rebuilder rebuild(path, [&](const std::string& key, const Storage& s) {
         auto it = where.find(key);
         if (it == where.end()) throw RuntimeError(quoted(path) + ": storage " + key + " is not in the file");
         if (counts.at(key) != s.numel)
             throw RuntimeError(quoted(path) + ": storage " + key + " holds " + std::to_string(counts.at(key)) +
                                " elements, its tensor says " + std::to_string(s.numel));
         return fromBytes(data.data() + it->second.first, it->second.second, s, path, key);
-    };
-    // Element sizes come from the storage types, known once the pickle is walked;
-    // the byte counts follow from the counts, so the offsets are laid out first.
-    std::map<std::string, size_t> elementSize;
-    std::set<const Value*> seen;
-    std::function<void(const Value*, int)> sizes = [&](const Value* v, int depth) {
-        if (depth > pickle::kMaxDepth || !seen.insert(v).second) return;
-        if (v->kind == Kind::PersistentId && v->items[0]->kind == Kind::Tuple && v->items[0]->items.size() >= 3) {
-            const auto& id = v->items[0]->items;
-            auto it = kStorageTypes.find(id[1]->text);
-            if (it != kStorageTypes.end() && id[2]->kind == Kind::String)
-                elementSize[id[2]->text] = c10::elementSize(it->second);
-        }
-        for (const Value* item : v->items) sizes(item, depth + 1);
-        for (const auto& [k, item] : v->entries) sizes(item, depth + 1);
-    };
-    sizes(root.root, 0);
+    });
+    rebuild.declareStorages(root.root);
     for (const Value* k : keys.root->items) {
         if (data.size() - offset < 8)
             throw RuntimeError(quoted(path) + " is cut short before storage " + k->text + " (truncated file?)");
         int64_t count;
         std::memcpy(&count, data.data() + offset, 8);
         offset += 8;
-        auto size = elementSize.find(k->text);
-        if (count < 0 || size == elementSize.end())
+        const Storage* storage = rebuild.storage(k->text);
+        if (count < 0 || !storage)
             throw RuntimeError(quoted(path) + ": storage " + k->text + " is not described by the file");
-        if (uint64_t(count) > (data.size() - offset) / size->second)
+        size_t element = c10::elementSize(storage->dtype);
+        if (uint64_t(count) > (data.size() - offset) / element)
             throw RuntimeError(quoted(path) + " is cut short in storage " + k->text + " (truncated file?)");
-        size_t bytes = size_t(count) * size->second;
+        size_t bytes = size_t(count) * element;
         where[k->text] = {offset, bytes};
         counts[k->text] = count;
         offset += bytes;
     }
-    Rebuilder rebuild(path, load);
     return rebuild.stateDict(root.root);
 }
 
