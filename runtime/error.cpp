@@ -5,11 +5,14 @@
 namespace pipelang::runtime {
 
 std::string describe(const std::exception& error) {
-    if (const auto* torch = dynamic_cast<const c10::Error*>(&error)) {
-        std::string message = torch->what_without_backtrace();
-        return "in LibTorch: " + message.substr(0, message.find('\n'));
-    }
+    if (dynamic_cast<const c10::Error*>(&error)) return "in LibTorch: " + firstLine(error);
     return error.what();
+}
+
+std::string firstLine(const std::exception& error) {
+    const auto* torch = dynamic_cast<const c10::Error*>(&error);
+    std::string message = torch ? torch->what_without_backtrace() : error.what();
+    return message.substr(0, message.find('\n'));
 }
 
 }  // namespace pipelang::runtime

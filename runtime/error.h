@@ -16,6 +16,8 @@ public:
 // (c10::Error) carry a backtrace: they give their first line, marked
 // "in LibTorch: ". Kept here so that the command line needs no LibTorch header.
 std::string describe(const std::exception& error);
+// The first line of an error's message: LibTorch's without its backtrace.
+std::string firstLine(const std::exception& error);
 
 }  // namespace pipelang::runtime
 

@@ -136,9 +136,8 @@ TrainState loadCheckpoint(const fs::path& path, Network& network, torch::optim::
         std::lock_guard<std::mutex> lock(generator.mutex());
         generator.set_state(read(archive, "rng"));
     } catch (const c10::Error& e) {
-        std::string message = e.what_without_backtrace();
         throw RuntimeError("the checkpoint `" + path.string() + "` is corrupt or does not belong to this run (" +
-                           message.substr(0, message.find('\n')) + "); start the run again without --resume");
+                           firstLine(e) + "); start the run again without --resume");
     } catch (const RuntimeError& e) {
         throw RuntimeError("the checkpoint `" + path.string() + "` cannot be used: " + e.what());
     }

@@ -268,9 +268,8 @@ NamedTensors readZip(const fs::path& path) {
         auto [bytes, size] = reader->getRecord("data.pkl");
         data.assign(static_cast<const char*>(bytes.get()), size);
     } catch (const c10::Error& e) {
-        std::string message = e.what_without_backtrace();
-        throw RuntimeError(quoted(path) + " is not a complete PyTorch zip archive (" +
-                           message.substr(0, message.find('\n')) + "); is the file truncated?");
+        throw RuntimeError(quoted(path) + " is not a complete PyTorch zip archive (" + firstLine(e) +
+                           "); is the file truncated?");
     }
     size_t offset = 0;
     pickle::Pickle root = loadPickle(path, data, &offset);
@@ -279,9 +278,7 @@ NamedTensors readZip(const fs::path& path) {
             auto [bytes, size] = reader->getRecord("data/" + key);
             return fromBytes(static_cast<const char*>(bytes.get()), size, s, path, key);
         } catch (const c10::Error& e) {
-            std::string message = e.what_without_backtrace();
-            throw RuntimeError(quoted(path) + ": storage " + key + " cannot be read (" +
-                               message.substr(0, message.find('\n')) + ")");
+            throw RuntimeError(quoted(path) + ": storage " + key + " cannot be read (" + firstLine(e) + ")");
         }
     });
     rebuild.declareStorages(root.root);
