@@ -79,7 +79,12 @@ private:
 
     // matching.cpp
     void derive();
+
+    // pretrained.cpp
+    void configureFromWeights(Section& model);
     void normalizeForWeights(Section& data, const Section& model);
+
+    // matching.cpp
     void checkFit();
     DataShape shapeOf(const Section& data) const;  // empty when the blocks are malformed
     void checkData(const Section& data);

@@ -192,6 +192,8 @@ void Checker::derive() {
         out.span = Span{};
         return out;
     };
+    for (auto& model : c_.pipeline.sections)
+        if (model.kind == "model") configureFromWeights(model);
     for (auto& train : c_.pipeline.sections) {
         if (train.kind != "train") continue;
         pickOnly(train, "model", "model");
@@ -230,44 +232,6 @@ void Checker::derive() {
             *with = *train->field("metrics");
             with->origin = Origin::Derived;
         }
-    }
-}
-
-// Pretrained image weights were trained on ImageNet's normalisation (every
-// torchvision model's are): a `normalize()` left to its defaults takes
-// ImageNet's mean and standard deviation instead of the data's, as fastai's
-// vision_learner does. A normalize with values written keeps them.
-void Checker::normalizeForWeights(Section& data, const Section& model) {
-    const Value* backbone = model.field("backbone");
-    const Value* weights = backbone && backbone->kind == Value::Kind::Call ? backbone->arg("weights") : nullptr;
-    if (!weights || weights->kind != Value::Kind::String) return;
-    Value* batch = data.field("batch");
-    if (!batch || batch->kind != Value::Kind::List) return;
-    // ImageNet's statistics are for three channels (grey images adapt the weights instead).
-    const Value* blocks = data.field("blocks");
-    bool rgb = false;
-    if (blocks && (blocks->kind == Value::Kind::Tuple || blocks->kind == Value::Kind::List))
-        for (const auto& b : blocks->items)
-            if (b.kind == Value::Kind::Call && b.text == "image")
-                if (const Value* channels = b.arg("channels"); channels && channels->integer == 3) rgb = true;
-    if (!rgb) return;
-    for (auto& t : batch->items) {
-        if (t.kind != Value::Kind::Call || t.text != "normalize") continue;
-        auto set = [&](const char* name, std::initializer_list<double> numbers) {
-            Value* v = t.arg(name);
-            if (!v || !v->isNone() || v->origin != Origin::Default) return;
-            Value list{Value::Kind::List};
-            for (double n : numbers) {
-                Value item{Value::Kind::Float};
-                item.number = n;
-                item.origin = Origin::Weights;
-                list.items.push_back(item);
-            }
-            list.origin = Origin::Weights;
-            *v = list;
-        };
-        set("mean", {0.485, 0.456, 0.406});  // torchvision's ImageNet statistics
-        set("std", {0.229, 0.224, 0.225});
     }
 }
 

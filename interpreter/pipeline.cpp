@@ -13,6 +13,7 @@ const char* originName(Origin origin) {
     case Origin::Default: return "default";
     case Origin::Derived: return "from data";
     case Origin::Weights: return "from weights";
+    case Origin::ModelConfig: return "from config.json";
     case Origin::Override: return "override";
     }
     return "written";

@@ -16,11 +16,12 @@
 namespace pipelang {
 
 enum class Origin {
-    Written,   // in the .pipe file
-    Default,   // the registry's default
-    Derived,   // chosen from the data (the loss from the target kind, ...)
-    Weights,   // chosen for the pretrained weights (ImageNet's normalisation)
-    Override,  // `--set` on the command line
+    Written,      // in the .pipe file
+    Default,      // the registry's default
+    Derived,      // chosen from the data (the loss from the target kind, ...)
+    Weights,      // chosen for the pretrained weights (ImageNet's normalisation)
+    ModelConfig,  // read from a model folder's config.json (a transformer's sizes)
+    Override,     // `--set` on the command line
 };
 const char* originName(Origin origin);
 

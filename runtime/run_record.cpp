@@ -82,6 +82,7 @@ const char* originText(Origin origin) {
     case Origin::Default: return "default";
     case Origin::Derived: return "data";
     case Origin::Weights: return "weights";
+    case Origin::ModelConfig: return "config.json";
     case Origin::Override: return "--set";
     }
     return "file";

@@ -107,32 +107,45 @@ void addBackbones(Registry& r) {
                },
            .accepts = {"text", "tokens"}});
 
-    r.add(
-        {.name = "transformer",
-         .family = Family::Backbone,
-         .doc = "A transformer encoder over token embeddings, with Hugging Face BERT's parameter names.",
-         .params =
-             {
-                 {"layers", "int", "4", "the number of transformer blocks", {}, 1, {}},
-                 {"dim", "int", "256", "the size of embeddings and hidden states (a multiple of `heads`)", {}, 1, {}},
-                 {"heads", "int", "4", "the number of attention heads", {}, 1, {}},
-                 {"ffn", "int", "none", "the width of each feed-forward layer; by default 4 × dim", {}, 1, {}},
-                 {"dropout", "float", "0.1", "the share of activations zeroed during training", {}, 0, 1},
-                 {"norm",
-                  "string",
-                  "\"pre\"",
-                  "layer norm before each sub-layer (`pre`, steadier) or after it (`post`, as in BERT)",
-                  {"pre", "post"}},
-                 {"positions", "string", "\"learned\"", "how token positions are encoded", {"learned", "sinusoidal"}},
-                 {"causal", "bool", "false", "let each token see only earlier ones, as a language model must"},
-                 {"weights", "path", "none",
-                  "pretrained weights with BERT's names: a safetensors file, a state dict saved by torch.save (`.pth`, "
-                  "`.pt`, `.bin`), or a Hugging Face model folder (or its `org/name` in Hugging Face's cache), whose "
-                  "`bert.` prefix and pretraining heads are passed over; the sizes are written here; by default "
-                  "random"},
-                 {"freeze", "bool", "false", kFreezeDoc},
-             },
-         .accepts = {"text", "tokens"}});
+    r.add({.name = "transformer",
+           .family = Family::Backbone,
+           .doc = "A transformer encoder over token embeddings, with Hugging Face BERT's parameter names.",
+           .params =
+               {
+                   {"layers", "int", "4", "the number of transformer blocks", {}, 1, {}},
+                   {"dim", "int", "256", "the size of embeddings and hidden states (a multiple of `heads`)", {}, 1, {}},
+                   {"heads", "int", "4", "the number of attention heads", {}, 1, {}},
+                   {"ffn", "int", "none", "the width of each feed-forward layer; by default 4 × dim", {}, 1, {}},
+                   {"dropout", "float", "0.1", "the share of activations zeroed during training", {}, 0, 1},
+                   {"norm",
+                    "string",
+                    "\"pre\"",
+                    "layer norm before each sub-layer (`pre`, steadier) or after it (`post`, as in BERT)",
+                    {"pre", "post"}},
+                   {"positions", "string", "\"learned\"", "how token positions are encoded", {"learned", "sinusoidal"}},
+                   {"causal", "bool", "false", "let each token see only earlier ones, as a language model must"},
+                   {"arch",
+                    "string",
+                    "\"bert\"",
+                    "whose parameter names and details to follow: `bert`; `roberta` (positions counted from 2, one "
+                    "segment, layer norm eps 1e-5); `distilbert` (its own names, no segments)",
+                    {"bert", "roberta", "distilbert"}},
+                   {"vocab", "int", "none", "rows of the token embedding; by default the tokenizer's size", {}, 1, {}},
+                   {"max_positions",
+                    "int",
+                    "none",
+                    "positions the learned table holds; by default 512, or the data's length when longer",
+                    {},
+                    1,
+                    {}},
+                   {"weights", "path", "none",
+                    "pretrained weights: a safetensors file, a state dict saved by torch.save (`.pth`, `.pt`, `.bin`), "
+                    "or a Hugging Face model folder (or its `org/name` in Hugging Face's cache) of a BERT, DistilBERT "
+                    "or RoBERTa model, whose config.json gives `arch` and the sizes and whose base prefix (`bert.`, "
+                    "`roberta.`, `distilbert.`) and pretraining heads are passed over; by default random"},
+                   {"freeze", "bool", "false", kFreezeDoc},
+               },
+           .accepts = {"text", "tokens"}});
 
     r.add({.name = "tfidf",
            .family = Family::Backbone,

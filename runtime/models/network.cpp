@@ -90,6 +90,7 @@ public:
     }
     std::string firstConv() const { return backbone_->firstConv(); }
     bool ignoresWeight(const std::string& name) const { return backbone_->ignoresWeight(name); }
+    std::string weightName(const std::string& name) const { return backbone_->weightName(name); }
 
 private:
     std::shared_ptr<Backbone> backbone_;
@@ -291,6 +292,7 @@ void loadBackboneWeights(Network& network, const std::filesystem::path& path, co
     if (!composed)
         throw RuntimeError("internal error: pretrained weights load only into networks built by buildNetwork");
     NamedTensors file = readWeights(path);
+    for (auto& [name, _] : file.tensors) name = composed->weightName(name);
     auto state = namedState(network);
     dropBasePrefix(file, state, path, log);
     std::map<std::string, torch::Tensor> byName(file.tensors.begin(), file.tensors.end());

@@ -39,6 +39,9 @@ public:
     // Tensors of a pretrained file that loading passes over: parts of the
     // reference model this backbone has no use for (BERT's pooler).
     virtual bool ignoresWeight(const std::string&) const { return false; }
+    // The name a pretrained file's tensor has here, when the reference model
+    // names its parts otherwise (DistilBERT's `q_lin` is BERT's `query`).
+    virtual std::string weightName(const std::string& fileName) const { return fileName; }
 };
 
 class Head : public torch::nn::Module {

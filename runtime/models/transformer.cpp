@@ -7,7 +7,11 @@
 // `norm = "post"` is BERT's arithmetic; `pre` normalises before each
 // sub-layer (the same LayerNorms) and adds encoder.LayerNorm at the end.
 // `causal = true` lets each position attend to itself and earlier ones only.
+// `arch` follows BERT's relatives: RoBERTa's arithmetic differs in its
+// position ids, segments and layer norm eps; DistilBERT's only in its names
+// (mapped onto these when its weights load) and having no segments.
 #include <cmath>
+#include <regex>
 
 #include "runtime/error.h"
 #include "runtime/models/parts.h"
@@ -18,11 +22,25 @@ namespace {
 
 namespace nn = torch::nn;
 
-constexpr double kLayerNormEps = 1e-12;  // BERT's
-constexpr int64_t kPositions = 512;      // BERT's max_position_embeddings
+constexpr int64_t kPositions = 512;  // BERT's max_position_embeddings
 
-nn::LayerNorm layerNorm(int64_t dim) {
-    return nn::LayerNorm(nn::LayerNormOptions({dim}).eps(kLayerNormEps));
+// What `arch` changes. RoBERTa counts positions from padding_idx + 1 = 2
+// (transformers' create_position_ids_from_input_ids) and has one segment.
+struct Arch {
+    std::string name;
+    int64_t segments = 2;
+    int64_t firstPosition = 0;
+    double layerNormEps = 1e-12;
+};
+
+Arch archNamed(const std::string& name) {
+    if (name == "roberta") return {name, 1, 2, 1e-5};
+    if (name == "distilbert") return {name, 0, 0, 1e-12};
+    return {"bert", 2, 0, 1e-12};
+}
+
+nn::LayerNorm layerNorm(int64_t dim, double eps) {
+    return nn::LayerNorm(nn::LayerNormOptions({dim}).eps(eps));
 }
 
 // LibTorch 1.13's CPU autocast leaves layer_norm alone, which then refuses a
@@ -45,9 +63,9 @@ struct SelfAttention : nn::Module {
 };
 
 struct DenseNorm : nn::Module {  // attention.output and output: dense, LayerNorm
-    DenseNorm(int64_t in, int64_t out) {
+    DenseNorm(int64_t in, int64_t out, double eps) {
         dense = register_module("dense", nn::Linear(in, out));
-        LayerNorm = register_module("LayerNorm", layerNorm(out));
+        LayerNorm = register_module("LayerNorm", layerNorm(out, eps));
     }
     nn::Linear dense{nullptr};
     nn::LayerNorm LayerNorm{nullptr};
@@ -55,13 +73,14 @@ struct DenseNorm : nn::Module {  // attention.output and output: dense, LayerNor
 
 class Block : public nn::Module {
 public:
-    Block(int64_t dim, int64_t heads, int64_t ffn, double dropout, bool preNorm) : heads_(heads), preNorm_(preNorm) {
+    Block(int64_t dim, int64_t heads, int64_t ffn, double dropout, bool preNorm, double eps)
+        : heads_(heads), preNorm_(preNorm) {
         auto attention = register_module("attention", std::make_shared<Group>());
         self_ = attention->register_module("self", std::make_shared<SelfAttention>(dim));
-        attentionOut_ = attention->register_module("output", std::make_shared<DenseNorm>(dim, dim));
+        attentionOut_ = attention->register_module("output", std::make_shared<DenseNorm>(dim, dim, eps));
         auto intermediate = register_module("intermediate", std::make_shared<Group>());
         intermediate_ = intermediate->register_module("dense", nn::Linear(dim, ffn));
-        output_ = register_module("output", std::make_shared<DenseNorm>(ffn, dim));
+        output_ = register_module("output", std::make_shared<DenseNorm>(ffn, dim, eps));
         dropout_ = register_module("dropout", nn::Dropout(dropout));
     }
 
@@ -117,23 +136,24 @@ torch::Tensor sinusoids(int64_t length, int64_t dim, const torch::TensorOptions&
 
 class Transformer : public Backbone {
 public:
-    Transformer(int64_t vocab, int64_t layers, int64_t dim, int64_t heads, int64_t ffn, double dropout, bool preNorm,
-                bool learnedPositions, bool causal, int64_t positions)
-        : dim_(dim), positions_(positions), causal_(causal), preNorm_(preNorm) {
+    Transformer(Arch arch, int64_t vocab, int64_t layers, int64_t dim, int64_t heads, int64_t ffn, double dropout,
+                bool preNorm, bool learnedPositions, bool causal, int64_t positions)
+        : arch_(std::move(arch)), dim_(dim), positions_(positions), causal_(causal), preNorm_(preNorm) {
         auto embeddings = register_module("embeddings", std::make_shared<Group>());
         words_ = embeddings->register_module("word_embeddings", nn::Embedding(vocab, dim));
         if (learnedPositions)
             positionTable_ = embeddings->register_module("position_embeddings", nn::Embedding(positions, dim));
         // BERT's segment embeddings: one segment here (type 0), kept so that
         // BERT checkpoints load whole.
-        types_ = embeddings->register_module("token_type_embeddings", nn::Embedding(2, dim));
-        embeddingNorm_ = embeddings->register_module("LayerNorm", layerNorm(dim));
+        if (arch_.segments > 0)
+            types_ = embeddings->register_module("token_type_embeddings", nn::Embedding(arch_.segments, dim));
+        embeddingNorm_ = embeddings->register_module("LayerNorm", layerNorm(dim, arch_.layerNormEps));
         dropout_ = register_module("dropout", nn::Dropout(dropout));
         auto encoder = register_module("encoder", std::make_shared<Group>());
         layers_ = encoder->register_module("layer", nn::ModuleList());
         for (int64_t i = 0; i < layers; ++i)
-            layers_->push_back(std::make_shared<Block>(dim, heads, ffn, dropout, preNorm));
-        if (preNorm) finalNorm_ = encoder->register_module("LayerNorm", layerNorm(dim));
+            layers_->push_back(std::make_shared<Block>(dim, heads, ffn, dropout, preNorm, arch_.layerNormEps));
+        if (preNorm) finalNorm_ = encoder->register_module("LayerNorm", layerNorm(dim, arch_.layerNormEps));
         // BERT's initialisation: N(0, 0.02) weights, zero biases.
         torch::NoGradGuard noGrad;
         for (auto& p : named_parameters()) {
@@ -148,12 +168,13 @@ public:
     torch::Tensor forward(const Batch& batch) override {
         expectTokenIds(batch, "transformer");
         int64_t t = batch.x.size(1);
-        if (t > positions_)
-            throw RuntimeError("`transformer` encodes at most " + std::to_string(positions_) +
+        if (t > positions_ - arch_.firstPosition)
+            throw RuntimeError("`transformer` encodes at most " + std::to_string(positions_ - arch_.firstPosition) +
                                " positions, but a batch has " + std::to_string(t) + " tokens; shorten the texts");
-        torch::Tensor x = words_->forward(batch.x) + types_->weight[0];
+        torch::Tensor x = words_->forward(batch.x);
+        if (types_) x = x + types_->weight[0];
         if (positionTable_)
-            x = x + positionTable_->weight.narrow(0, 0, t);
+            x = x + positionTable_->weight.narrow(0, arch_.firstPosition, t);
         else
             x = x + sinusoids(t, dim_, x.options().dtype(torch::kFloat32));
         x = dropout_->forward(normalise(embeddingNorm_, x));
@@ -175,10 +196,36 @@ public:
     // A BertModel's file also holds its pooler (a tanh layer over [CLS], a
     // head here) and, from transformers before 4.31, the constant position_ids.
     bool ignoresWeight(const std::string& name) const override {
-        return name.starts_with("pooler.") || name == "embeddings.position_ids";
+        return name.starts_with("pooler.") || name == "embeddings.position_ids" || name == "embeddings.token_type_ids";
+    }
+    // DistilBERT's layers (`transformer.layer.N.attention.q_lin`, ...) are
+    // BERT's under other names.
+    std::string weightName(const std::string& name) const override {
+        if (arch_.name != "distilbert") return name;
+        static const std::regex layer(R"((^|\.)transformer\.layer\.(\d+)\.(.*)$)");
+        static const std::vector<std::pair<std::string, std::string>> parts = {
+            {"attention.q_lin.", "attention.self.query."},
+            {"attention.k_lin.", "attention.self.key."},
+            {"attention.v_lin.", "attention.self.value."},
+            {"attention.out_lin.", "attention.output.dense."},
+            {"sa_layer_norm.", "attention.output.LayerNorm."},
+            {"ffn.lin1.", "intermediate.dense."},
+            {"ffn.lin2.", "output.dense."},
+            {"output_layer_norm.", "output.LayerNorm."},
+        };
+        std::smatch m;
+        if (!std::regex_search(name, m, layer)) return name;
+        std::string rest = m[3];
+        for (const auto& [theirs, ours] : parts)
+            if (rest.starts_with(theirs)) {
+                rest = ours + rest.substr(theirs.size());
+                break;
+            }
+        return name.substr(0, size_t(m.position(0))) + m[1].str() + "encoder.layer." + m[2].str() + "." + rest;
     }
 
 private:
+    Arch arch_;
     int64_t dim_, positions_;
     bool causal_, preNorm_;
     nn::Embedding words_{nullptr}, positionTable_{nullptr}, types_{nullptr};
@@ -199,10 +246,28 @@ static std::shared_ptr<Backbone> makeTransformer(const Value& call, const DataIn
     bool causal = boolArg(call, "causal");
     if (info.input == "tokens" && !causal)
         throw RuntimeError("a language model must not see the tokens it predicts: write `transformer(causal = true)`");
-    return std::make_shared<Transformer>(vocabOf(info, "transformer"), intArg(call, "layers"), dim, heads, ffn,
+    Arch arch = archNamed(stringArg(call, "arch"));
+    // A pretrained model's embedding may hold more rows than its tokenizer
+    // uses, never fewer.
+    int64_t vocab = vocabOf(info, "transformer");
+    if (const Value* v = call.arg("vocab"); v && v->kind == Value::Kind::Int) {
+        if (vocab > v->integer)
+            throw RuntimeError("the tokenizer has " + std::to_string(vocab) + " tokens, but the transformer's " +
+                               "embedding holds " + std::to_string(v->integer) +
+                               " (`vocab`); use the tokenizer the model was trained with");
+        vocab = v->integer;
+    }
+    int64_t positions = std::max(kPositions, info.context) + arch.firstPosition;
+    if (const Value* p = call.arg("max_positions"); p && p->kind == Value::Kind::Int) {
+        if (p->integer - arch.firstPosition < info.context)
+            throw RuntimeError("the data's texts are up to " + std::to_string(info.context) +
+                               " tokens, but the transformer has " + std::to_string(p->integer - arch.firstPosition) +
+                               " positions (`max_positions`); lower `max_len`");
+        positions = p->integer;
+    }
+    return std::make_shared<Transformer>(arch, vocab, intArg(call, "layers"), dim, heads, ffn,
                                          numberArg(call, "dropout"), stringArg(call, "norm") == "pre",
-                                         stringArg(call, "positions") == "learned", causal,
-                                         std::max(kPositions, info.context));
+                                         stringArg(call, "positions") == "learned", causal, positions);
 }
 const BackboneMakers::Add kTransformer{"transformer", makeTransformer};
 

@@ -443,6 +443,61 @@ TEST(TextModels, AHuggingFaceModelFolderAndItsCacheLoad) {
     EXPECT_NE(missing.find("huggingface-cli download tests/no-such-model"), std::string::npos) << missing;
 }
 
+// RoBERTa and DistilBERT model folders, written by make_bert_family.py with
+// transformers' names: the transformer takes `arch` and its sizes from each
+// folder's config.json (nothing written but the weights), passes over the
+// base prefix and the pretraining heads, and gives PyTorch's features.
+TEST(TextModels, RobertaAndDistilbertFoldersTakeTheirConfigAndGivePyTorchsFeatures) {
+    if (!pythonCanImport("torch")) GTEST_SKIP() << "/usr/bin/python3 cannot import torch";
+    TempDir dir;
+    std::string command =
+        "cd " PIPE_SOURCE_DIR "/tests/runtime && /usr/bin/python3 make_bert_family.py " + dir.path().string();
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    for (const std::string family : {"roberta", "distilbert"}) {
+        std::vector<std::string> lines;
+        ModelLog log = [&lines](const std::string& line) { lines.push_back(line); };
+        std::string text =
+            "tokenizer spm {\n    train = sentencepiece(vocab = 100)\n    from = d.train.text\n}\n"
+            "data d {\n    source = fortunes(\"/nonexistent\")\n"
+            "    blocks = (text(tokenizer = spm, max_len = 32), category)\n    split = random(valid = 0.2, seed = "
+            "1)\n}\n"
+            "model m { backbone = transformer(weights = \"hf-" +
+            family + "\")  head = classifier(pool = \"mean\") }\ntrain t { model = m  data = d }\n";
+        Section model = checkedModel(text, (dir.path() / "t.pipe").string());
+        EXPECT_EQ(model.field("backbone")->arg("arch")->text, family);
+        auto net = buildNetwork(model, textInfo(), dir.path(), log);
+        net->eval();
+        NamedTensors io = readSafetensors(dir.path() / (family + "_io.safetensors"));
+        std::map<std::string, torch::Tensor> t(io.tensors.begin(), io.tensors.end());
+        torch::Tensor mask = t.at("mask").to(torch::kBool), features = t.at("output");
+        torch::NoGradGuard noGrad;
+        torch::Tensor pooled = (features * mask.unsqueeze(2)).sum(1) / mask.sum(1, true);
+        torch::Tensor expected;
+        for (const auto& [name, tensor] : namedState(*net)) {
+            if (name == "head.fc.weight") expected = pooled.matmul(tensor.t());
+            if (name == "head.fc.bias") expected = expected + tensor;
+        }
+        torch::Tensor out = net->forward(ids(t.at("input"), mask));
+        double diff = (out - expected).abs().max().item<double>();
+        EXPECT_LT(diff, 1e-4) << family << out << expected;
+        std::cout << "pipe vs PyTorch " << family << ": max abs difference " << diff << "\n";
+        ASSERT_FALSE(lines.empty());
+        EXPECT_NE(lines[0].find("the backbone is under `" + family + ".`"), std::string::npos) << lines[0];
+    }
+    // A tokenizer larger than the model's embedding is one error.
+    std::string text =
+        "tokenizer spm {\n    train = sentencepiece(vocab = 100)\n    from = d.train.text\n}\n"
+        "data d {\n    source = fortunes(\"/nonexistent\")\n"
+        "    blocks = (text(tokenizer = spm, max_len = 32), category)\n    split = random(valid = 0.2, seed = 1)\n}\n"
+        "model m { backbone = transformer(weights = \"hf-roberta\") }\ntrain t { model = m  data = d }\n";
+    DataInfo big = textInfo();
+    big.vocab = 50;
+    std::string error =
+        errorOf([&] { buildNetwork(checkedModel(text, (dir.path() / "t.pipe").string()), big, dir.path()); });
+    EXPECT_NE(error.find("the tokenizer has 50 tokens, but the transformer's embedding holds 13"), std::string::npos)
+        << error;
+}
+
 TEST(TextModels, EveryBackboneRunsUnderBf16AutocastOnCpu) {
     // What `precision = "bf16"` does around each forward pass (fit.cpp).
     torch::manual_seed(10);

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <unistd.h>
+
 #include "interpreter/compile.h"
 
 namespace pipelang {
@@ -152,6 +154,64 @@ TEST(Checker, PretrainedImageWeightsNormaliseAsImageNet) {
     EXPECT_TRUE(normalize(*c).arg("mean")->isNone());
     c = checkClean(text("normalize()", "image", ""));
     EXPECT_TRUE(normalize(*c).arg("mean")->isNone());
+}
+
+// A transformer given a Hugging Face model folder takes its sizes from the
+// folder's config.json (origin "from config.json"); a written size that
+// differs, an architecture pipe does not build and a broken file are each
+// one error at the `weights` value.
+TEST(Checker, AModelFoldersConfigGivesTheTransformersSizes) {
+    fs::path dir = fs::temp_directory_path() / ("pipe_config_test_" + std::to_string(::getpid()));
+    fs::create_directories(dir / "distil");
+    fs::create_directories(dir / "gpt");
+    fs::create_directories(dir / "broken");
+    std::ofstream(dir / "distil/config.json")
+        << R"({"model_type": "distilbert", "dim": 768, "n_layers": 6, "n_heads": 12, "hidden_dim": 3072,
+              "vocab_size": 30522, "max_position_embeddings": 512, "activation": "gelu", "dropout": 0.1})";
+    std::ofstream(dir / "gpt/config.json") << R"({"model_type": "gpt2", "n_embd": 768})";
+    std::ofstream(dir / "broken/config.json") << R"({"model_type": "bert", "hidden_size": 768,)";
+    auto text = [](const std::string& args) {
+        return "tokenizer spm {\n    train = sentencepiece(vocab = 100)\n    from = d.train.text\n}\n"
+               "data d {\n    source = fortunes(\"f\")\n    blocks = (text(tokenizer = spm, max_len = 32), category)\n"
+               "    split = random(valid = 0.2, seed = 1)\n}\n"
+               "model m { backbone = transformer(" +
+               args + ") }\ntrain t { model = m  data = d }\n";
+    };
+    auto compile = [&](const std::string& args) {
+        return compileText((dir / "t.pipe").string(), text(args), CompileOptions{});
+    };
+    auto c = compile("weights = \"distil\", dropout = 0.2");
+    ASSERT_TRUE(c->ok()) << render(c->diags);
+    const Value& backbone = *section(*c, "model", "m").field("backbone");
+    EXPECT_EQ(backbone.arg("arch")->text, "distilbert");
+    EXPECT_EQ(backbone.arg("dim")->integer, 768);
+    EXPECT_EQ(backbone.arg("layers")->integer, 6);
+    EXPECT_EQ(backbone.arg("heads")->integer, 12);
+    EXPECT_EQ(backbone.arg("ffn")->integer, 3072);
+    EXPECT_EQ(backbone.arg("vocab")->integer, 30522);
+    EXPECT_EQ(backbone.arg("norm")->text, "post");
+    EXPECT_STREQ(originName(backbone.arg("dim")->origin), "from config.json");
+    // Dropout is the user's to choose; a written one stays.
+    EXPECT_EQ(backbone.arg("dropout")->number, 0.2);
+    EXPECT_EQ(backbone.arg("dropout")->origin, Origin::Written);
+
+    c = compile("weights = \"distil\", heads = 8");
+    ASSERT_EQ(codes(*c), std::vector<std::string>{"model-config"});
+    EXPECT_NE(render(c->diags).find("`heads = 8` disagrees with `n_heads = 12`"), std::string::npos)
+        << render(c->diags);
+    c = compile("weights = \"gpt\"");
+    ASSERT_EQ(codes(*c), std::vector<std::string>{"model-config"});
+    EXPECT_NE(render(c->diags).find("describes a `gpt2` model; the transformer backbone builds `bert`, `distilbert`"),
+              std::string::npos)
+        << render(c->diags);
+    c = compile("weights = \"broken\"");
+    ASSERT_EQ(codes(*c), std::vector<std::string>{"model-config"});
+    EXPECT_NE(render(c->diags).find("broken/config.json` is not a JSON object"), std::string::npos) << render(c->diags);
+    // Weights that are not a model folder leave the sizes as written.
+    c = compile("weights = \"bert.safetensors\", dim = 32, heads = 4");
+    ASSERT_TRUE(c->ok()) << render(c->diags);
+    EXPECT_EQ(section(*c, "model", "m").field("backbone")->arg("dim")->integer, 32);
+    fs::remove_all(dir);
 }
 
 TEST(Checker, EvaluateDefaultsToTheStagesMetrics) {
