@@ -159,6 +159,27 @@ bool isChinese(char32_t c) {
            (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
+std::vector<std::string_view> graphemes(std::string_view s) {
+    std::vector<std::string_view> out;
+    utf8proc_int32_t state = 0;
+    char32_t previous = 0;
+    size_t begin = 0;
+    for (size_t i = 0; i < s.size();) {
+        char32_t c;
+        size_t bad, n = sequence(s, i, c, bad);
+        if (!n) c = 0xFFFD, n = bad;
+        if (i > 0 && utf8proc_grapheme_break_stateful(static_cast<utf8proc_int32_t>(previous),
+                                                      static_cast<utf8proc_int32_t>(c), &state)) {
+            out.push_back(s.substr(begin, i - begin));
+            begin = i;
+        }
+        previous = c;
+        i += n;
+    }
+    if (begin < s.size()) out.push_back(s.substr(begin));
+    return out;
+}
+
 std::string normalize(std::string_view utf8, Form form) {
     if (utf8.empty()) return {};
     int options = UTF8PROC_STABLE;

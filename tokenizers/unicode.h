@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pipelang::tokenizers::unicode {
 
@@ -30,6 +31,9 @@ bool isPunctuation(char32_t c);     // \p{P}, or ASCII punctuation (which counts
 bool isAlphanumeric(char32_t c);
 bool isWordChar(char32_t c);
 bool isChinese(char32_t c);  // the CJK ideograph blocks BERT pads with spaces
+
+// The text cut into extended grapheme clusters (Unicode's UAX #29), as Rust's unicode-segmentation does.
+std::vector<std::string_view> graphemes(std::string_view utf8);
 
 enum class Form { NFC, NFD, NFKC, NFKD };
 std::string normalize(std::string_view utf8, Form form);

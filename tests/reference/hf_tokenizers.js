@@ -11,6 +11,7 @@
 //   bpe/tokenizer.json        RoBERTa-like byte-level BPE, merges as [a, b] pairs
 //   bpe-legacy/tokenizer.json the same with merges as "a b" strings, as older files have them
 //   unigram/tokenizer.json    NFKC + Metaspace + Unigram, <s> $A </s>
+//   precompiled/tokenizer.json the Unigram behind sentencepiece's compiled nmt_nfkc rules (T5, ALBERT, XLM-R)
 //   variety/tokenizer.json    the WordPiece model behind other normalizers and pre-tokenizers
 //   bert-vocab/vocab.txt      the WordPiece's vocabulary alone, as BERT checkpoints have it
 //   gpt2/vocab.json, gpt2/merges.txt  the BPE's, as GPT-2 and RoBERTa checkpoints have them
@@ -23,6 +24,7 @@
 "use strict";
 const fs = require("fs");
 const path = require("path");
+const { execFileSync } = require("child_process");
 const tk = require("tokenizers");
 
 const out = process.argv[2];
@@ -209,6 +211,51 @@ const UNIGRAM = ["<pad>", "<s>", "</s>", "<unk>", "<mask>"];
     t.setPostProcessor(tk.templateProcessing("<s> $A </s>", "<s> $A </s> </s> $B </s>", [["<s>", 1], ["</s>", 2]]));
     addSpecials(t, UNIGRAM);
     tokenizers.unigram = save(t, "unigram");
+}
+
+// ---- Unigram behind sentencepiece's compiled normalization rules ---------------
+// As transformers converts T5's, ALBERT's and XLM-R's .model files: the
+// charsmap of sentencepiece's nmt_nfkc rules (taken from a .model that
+// Debian's spm_train writes), then Strip and Replace(" {2,}").
+{
+    const prefix = path.join(out, "spm");
+    execFileSync("spm_train", [`--input=${smallTrainFile}`, `--model_prefix=${prefix}`, "--vocab_size=300",
+        "--normalization_rule_name=nmt_nfkc", "--minloglevel=2"], { stdio: ["ignore", "ignore", "inherit"] });
+    const charsmap = field(field(fs.readFileSync(prefix + ".model"), 3), 2);  // ModelProto.normalizer_spec.precompiled_charsmap
+    for (const ext of [".model", ".vocab"]) fs.unlinkSync(prefix + ext);
+    const j = JSON.parse(fs.readFileSync(tokenizers.unigram, "utf8"));
+    j.normalizer = {
+        type: "Sequence",
+        normalizers: [{ type: "Precompiled", precompiled_charsmap: charsmap.toString("base64") },
+            { type: "Strip", strip_left: false, strip_right: true }, { type: "Replace", pattern: { Regex: " {2,}" }, content: "\u2581" }],
+    };
+    tokenizers.precompiled = save(tk.Tokenizer.fromString(JSON.stringify(j)), "precompiled");
+}
+
+// The bytes of the first length-delimited field `number` of a protobuf message.
+function field(buf, number) {
+    let i = 0;
+    const varint = () => {
+        let v = 0, shift = 1;
+        for (;;) {
+            const b = buf[i++];
+            v += (b & 0x7f) * shift;
+            shift *= 128;
+            if (b < 0x80) return v;
+        }
+    };
+    while (i < buf.length) {
+        const key = varint(), wire = key % 8;
+        if (wire === 0) varint();
+        else if (wire === 1) i += 8;
+        else if (wire === 5) i += 4;
+        else if (wire === 2) {
+            const n = varint();
+            if (Math.floor(key / 8) === number) return buf.subarray(i, i + n);
+            i += n;
+        } else throw new Error(`unexpected protobuf wire type ${wire}`);
+    }
+    throw new Error(`no protobuf field ${number}`);
 }
 
 // ---- the WordPiece model behind other components -----------------------------

@@ -141,6 +141,9 @@ TEST(HfTokenizerReference, ByteLevelBpeWithMergesAsStrings) {
 TEST(HfTokenizerReference, UnigramTokenizerJson) {
     matchesReference("unigram", "unigram/tokenizer.json");
 }
+TEST(HfTokenizerReference, SentencepiecePrecompiledCharsmap) {
+    matchesReference("precompiled", "precompiled/tokenizer.json");
+}
 TEST(HfTokenizerReference, OtherNormalizersAndPreTokenizers) {
     matchesReference("variety", "variety/tokenizer.json");
 }
@@ -246,12 +249,15 @@ TEST(HfTokenizer, ClassificationTokenLastInXlnetTemplates) {
 
 TEST(HfTokenizer, RefusesUnknownComponentsNamingThem) {
     Scratch s;
-    auto file = s.write("precompiled/tokenizer.json",
-                        tokenizerJson(R"({"type": "Precompiled", "precompiled_charsmap": "AAAA"})", kWordPiece));
+    auto file = s.write("nmt/tokenizer.json", tokenizerJson(R"({"type": "Nmt"})", kWordPiece));
     std::string e = loadError(file);
     EXPECT_NE(e.find(file.string()), std::string::npos) << e;
-    EXPECT_NE(e.find("normalizer \"Precompiled\""), std::string::npos) << e;
+    EXPECT_NE(e.find("normalizer \"Nmt\" is not supported"), std::string::npos) << e;
     EXPECT_NE(e.find("NFKC"), std::string::npos) << e;  // what is supported
+
+    e = loadError(s.write("precompiled/tokenizer.json",
+                          tokenizerJson(R"({"type": "Precompiled", "precompiled_charsmap": "AAAA"})", kWordPiece)));
+    EXPECT_NE(e.find("normalizer \"Precompiled\" has a charsmap too short"), std::string::npos) << e;
 
     e = loadError(s.write("foo/tokenizer.json", tokenizerJson(R"({"type": "Foo"})", kWordPiece)));
     EXPECT_NE(e.find("normalizer \"Foo\" is not supported; supported normalizers are BertNormalizer"),
