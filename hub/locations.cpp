@@ -90,8 +90,8 @@ FoundWeights findWeights(const std::string& text, const fs::path& baseDir) {
     return found;
 }
 
-std::string notFound(const std::string& text, const FoundWeights& found) {
-    std::string message = "weights `" + text + "` not found: looked at ";
+std::string notFound(const std::string& text, const FoundWeights& found, const std::string& what) {
+    std::string message = what + " `" + text + "` not found: looked at ";
     for (size_t i = 0; i < found.looked.size(); ++i)
         message += (i ? (i + 1 == found.looked.size() ? " and " : ", ") : "") + ("`" + found.looked[i].string() + "`");
     if (torchHubHash(text) && found.looked.size() > 1) return message + "; download it with `pipe fetch " + text + "`";

@@ -37,7 +37,7 @@ struct FoundWeights {
 // folder).
 FoundWeights findWeights(const std::string& text, const std::filesystem::path& baseDir);
 
-// The sentence for weights not found: where it looked and how to get them.
-std::string notFound(const std::string& text, const FoundWeights& found);
+// The sentence for weights (or `what` else) not found: where it looked and how to get them.
+std::string notFound(const std::string& text, const FoundWeights& found, const std::string& what = "weights");
 
 }  // namespace pipelang::hub

@@ -57,7 +57,7 @@ struct TokenVocabulary {
     DataInfo info;
     std::string block;                     // "chars" or "tokens"
     std::vector<std::string> tokens;       // chars: id → character
-    std::shared_ptr<Tokenizer> tokenizer;  // tokens: the run's sentencepiece model
+    std::shared_ptr<Tokenizer> tokenizer;  // tokens: the run's tokenizer
     int64_t bos = 2, eos = 3;
 };
 
@@ -173,8 +173,11 @@ int generate(const GenerateOptions& o) {
         if (v.tokenizer) {
             // Decoded with the prompt, so that pieces join as they were split.
             std::vector<int64_t> ids = prompt;
+            const TokenIds special = v.tokenizer->specials();
             for (int64_t id : sampled)
-                if (id > SpecialIds::cls && id < v.tokenizer->size()) ids.push_back(id);
+                if (id >= 0 && id < v.tokenizer->size() && id != special.pad && id != special.bos &&
+                    id != special.eos && id != special.cls)
+                    ids.push_back(id);
             text = v.tokenizer->decode(ids);
         } else {
             text = o.prompt;

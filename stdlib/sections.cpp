@@ -7,11 +7,15 @@ namespace pipelang::stdlib {
 void addSections(Registry& r) {
     r.add({"tokenizer",
            Family::Section,
-           "A sentencepiece tokenizer: loaded from a `.model` file, or trained on a column of a training split.",
+           "A tokenizer: trained with sentencepiece on a column of a training split, or loaded (sentencepiece, or "
+           "Hugging Face's files, whose special tokens the model gets as it was trained with).",
            {
                {"train", "trainer", "none", "how to train a new tokenizer, e.g. `sentencepiece(vocab = 8000)`"},
                {"from", "text_ref", "none", "the text to train on: `data.train.column`, never validation text"},
-               {"load", "path", "none", "a sentencepiece `.model` file to load instead of training"},
+               {"load", "path", "none",
+                "a tokenizer to load instead of training: a sentencepiece `.model`, or Hugging Face's "
+                "`tokenizer.json`, `vocab.txt` or `vocab.json` (with `merges.txt` beside it), or a model folder "
+                "holding one, or its `org/name` in Hugging Face's cache"},
                {"specials", "list<string>", R"(["<pad>", "<unk>", "<s>", "</s>", "<cls>"])",
                 "special tokens, in id order: pad, unk, bos, eos, cls"},
            }});

@@ -33,9 +33,10 @@ struct DataInfo {
     int64_t continuous = 0;              // normalised continuous columns (+ is-missing indicators)
     std::vector<int64_t> cardinalities;  // per categorical column, including the "missing" level
     // text and tokens inputs
-    int64_t vocab = 0;    // token ids lie in [0, vocab)
-    int64_t padId = 0;    // the id that pads a text batch (where mask is false)
-    int64_t context = 0;  // tokens: window length; text: max_len
+    int64_t vocab = 0;        // token ids lie in [0, vocab)
+    int64_t padId = 0;        // the id that pads a text batch (where mask is false)
+    int64_t clsPosition = 0;  // text: where the tokenizer put the classification token (-1: last)
+    int64_t context = 0;      // tokens: window length; text: max_len
     // cross-validation
     int64_t folds = 0;  // k of a k-fold splitter (its `fold` picks the valid one), else 0
 };

@@ -156,6 +156,7 @@ public:
         info_.context = stats.at("context").get<int64_t>();
         info_.vocab = stats.at("vocab").get<int64_t>();
         info_.padId = stats.value("pad_id", int64_t(0));
+        info_.clsPosition = stats.value("cls_position", int64_t(0));
         info_.itemShape = {info_.context};
         tokenizer_ = Tokenizer::load(runDir / stats.at("tokenizer").get<std::string>());
     }
@@ -165,9 +166,11 @@ public:
         Inputs out;
         auto add = [&](const std::string& text, std::string name) {
             requireUtf8(text, name, 1);
-            auto item = tokenizer_->encode(text);
+            if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+                throw RuntimeError("the text " + name + " is empty; give some text to classify.");
+            bool cut = false;
+            auto item = tokenizer_->encodeForModel(text, info_.context, &cut);
             if (item.empty()) throw RuntimeError("the text " + name + " is empty; give some text to classify.");
-            if (int64_t(item.size()) > info_.context) item.resize(size_t(info_.context));
             ids.push_back(std::move(item));
             out.names.push_back(std::move(name));
         };
@@ -184,7 +187,7 @@ public:
         }
         std::vector<int64_t> positions(ids.size());
         std::iota(positions.begin(), positions.end(), int64_t(0));
-        out.batch = textBatch(ids, positions);
+        out.batch = textBatch(ids, positions, info_.padId);
         return out;
     }
 

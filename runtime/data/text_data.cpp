@@ -34,12 +34,13 @@ void appendCharWindows(const std::vector<int64_t>& ids, int64_t context, std::ve
     for (int64_t k = 0; k <= int64_t(ids.size()); ++k) starts.push_back(base + k);
 }
 
-void windowAt(const std::vector<int64_t>& stream, int64_t start, int64_t context, int64_t* x, int64_t* y) {
+void windowAt(const std::vector<int64_t>& stream, int64_t start, int64_t context, int64_t* x, int64_t* y, int64_t pad,
+              int64_t bos) {
     const int64_t n = int64_t(stream.size());
     for (int64_t t = 0; t < context; ++t) {
         int64_t at = start + t;
-        x[t] = at < n ? stream[size_t(at)] : SpecialIds::pad;
-        y[t] = at + 1 < n && stream[size_t(at + 1)] != SpecialIds::bos ? stream[size_t(at + 1)] : kIgnoreToken;
+        x[t] = at < n ? stream[size_t(at)] : pad;
+        y[t] = at + 1 < n && stream[size_t(at + 1)] != bos ? stream[size_t(at + 1)] : kIgnoreToken;
     }
 }
 
@@ -93,6 +94,7 @@ public:
         LoaderOptions options = splitLoaderOptions(size(split), batchSize, workers, training, seed_);
         const TextSplit* data = &splits_[size_t(split)];
         const int64_t context = info_.context;
+        const int64_t pad = info_.padId, bos = ids_.bos;
         // `chars` windows overlap: one per character, so every character is
         // the last target of exactly one window. Scored, only that target
         // counts (with the window's whole context), so that a model that
@@ -105,7 +107,7 @@ public:
         if (windows()) {
             options.workers = 0;
             return std::make_unique<ThreadedLoader>(
-                options, [data, context, lastOnly](const std::vector<int64_t>& positions, int64_t) {
+                options, [data, context, lastOnly, pad, bos](const std::vector<int64_t>& positions, int64_t) {
                     const int64_t b = int64_t(positions.size());
                     Batch batch;
                     batch.x = torch::empty({b, context}, torch::kInt64);
@@ -113,7 +115,7 @@ public:
                     int64_t* y = batch.y.data_ptr<int64_t>();
                     for (int64_t i = 0; i < b; ++i) {
                         windowAt(data->stream, data->starts[size_t(positions[size_t(i)])], context,
-                                 batch.x.data_ptr<int64_t>() + i * context, y + i * context);
+                                 batch.x.data_ptr<int64_t>() + i * context, y + i * context, pad, bos);
                         if (lastOnly) std::fill_n(y + i * context, context - 1, kIgnoreToken);
                     }
                     batch.index = positions;
@@ -124,8 +126,8 @@ public:
             options.order = [data, batchSize, seed = seed_](int64_t epoch) {
                 return bucketedOrder(*data, batchSize, seed, epoch);
             };
-        return std::make_unique<ThreadedLoader>(options, [data](const std::vector<int64_t>& positions, int64_t) {
-            Batch batch = textBatch(data->ids, positions);
+        return std::make_unique<ThreadedLoader>(options, [data, pad](const std::vector<int64_t>& positions, int64_t) {
+            Batch batch = textBatch(data->ids, positions, pad);
             batch.y = gatherRows(data->y, positions);
             return batch;
         });
@@ -138,14 +140,14 @@ public:
         stats["block"] = block_;
         stats["context"] = info_.context;
         stats["vocab"] = info_.vocab;
-        stats["pad_id"] = SpecialIds::pad;
-        stats["unk_id"] = SpecialIds::unk;
-        stats["bos_id"] = SpecialIds::bos;
-        stats["eos_id"] = SpecialIds::eos;
-        stats["cls_id"] = SpecialIds::cls;
+        stats["pad_id"] = info_.padId;
+        stats["unk_id"] = ids_.unk;
+        stats["bos_id"] = ids_.bos;
+        stats["eos_id"] = ids_.eos;
+        stats["cls_id"] = ids_.cls;
         if (tokenizer_) {
-            tokenizer_->save(runDir / "tokenizer.model");
-            stats["tokenizer"] = "tokenizer.model";
+            stats["tokenizer"] = tokenizer_->save(runDir).string();
+            stats["cls_position"] = info_.clsPosition;
         } else {
             stats["tokens"] = chars_;
         }
@@ -207,9 +209,23 @@ public:
     }
     void tokenize(std::shared_ptr<const Tokenizer> tokenizer) override {
         tokenizer_ = std::move(tokenizer);
+        ids_ = tokenizer_->specials();
+        // Padding is masked out, so a tokenizer without a pad token pads with any valid id.
+        info_.padId = std::max<int64_t>(0, ids_.pad);
+        info_.clsPosition = tokenizer_->clsPosition();
         info_.vocab = tokenizer_->size();
+        if (block_ == "tokens" && (ids_.bos < 0 || ids_.eos < 0))
+            throw RuntimeError("data `" + name_ + "`: the tokenizer `" + tokenizerName_ +
+                               "` has no tokens to mark where a text begins and ends (<s> and </s>, or "
+                               "[CLS] and [SEP]), which a language model's stream needs; use another tokenizer.");
         if (windows()) info_.outputs = info_.vocab;
-        encode([this](const std::string& text) { return tokenizer_->encode(text); });
+        if (block_ == "text") {
+            encode([this](const std::string& text, bool* cut) {
+                return tokenizer_->encodeForModel(text, info_.context, cut);
+            });
+        } else {
+            encode([this](const std::string& text, bool*) { return tokenizer_->encode(text); });
+        }
     }
     std::vector<std::vector<int64_t>> trainingIds() const override { return splits_[0].ids; }
 
@@ -223,7 +239,7 @@ public:
         std::map<std::string, int64_t> ids;
         for (size_t i = SpecialIds::count; i < chars_.size(); ++i) ids[chars_[i]] = int64_t(i);
         info_.vocab = info_.outputs = int64_t(chars_.size());
-        encode([&](const std::string& text) {
+        encode([&](const std::string& text, bool*) {
             std::vector<int64_t> out;
             for (const auto& c : utf8Chars(text)) {
                 auto it = ids.find(c);
@@ -247,21 +263,19 @@ private:
         for (auto& split : splits_) {
             split.stream.clear(), split.starts.clear(), split.ids.clear(), split.firstWindow.clear();
             for (const auto& text : split.texts) {
-                std::vector<int64_t> ids = encodeText(text);
+                bool cut = false;
+                std::vector<int64_t> ids = encodeText(text, &cut);
                 if (block_ == "chars") {
                     split.firstWindow.push_back(int64_t(split.starts.size()));
                     appendCharWindows(ids, info_.context, split.stream, split.starts);
                 } else if (block_ == "tokens") {
                     // One stream of every item between bos and eos, cut into
                     // windows of `context` (the last one padded).
-                    split.stream.push_back(SpecialIds::bos);
+                    split.stream.push_back(ids_.bos);
                     split.stream.insert(split.stream.end(), ids.begin(), ids.end());
-                    split.stream.push_back(SpecialIds::eos);
+                    split.stream.push_back(ids_.eos);
                 } else {
-                    if (int64_t(ids.size()) > info_.context) {
-                        ids.resize(size_t(info_.context));
-                        ++truncated;
-                    }
+                    if (cut) ++truncated;
                     split.ids.push_back(std::move(ids));
                 }
             }
@@ -278,8 +292,8 @@ private:
     // a special token's name.
     std::string pieceOf(int64_t id) const {
         if (id == kIgnoreToken) return "(none)";
-        if (id >= 0 && id < SpecialIds::count) return kSpecialNames[size_t(id)];
         if (tokenizer_) return tokenizer_->piece(id);
+        if (id >= 0 && id < SpecialIds::count) return kSpecialNames[size_t(id)];
         return id < int64_t(chars_.size()) ? chars_[size_t(id)] : "<" + std::to_string(id) + ">";
     }
     std::string decoded(const std::vector<int64_t>& ids) const {
@@ -297,6 +311,8 @@ private:
     bool encoded_ = false;
     std::vector<std::string> chars_;
     std::shared_ptr<const Tokenizer> tokenizer_;
+    // The special ids: chars' own, else the tokenizer's.
+    TokenIds ids_{SpecialIds::pad, SpecialIds::unk, SpecialIds::bos, SpecialIds::eos, SpecialIds::cls};
 };
 
 // fastai's SortishSampler: a permutation from (seed, epoch), cut into chunks
@@ -329,12 +345,12 @@ std::vector<int64_t> TextData::bucketedOrder(const TextSplit& data, int64_t batc
 
 }  // namespace
 
-Batch textBatch(const std::vector<std::vector<int64_t>>& ids, const std::vector<int64_t>& positions) {
+Batch textBatch(const std::vector<std::vector<int64_t>>& ids, const std::vector<int64_t>& positions, int64_t pad) {
     const int64_t b = int64_t(positions.size());
     int64_t longest = 1;
     for (int64_t p : positions) longest = std::max<int64_t>(longest, int64_t(ids[size_t(p)].size()));
     Batch batch;
-    batch.x = torch::full({b, longest}, SpecialIds::pad, torch::kInt64);
+    batch.x = torch::full({b, longest}, pad, torch::kInt64);
     batch.mask = torch::zeros({b, longest}, torch::kBool);
     auto* x = batch.x.data_ptr<int64_t>();
     auto* mask = batch.mask.data_ptr<bool>();

@@ -1,10 +1,9 @@
 // Text data: the `chars`, `text` and `tokens` blocks over a table with a text
-// column (csv, jsonl, lines, fortunes). Token ids follow one layout for every
-// vocabulary, trained or loaded:
-//     0 <pad>   1 <unk>   2 <s> (bos)   3 </s> (eos)   4 <cls>   5... the rest
-// `chars` builds its vocabulary from the training split's characters (in
-// code point order after the specials); `text` and `tokens` take a
-// tokenizer block's sentencepiece model. See dataset.h for the batches.
+// column (csv, jsonl, lines, fortunes). `chars` builds its vocabulary from
+// the training split's characters, in code point order after the special
+// tokens at SpecialIds (a trained sentencepiece model has them there too);
+// `text` and `tokens` take a tokenizer block's tokenizer and its special ids.
+// See dataset.h for the batches.
 #pragma once
 
 #include <map>
@@ -19,7 +18,7 @@ namespace pipelang::runtime {
 
 class Tokenizer;
 
-// The fixed ids of the special tokens.
+// The ids of the special tokens of `chars` and of trained sentencepiece models.
 struct SpecialIds {
     static constexpr int64_t pad = 0, unk = 1, bos = 2, eos = 3, cls = 4, count = 5;
 };
@@ -52,9 +51,9 @@ std::shared_ptr<const Tokenizer> makeTokenizer(const Section& section, PreparedD
                                                const std::filesystem::path& baseDir, uint64_t seed,
                                                const std::filesystem::path& dir);
 
-// A `text` batch of the items `positions` of `ids`: x padded with pad to the
+// A `text` batch of the items `positions` of `ids`: x padded with `pad` to the
 // longest item (at least 1 column), mask true at real tokens; y left undefined.
-Batch textBatch(const std::vector<std::vector<int64_t>>& ids, const std::vector<int64_t>& positions);
+Batch textBatch(const std::vector<std::vector<int64_t>>& ids, const std::vector<int64_t>& positions, int64_t pad);
 
 // The windows of the `chars` block over one item's ids, makemore's set-up:
 // the item is preceded by `context` bos tokens and followed by eos, and
@@ -64,9 +63,10 @@ Batch textBatch(const std::vector<std::vector<int64_t>>& ids, const std::vector<
 void appendCharWindows(const std::vector<int64_t>& ids, int64_t context, std::vector<int64_t>& stream,
                        std::vector<int64_t>& starts);
 
-// A window of `context` ids from `stream` at `start` into x, and the ids
-// that follow each into y, -100 where the next is a bos (padding: nothing to
-// predict) or beyond the stream.
-void windowAt(const std::vector<int64_t>& stream, int64_t start, int64_t context, int64_t* x, int64_t* y);
+// A window of `context` ids from `stream` at `start` into x (`pad` beyond
+// its end), and the ids that follow each into y, -100 where the next is a
+// `bos` (padding: nothing to predict) or beyond the stream.
+void windowAt(const std::vector<int64_t>& stream, int64_t start, int64_t context, int64_t* x, int64_t* y,
+              int64_t pad = SpecialIds::pad, int64_t bos = SpecialIds::bos);
 
 }  // namespace pipelang::runtime

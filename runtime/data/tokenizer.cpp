@@ -55,8 +55,52 @@ std::unique_ptr<SentencepieceEngine> makeSentencepieceEngine() {
     return std::unique_ptr<SentencepieceEngine>(make());
 }
 
-Tokenizer::Tokenizer() : engine_(makeSentencepieceEngine()) {}
-Tokenizer::~Tokenizer() = default;
+namespace {
+
+// A sentencepiece model; the work is done in the module's engine.
+class SentencepieceTokenizer : public Tokenizer {
+public:
+    SentencepieceTokenizer() : engine_(makeSentencepieceEngine()) {}
+
+    std::filesystem::path save(const std::filesystem::path& dir) const override {
+        const std::filesystem::path name = "tokenizer.model";
+        std::ofstream out(dir / name, std::ios::binary);
+        out << serialized_;
+        if (!out)
+            throw RuntimeError("cannot write `" + (dir / name).string() + "`; check that the run folder is writable.");
+        return name;
+    }
+    int64_t size() const override { return engine_->size(); }
+    std::vector<int64_t> encode(const std::string& text) const override {
+        std::vector<int> ids;
+        std::string message = engine_->encode(text, &ids);
+        if (!message.empty()) throw RuntimeError("tokenizer: cannot encode a text: " + message);
+        return {ids.begin(), ids.end()};
+    }
+    // Trained models' texts are read without special tokens around them.
+    std::vector<int64_t> encodeForModel(const std::string& text, int64_t maxLen, bool* cut) const override {
+        std::vector<int64_t> ids = encode(text);
+        *cut = int64_t(ids.size()) > maxLen;
+        if (*cut) ids.resize(size_t(maxLen));
+        return ids;
+    }
+    std::string decode(const std::vector<int64_t>& ids) const override {
+        std::vector<int> given(ids.begin(), ids.end());
+        std::string text;
+        std::string message = engine_->decode(given, &text);
+        if (!message.empty()) throw RuntimeError("tokenizer: cannot decode ids: " + message);
+        return text;
+    }
+    std::string piece(int64_t id) const override { return engine_->piece(int(id)); }
+    TokenIds specials() const override { return ids_; }
+    std::string kind() const override { return "sentencepiece"; }
+
+    std::unique_ptr<SentencepieceEngine> engine_;
+    std::string serialized_;
+    TokenIds ids_;
+};
+
+}  // namespace
 
 std::shared_ptr<Tokenizer> Tokenizer::train(const std::vector<std::string>& given, const TokenizerOptions& options,
                                             uint64_t seed, const std::string& name) {
@@ -102,7 +146,7 @@ std::shared_ptr<Tokenizer> Tokenizer::train(const std::vector<std::string>& give
         // `char` and `word` take the vocabulary as a bound: the text may have fewer pieces.
         {"hard_vocab_limit", options.kind == "char" || options.kind == "word" ? "false" : "true"},
     };
-    std::shared_ptr<Tokenizer> tokenizer(new Tokenizer());
+    auto tokenizer = std::make_shared<SentencepieceTokenizer>();
     std::string model;
     std::string message = tokenizer->engine_->train(texts, args, unsigned(seed % 0xFFFFFFFFu), &model);
     if (!message.empty()) {
@@ -112,57 +156,37 @@ std::shared_ptr<Tokenizer> Tokenizer::train(const std::vector<std::string>& give
         throw RuntimeError(where + "sentencepiece could not train: " + message);
     }
     tokenizer->serialized_ = std::move(model);
+    tokenizer->ids_ = {SpecialIds::pad, SpecialIds::unk, SpecialIds::bos, SpecialIds::eos, SpecialIds::cls};
     return tokenizer;
 }
 
 std::shared_ptr<Tokenizer> Tokenizer::load(const std::filesystem::path& path) {
+    std::error_code ec;
+    if (path.extension() != ".model" || std::filesystem::is_directory(path, ec)) return loadHuggingFaceTokenizer(path);
     std::ifstream in(path, std::ios::binary);
     if (!in) throw RuntimeError("tokenizer: cannot open `" + path.string() + "`; check the `load` path.");
     std::stringstream bytes;
     bytes << in.rdbuf();
-    std::shared_ptr<Tokenizer> tokenizer(new Tokenizer());
+    auto tokenizer = std::make_shared<SentencepieceTokenizer>();
     std::string message = tokenizer->engine_->load(bytes.str());
     if (!message.empty())
         throw RuntimeError("tokenizer: `" + path.string() + "` is not a sentencepiece model (" + message +
                            "); give a `.model` file that spm_train or a `tokenizer` block wrote.");
+    // The ids the model has: a tokenizer block's own (pad 0 ... cls 4), or
+    // spm_train's defaults (unk 0, bos 1, eos 2, no pad), or any other.
     auto ids = tokenizer->engine_->specialIds();
-    if (ids != std::vector<int>{int(SpecialIds::pad), int(SpecialIds::unk), int(SpecialIds::bos), int(SpecialIds::eos)})
-        throw RuntimeError("tokenizer: `" + path.string() + "` has pad, unk, bos and eos at ids " +
-                           std::to_string(ids[0]) + ", " + std::to_string(ids[1]) + ", " + std::to_string(ids[2]) +
-                           ", " + std::to_string(ids[3]) +
-                           "; pipe reads them at 0, 1, 2, 3: train it with `--pad_id=0 --unk_id=1 --bos_id=2 "
-                           "--eos_id=3` (or train it in a tokenizer block).");
+    tokenizer->ids_ = {ids[0], ids[1], ids[2], ids[3], -1};
+    if (tokenizer->size() > SpecialIds::cls && tokenizer->piece(SpecialIds::cls) == "<cls>")
+        tokenizer->ids_.cls = SpecialIds::cls;
     tokenizer->serialized_ = bytes.str();
     return tokenizer;
 }
 
-void Tokenizer::save(const std::filesystem::path& path) const {
-    std::ofstream out(path, std::ios::binary);
-    out << serialized_;
-    if (!out) throw RuntimeError("cannot write `" + path.string() + "`; check that the run folder is writable.");
-}
-
-int64_t Tokenizer::size() const {
-    return engine_->size();
-}
-
-std::vector<int64_t> Tokenizer::encode(const std::string& text) const {
-    std::vector<int> ids;
-    std::string message = engine_->encode(text, &ids);
-    if (!message.empty()) throw RuntimeError("tokenizer: cannot encode a text: " + message);
-    return {ids.begin(), ids.end()};
-}
-
-std::string Tokenizer::decode(const std::vector<int64_t>& ids) const {
-    std::vector<int> given(ids.begin(), ids.end());
-    std::string text;
-    std::string message = engine_->decode(given, &text);
-    if (!message.empty()) throw RuntimeError("tokenizer: cannot decode ids: " + message);
-    return text;
-}
-
-std::string Tokenizer::piece(int64_t id) const {
-    return engine_->piece(int(id));
+std::filesystem::path Tokenizer::savedIn(const std::filesystem::path& dir) {
+    std::error_code ec;
+    for (const char* name : {"tokenizer.model", "tokenizer.json", "vocab.json", "vocab.txt"})
+        if (std::filesystem::exists(dir / name, ec)) return dir / name;
+    return {};
 }
 
 }  // namespace pipelang::runtime

@@ -1,4 +1,5 @@
 // The tokenizer stage: a `tokenizer` section made into a Tokenizer.
+#include "hub/locations.h"
 #include "runtime/data/text_data.h"
 #include "runtime/data/tokenizer.h"
 #include "runtime/error.h"
@@ -35,9 +36,15 @@ std::shared_ptr<const Tokenizer> makeTokenizer(const Section& section, PreparedD
     const std::string where = "tokenizer `" + section.name + "`: ";
     const Value* load = section.field("load");
     if (load && !load->isNone()) {
-        auto tokenizer = Tokenizer::load(resolvePath(baseDir, load->text));
-        log::info("tokenizer " + section.name + ": " + std::to_string(tokenizer->size()) + " pieces from " +
-                  load->text);
+        // A path, or a model's `org/name` in Hugging Face's cache, as weights are found.
+        hub::FoundWeights found = hub::findWeights(load->text, baseDir);
+        if (!found.path) throw RuntimeError(where + hub::notFound(load->text, found, "the tokenizer"));
+        auto tokenizer = Tokenizer::load(*found.path);
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        tokenizer->save(dir);
+        log::info("tokenizer " + section.name + ": " + std::to_string(tokenizer->size()) + " tokens (" +
+                  tokenizer->kind() + ") from " + load->text);
         return tokenizer;
     }
     const Value* train = section.field("train");
@@ -62,7 +69,7 @@ std::shared_ptr<const Tokenizer> makeTokenizer(const Section& section, PreparedD
     auto tokenizer = Tokenizer::train(texts, options, seed, section.name);
     std::error_code ignored;
     std::filesystem::create_directories(dir, ignored);
-    tokenizer->save(dir / "tokenizer.model");
+    tokenizer->save(dir);
     log::info("tokenizer " + section.name + ": " + options.kind + ", " + std::to_string(tokenizer->size()) +
               " pieces, trained on " + std::to_string(texts.size()) + " texts of " + dataName + ".train");
     return tokenizer;

@@ -85,7 +85,7 @@ std::unique_ptr<PreparedData> prepareLooked(const Experiment& e, const Section& 
     auto* text = dynamic_cast<TextPreparation*>(prepared.get());
     if (!text || text->tokenizerName().empty()) return prepared;
     const std::string name = text->tokenizerName();
-    if (fs::path saved = run / name / "tokenizer.model"; !run.empty() && fs::exists(saved)) {
+    if (fs::path saved = run.empty() ? fs::path() : Tokenizer::savedIn(run / name); !saved.empty()) {
         text->tokenize(Tokenizer::load(saved));
         return prepared;
     }

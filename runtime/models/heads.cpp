@@ -49,10 +49,13 @@ private:
 // avgpool), `max` takes the largest; `cls` and `last` are for sequences.
 // Sequences pool by `mean` too unless told otherwise: it needs no special
 // token and suits every backbone, one-way or both ways.
-std::string poolFor(const std::string& pool, const Backbone& backbone, const std::string& backboneName) {
+// `cls` reads the classification token where the tokenizer put it: first
+// (BERT's [CLS], RoBERTa's <s>) or last (XLNet's).
+std::string poolFor(const std::string& pool, const Backbone& backbone, const DataInfo& info) {
     if (backbone.spatial() && (pool == "cls" || pool == "last"))
-        throw RuntimeError("`pool = \"" + pool + "\"` is for sequences of tokens, but `" + backboneName +
+        throw RuntimeError("`pool = \"" + pool + "\"` is for sequences of tokens, but `" + backbone.builtinName() +
                            "` gives image features; use \"mean\" or \"max\"");
+    if (pool == "cls" && info.clsPosition == -1) return "last";
     return pool == "auto" ? "mean" : pool;
 }
 
@@ -121,7 +124,7 @@ static std::shared_ptr<Head> makeNextToken(const Value& call, const DataInfo& in
 const HeadMakers::Add kNextToken{"next_token", makeNextToken};
 
 static std::shared_ptr<Head> makeClassifier(const Value& call, const DataInfo& info, const Backbone& backbone) {
-    std::string pool = poolFor(stringArg(call, "pool"), backbone, backbone.builtinName());
+    std::string pool = poolFor(stringArg(call, "pool"), backbone, info);
     return std::make_shared<LinearHead>(pool, backbone.features(), intsArg(call, "hidden"), numberArg(call, "dropout"),
                                         outputsOf(info, "classifier"), /*squeeze=*/false);
 }

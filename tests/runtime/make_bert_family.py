@@ -10,6 +10,10 @@ its weights load and give the same features.
         DIR/hf-distilbert/   config.json and model.safetensors (`distilbert.` and `vocab_*` heads)
         DIR/NAME_io.safetensors  `input` ids {2, 7}, `mask` {2, 7} (0/1) and eval-mode `output`
                                  {2, 7, DIM}, the last hidden state, for NAME roberta and distilbert
+
+    make_bert_family.py --hub HF_HOME ORG/NAME FORTUNE_FOLDER...
+        a small DistilBERT with a WordPiece vocabulary of those fortunes, in Hugging Face's
+        cache as ORG/NAME (for examples/fortune_topics_bert.pipe)
 """
 import json
 import math
@@ -236,5 +240,70 @@ def main(out):
     write(f"{folder}/model.safetensors", state)
 
 
+def wordpiece_vocab(folders, size):
+    """A BERT-uncased vocabulary for the text of the fortune files in `folders`:
+    the special tokens, every character alone and as a `##` continuation, and
+    the most frequent words, lowercased without accents as BertNormalizer does."""
+    import collections
+    import re
+    import unicodedata
+    words, chars = collections.Counter(), set()
+    for folder in folders:
+        for name in sorted(os.listdir(folder)):
+            path = os.path.join(folder, name)
+            if "." in name or not os.path.isfile(path):
+                continue
+            text = open(path, encoding="utf-8", errors="ignore").read().lower()
+            text = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+            for w in re.findall(r"\w+|[^\w\s]", text):
+                words[w] += 1
+                chars.update(w)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    vocab += sorted(chars) + ["##" + c for c in sorted(chars)]
+    for w, _ in words.most_common():
+        if len(vocab) >= size:
+            break
+        if len(w) > 1:
+            vocab.append(w)
+    return vocab
+
+
+def hub_distilbert(hf_home, repo, folders):
+    """A small DistilBERT with a WordPiece vocabulary of the fortunes, laid out in
+    Hugging Face's cache at HF_HOME/hub as `repo`, as `huggingface-cli download`
+    leaves a model: config.json, model.safetensors, vocab.txt, tokenizer_config.json."""
+    global VOCAB
+    vocab = wordpiece_vocab(folders, 3000)
+    VOCAB = len(vocab)
+    torch.manual_seed(1)
+    model = DistilBertModel()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "layer_norm" in name or "LayerNorm" in name:
+                p.fill_(1.0 if name.endswith("weight") else 0.0)
+            else:
+                p.normal_(0, 0.02)
+    commit = "fedcba9876543210fedcba9876543210fedcba98"
+    root = f"{hf_home}/hub/models--{repo.replace('/', '--')}"
+    snapshot = f"{root}/snapshots/{commit}"
+    os.makedirs(f"{root}/refs", exist_ok=True)
+    os.makedirs(snapshot, exist_ok=True)
+    with open(f"{root}/refs/main", "w") as f:
+        f.write(commit)
+    with open(f"{snapshot}/config.json", "w") as f:
+        json.dump({"architectures": ["DistilBertForMaskedLM"], "model_type": "distilbert", "vocab_size": VOCAB,
+                   "dim": DIM, "n_heads": HEADS, "hidden_dim": FFN, "n_layers": LAYERS,
+                   "max_position_embeddings": DISTIL_POSITIONS, "activation": "gelu", "dropout": 0.1}, f)
+    with open(f"{snapshot}/vocab.txt", "w") as f:
+        f.write("\n".join(vocab) + "\n")
+    with open(f"{snapshot}/tokenizer_config.json", "w") as f:
+        json.dump({"do_lower_case": True, "model_max_length": 512}, f)
+    write(f"{snapshot}/model.safetensors", {"distilbert." + k: v for k, v in model.state_dict().items()})
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if len(sys.argv) > 2 and sys.argv[1] == "--hub":
+        # make_bert_family.py --hub HF_HOME ORG/NAME FORTUNE_FOLDER...
+        hub_distilbert(sys.argv[2], sys.argv[3], sys.argv[4:])
+    else:
+        main(sys.argv[1])

@@ -254,8 +254,8 @@ TEST(Tokenizer, TrainsWithFixedSpecialIdsSavesAndLoads) {
     auto again = Tokenizer::train(someTexts(), options, 7, "spm");
     EXPECT_EQ(again->encode("the dog sat on the mat"), tokenizer->encode("the dog sat on the mat"));
     TempDir dir;
-    tokenizer->save(dir / "t.model");
-    auto loaded = Tokenizer::load(dir / "t.model");
+    EXPECT_EQ(tokenizer->save(dir.path()), "tokenizer.model");
+    auto loaded = Tokenizer::load(dir / "tokenizer.model");
     EXPECT_EQ(loaded->encode("the cat ran"), ids);
     for (const char* kind : {"bpe", "char", "word"}) {
         options.kind = kind;
