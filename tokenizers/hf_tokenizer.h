@@ -18,10 +18,10 @@
 // in the text as written, as transformers' fast tokenizers do.
 //
 // What is not supported is refused when loading, with one sentence naming the
-// file and the component (e.g. normalizer "Precompiled"): sentencepiece's
-// compiled character maps, regular expressions other than GPT-2's split
-// pattern, BPE dropout. Offsets, type ids, pairs of sequences, truncation and
-// padding are the caller's business: encode gives ids only.
+// file and the component (e.g. normalizer "Nmt"): regular expressions other
+// than GPT-2's split pattern (Split) and " {2,}" (Replace), BPE dropout, the
+// Nmt normalizer, the CTC decoder. Offsets, type ids, pairs of sequences,
+// truncation and padding are the caller's business: encode gives ids only.
 #pragma once
 
 #include <cstdint>

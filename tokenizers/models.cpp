@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <limits>
 #include <mutex>
+#include <queue>
 #include <shared_mutex>
 #include <unordered_map>
 
@@ -223,21 +224,52 @@ private:
         return out;
     }
 
-    // Always the pair of lowest rank next, the leftmost of equals: Hugging Face's Word::merge_all without dropout.
-    std::vector<int64_t> merge(std::vector<int64_t> s) const {
-        while (s.size() > 1) {
-            int64_t best = std::numeric_limits<int64_t>::max(), merged = 0;
-            size_t at = 0;
-            for (size_t i = 0; i + 1 < s.size(); ++i) {
-                auto it = merges_.find({s[i], s[i + 1]});
-                if (it != merges_.end() && it->second.first < best)
-                    best = it->second.first, merged = it->second.second, at = i;
-            }
-            if (best == std::numeric_limits<int64_t>::max()) break;
-            s[at] = merged;
-            s.erase(s.begin() + static_cast<std::ptrdiff_t>(at) + 1);
+    // Hugging Face's Word::merge_all without dropout: a heap of candidate
+    // merges, lowest rank first and leftmost among equals, over a linked
+    // list of symbols, so a long word (a whole text, when there is no
+    // pre-tokenizer) costs n log n, not n squared.
+    std::vector<int64_t> merge(std::vector<int64_t> ids) const {
+        struct Symbol {
+            int64_t id;
+            std::ptrdiff_t prev, next;
+            bool gone;
+        };
+        struct Candidate {
+            int64_t rank;
+            size_t pos;
+            int64_t merged;
+            bool operator<(const Candidate& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
+        };
+        std::vector<Symbol> sym(ids.size());
+        for (size_t i = 0; i < ids.size(); ++i)
+            sym[i] = {ids[i], static_cast<std::ptrdiff_t>(i) - 1,
+                      i + 1 < ids.size() ? static_cast<std::ptrdiff_t>(i + 1) : -1, false};
+        std::priority_queue<Candidate> queue;
+        auto consider = [&](size_t pos, int64_t a, int64_t b) {
+            auto it = merges_.find({a, b});
+            if (it != merges_.end()) queue.push({it->second.first, pos, it->second.second});
+        };
+        for (size_t i = 0; i + 1 < ids.size(); ++i) consider(i, ids[i], ids[i + 1]);
+        while (!queue.empty()) {
+            Candidate top = queue.top();
+            queue.pop();
+            Symbol& left = sym[top.pos];
+            if (left.gone || left.next < 0) continue;
+            Symbol& right = sym[static_cast<size_t>(left.next)];
+            auto it = merges_.find({left.id, right.id});
+            if (it == merges_.end() || it->second.second != top.merged) continue;  // an expired candidate
+            left.id = top.merged;
+            right.gone = true;
+            left.next = right.next;
+            if (right.next >= 0) sym[static_cast<size_t>(right.next)].prev = static_cast<std::ptrdiff_t>(top.pos);
+            if (left.prev >= 0)
+                consider(static_cast<size_t>(left.prev), sym[static_cast<size_t>(left.prev)].id, left.id);
+            if (left.next >= 0) consider(top.pos, left.id, sym[static_cast<size_t>(left.next)].id);
         }
-        return s;
+        std::vector<int64_t> out;
+        for (auto& s : sym)
+            if (!s.gone) out.push_back(s.id);
+        return out;
     }
 
     Options o_;

@@ -11,6 +11,7 @@
 //   bpe/tokenizer.json        RoBERTa-like byte-level BPE, merges as [a, b] pairs
 //   bpe-legacy/tokenizer.json the same with merges as "a b" strings, as older files have them
 //   unigram/tokenizer.json    NFKC + Metaspace + Unigram, <s> $A </s>
+//   llama/tokenizer.json      Llama-like BPE: Prepend + Replace, no pre-tokenizer, byte fallback
 //   precompiled/tokenizer.json the Unigram behind sentencepiece's compiled nmt_nfkc rules (T5, ALBERT, XLM-R)
 //   variety/tokenizer.json    the WordPiece model behind other normalizers and pre-tokenizers
 //   bert-vocab/vocab.txt      the WordPiece's vocabulary alone, as BERT checkpoints have it
@@ -211,6 +212,26 @@ const UNIGRAM = ["<pad>", "<s>", "</s>", "<unk>", "<mask>"];
     t.setPostProcessor(tk.templateProcessing("<s> $A </s>", "<s> $A </s> </s> $B </s>", [["<s>", 1], ["</s>", 2]]));
     addSpecials(t, UNIGRAM);
     tokenizers.unigram = save(t, "unigram");
+}
+
+// ---- Llama-like BPE: sentencepiece's spaces, byte fallback, no pre-tokenizer ----
+// As transformers converts Llama's and Mistral's .model files: the whole
+// text is one word, unknown characters are spelled in <0xAB> byte tokens.
+const LLAMA = ["<unk>", "<s>", "</s>"];
+{
+    const j = trained(tk.BPE.empty(), null, tk.metaspacePreTokenizer("\u2581", "first", true), smallTrainFile);
+    const bytes = [...Array(256).keys()].map((b) => `<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`);
+    j.model.vocab = specialsFirst(j.model.vocab, [...LLAMA, ...bytes]);
+    Object.assign(j.model, { unk_token: "<unk>", byte_fallback: true, fuse_unk: true });
+    j.normalizer = { type: "Sequence", normalizers: [{ type: "Prepend", prepend: "\u2581" },
+        { type: "Replace", pattern: { String: " " }, content: "\u2581" }] };
+    j.pre_tokenizer = null;
+    j.decoder = { type: "Sequence", decoders: [{ type: "Replace", pattern: { String: "\u2581" }, content: " " },
+        { type: "ByteFallback" }, { type: "Fuse" }, { type: "Strip", content: " ", start: 1, stop: 0 }] };
+    const t = tk.Tokenizer.fromString(JSON.stringify(j));
+    t.setPostProcessor(tk.templateProcessing("<s> $A", "<s> $A <s> $B", [["<s>", 1]]));
+    addSpecials(t, LLAMA);
+    tokenizers.llama = save(t, "llama");
 }
 
 // ---- Unigram behind sentencepiece's compiled normalization rules ---------------

@@ -141,6 +141,9 @@ TEST(HfTokenizerReference, ByteLevelBpeWithMergesAsStrings) {
 TEST(HfTokenizerReference, UnigramTokenizerJson) {
     matchesReference("unigram", "unigram/tokenizer.json");
 }
+TEST(HfTokenizerReference, ByteFallbackBpeWithoutPreTokenizer) {
+    matchesReference("llama", "llama/tokenizer.json");
+}
 TEST(HfTokenizerReference, SentencepiecePrecompiledCharsmap) {
     matchesReference("precompiled", "precompiled/tokenizer.json");
 }
