@@ -1,5 +1,6 @@
 // `pipe fetch NAME`: downloads pretrained weights into the cache PyTorch
-// keeps them in, so that `weights = "NAME"` finds them and so does PyTorch.
+// keeps them in, or a Hugging Face model into Hugging Face's, so that
+// `weights = "NAME"` finds them and so do PyTorch and transformers.
 #include <unistd.h>
 
 #include <chrono>
@@ -7,6 +8,7 @@
 
 #include "cli/common.h"
 #include "hub/download.h"
+#include "hub/hugging_face.h"
 #include "hub/locations.h"
 
 namespace pipelang::cli {
@@ -33,27 +35,68 @@ std::function<void(uint64_t, uint64_t)> progressLine(const std::string& name) {
     };
 }
 
+// org/name from the Hub into Hugging Face's cache.
+int fetchModel(const std::string& repo, const std::string& endpoint) {
+    hub::HubFetch request;
+    request.repo = repo;
+    request.endpoint = endpoint.empty() ? hub::huggingFaceEndpoint() : endpoint;
+    if (::isatty(STDERR_FILENO)) {
+        auto bar = std::make_shared<std::function<void(uint64_t, uint64_t)>>();
+        auto current = std::make_shared<std::string>();
+        request.progress = [bar, current, repo](const std::string& file, uint64_t now, uint64_t total) {
+            if (*current != file) {
+                if (!current->empty()) std::fputc('\n', stderr);
+                *current = file;
+                *bar = progressLine(repo + "/" + file);
+            }
+            (*bar)(now, total);
+        };
+    }
+    try {
+        hub::HubFetched done = hub::fetchFromHub(request);
+        if (request.progress) std::fputc('\n', stderr);
+        std::string files;
+        for (const auto& f : done.files) files += (files.empty() ? "" : ", ") + f;
+        if (done.files.empty())
+            std::printf("%s is already in the cache: %s\n", repo.c_str(), done.snapshot.c_str());
+        else
+            std::printf("fetched %s at %s (%s: %s) into %s\n", repo.c_str(), done.commit.substr(0, 12).c_str(),
+                        megabytes(done.bytes).c_str(), files.c_str(), done.snapshot.c_str());
+        return kOk;
+    } catch (const std::exception& e) {
+        if (request.progress) std::fputc('\n', stderr);
+        std::fprintf(stderr, "pipe fetch: %s\n", e.what());
+        return kFailed;
+    }
+}
+
 }  // namespace
 
 int fetch(const std::vector<std::string>& args) {
     CLI::App app{
         "Download pretrained weights into the cache PyTorch keeps them in ($TORCH_HOME/hub/checkpoints, by "
-        "default ~/.cache/torch/hub/checkpoints), where `weights = \"NAME\"` finds them. NAME is a torchvision "
-        "file name such as resnet18-f37072fd.pth; its digits are the start of the file's SHA-256, which is "
-        "checked. An interrupted download resumes when run again."};
-    std::string name, mirror = hub::kTorchvisionUrl;
-    app.add_option("name", name, "the file name, e.g. resnet18-f37072fd.pth")->required();
-    app.add_option("--mirror", mirror, "download from this address instead of torchvision's (the same file names)");
+        "default ~/.cache/torch/hub/checkpoints), or a Hugging Face model into Hugging Face's cache ($HF_HOME/hub, "
+        "by default ~/.cache/huggingface/hub), where `weights = \"NAME\"` finds them. NAME is a torchvision "
+        "file name such as resnet18-f37072fd.pth, whose digits are the start of the file's SHA-256, or a model's "
+        "org/name such as distilbert/distilbert-base-uncased, whose config, tokenizer and weights are fetched and "
+        "checked against the Hub's SHA-256. An interrupted download resumes when run again."};
+    std::string name, mirror;
+    app.add_option("name", name, "a torchvision file name (resnet18-f37072fd.pth) or a Hugging Face org/name")
+        ->required();
+    app.add_option("--mirror", mirror,
+                   "download from this address instead (torchvision's file names; or a Hugging Face endpoint, "
+                   "as HF_ENDPOINT)");
     if (int code = parseArgs(app, "fetch", args); code >= 0) return code;
+    if (hub::isRepoName(name)) return fetchModel(name, mirror);
+    if (mirror.empty()) mirror = hub::kTorchvisionUrl;
 
     auto hash = hub::torchHubHash(name);
     if (!hash) {
-        std::fprintf(
-            stderr,
-            "pipe fetch: `%s` is not a name pipe can fetch: it fetches torchvision's weights by their file "
-            "names, such as resnet18-f37072fd.pth (torchvision's documentation lists each model's)%s\n",
-            name.c_str(),
-            name.find('/') != std::string::npos ? "; Hugging Face models (org/name) are not fetched by pipe yet" : "");
+        std::fprintf(stderr,
+                     "pipe fetch: `%s` is not a name pipe can fetch: it fetches torchvision's weights by their file "
+                     "names, such as resnet18-f37072fd.pth (torchvision's documentation lists each model's), and "
+                     "Hugging Face models by their org/name\n",
+                     name.c_str());
         return kBadInput;
     }
     std::filesystem::path dest = hub::torchCheckpoints() / name;

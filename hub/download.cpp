@@ -94,7 +94,7 @@ Downloaded download(const Download& request) {
     if (!request.sha256Prefix.empty() && done.sha256.rfind(request.sha256Prefix, 0) != 0) {
         fs::remove(partial, ec);
         throw std::runtime_error("the download of " + request.url + " has SHA-256 " + done.sha256.substr(0, 16) +
-                                 "…, but its name promises " + request.sha256Prefix +
+                                 "…, but " + request.promisedBy + " promises " + request.sha256Prefix.substr(0, 16) +
                                  "…: it is not the published file, so it was removed");
     }
     fs::rename(partial, request.dest);

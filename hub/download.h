@@ -17,6 +17,8 @@ struct Download {
     std::string sha256Prefix;  // empty: not checked
     // Called as bytes arrive: (bytes so far, total or 0 when unknown).
     std::function<void(uint64_t, uint64_t)> progress;
+    // Who promised sha256Prefix, for the message when the file differs.
+    std::string promisedBy = "its name";
 };
 
 struct Downloaded {

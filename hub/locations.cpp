@@ -31,21 +31,23 @@ fs::path huggingFaceHub() {
     return env("HOME").value_or("/root") / ".cache" / "huggingface" / "hub";
 }
 
-namespace {
-
-// "org/name", as the Hub names repositories; a path to a weights file
-// (`weights/resnet18.pth`) is not one, though the Hub would allow the name.
 bool isRepoName(const std::string& text) {
     static const std::regex pattern(R"(^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$)");
     static const std::regex file(R"(\.(pth|pt|bin|safetensors|ckpt|json|model)$)");
     return std::regex_match(text, pattern) && !std::regex_search(text, file) && text.find("..") == std::string::npos;
 }
 
-// models--ORG--NAME/snapshots/<refs/main>, or nothing.
-std::optional<fs::path> huggingFaceSnapshot(const std::string& repo, std::vector<fs::path>& looked) {
+fs::path huggingFaceRepo(const std::string& repo) {
     std::string folder = "models--" + repo;
     for (size_t at; (at = folder.find('/')) != std::string::npos;) folder.replace(at, 1, "--");
-    fs::path root = huggingFaceHub() / folder;
+    return huggingFaceHub() / folder;
+}
+
+namespace {
+
+// models--ORG--NAME/snapshots/<refs/main>, or nothing.
+std::optional<fs::path> huggingFaceSnapshot(const std::string& repo, std::vector<fs::path>& looked) {
+    fs::path root = huggingFaceRepo(repo);
     std::ifstream ref(root / "refs" / "main");
     std::string commit;
     std::getline(ref, commit);
@@ -96,8 +98,8 @@ std::string notFound(const std::string& text, const FoundWeights& found, const s
         message += (i ? (i + 1 == found.looked.size() ? " and " : ", ") : "") + ("`" + found.looked[i].string() + "`");
     if (torchHubHash(text) && found.looked.size() > 1) return message + "; download it with `pipe fetch " + text + "`";
     if (found.looked.size() > 1 && isRepoName(text))
-        return message + "; download the model with Hugging Face's `huggingface-cli download " + text +
-               "` (pipe does not fetch Hugging Face models yet)";
+        return message + "; download the model with `pipe fetch " + text +
+               "` (or Hugging Face's `huggingface-cli download " + text + "`)";
     return message + "; check the path (relative paths start at the .pipe file's folder)";
 }
 

@@ -18,6 +18,14 @@ std::filesystem::path torchCheckpoints();
 // $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub.
 std::filesystem::path huggingFaceHub();
 
+// "org/name", as the Hub names repositories; a path to a weights file
+// (`weights/resnet18.pth`) is not one, though the Hub would allow the name.
+bool isRepoName(const std::string& text);
+
+// Where huggingface_hub keeps the repository `org/name`:
+// huggingFaceHub()/models--org--name, holding refs/main and snapshots/COMMIT/.
+std::filesystem::path huggingFaceRepo(const std::string& repo);
+
 // A torch.hub file name: NAME-HASH.EXT where HASH is the first 8 or more hex
 // digits of the file's SHA-256 (torchvision's `resnet18-f37072fd.pth`).
 // Returns HASH, or nothing for any other name.

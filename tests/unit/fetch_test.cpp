@@ -136,6 +136,59 @@ TEST_F(Fetch, ANameWithoutDigitsIsRefused) {
     EXPECT_EQ(requests(), "") << "nothing was asked of the server";
 }
 
+// org/name from a Hub the test serves: the listing (api/models/ORG/NAME/revision/main)
+// names the commit and files; config, tokenizer and one format of weights land
+// in Hugging Face's layout, checked against the listing's SHA-256, and refs/main
+// is written last, so findWeights finds the model only once it is whole.
+TEST_F(Fetch, AHuggingFaceModelLandsInItsCacheLayout) {
+    const std::string commit = "0123456789abcdef0123456789abcdef01234567";
+    write(dir_ / "served" / "config.json", R"({"model_type": "bert"})");
+    write(dir_ / "served" / "vocab.txt", "[PAD]\n[UNK]\n");
+    write(dir_ / "served" / "model.safetensors", payload_);
+    write(dir_ / "served" / "tf_model.h5", "not fetched");
+    auto listing = [&](const std::string& sha) {
+        return R"({"id": "tests/tiny", "sha": ")" + commit + R"(", "siblings": [
+            {"rfilename": "config.json"}, {"rfilename": "vocab.txt"}, {"rfilename": "tf_model.h5"},
+            {"rfilename": "pytorch_model.bin"},
+            {"rfilename": "model.safetensors", "lfs": {"sha256": ")" +
+               sha + R"(", "size": 3145728}}]})";
+    };
+    fs::path hf = dir_ / "hf";
+    ::setenv("HF_HUB_CACHE", hf.c_str(), 1);
+    // A file that differs from the listing's SHA-256 is removed, and the model is not in the cache.
+    write(dir_ / "served" / "main", listing(std::string(64, 'a')));
+    auto wrong = fetch("tests/tiny");
+    EXPECT_EQ(wrong.code, 1) << wrong.out;
+    EXPECT_NE(wrong.out.find("but the Hub's listing promises aaaaaaaaaaaaaaaa"), std::string::npos) << wrong.out;
+    fs::path snapshot = hf / "models--tests--tiny" / "snapshots" / commit;
+    EXPECT_FALSE(fs::exists(snapshot / "model.safetensors"));
+    EXPECT_FALSE(fs::exists(snapshot / "model.safetensors.partial"));
+    EXPECT_FALSE(pipelang::hub::findWeights("tests/tiny", dir_).path);
+
+    write(dir_ / "served" / "main", listing(pipelang::record::sha256File(dir_ / "served" / "model.safetensors")));
+    auto result = fetch("tests/tiny");
+    ASSERT_EQ(result.code, 0) << result.out;
+    EXPECT_NE(result.out.find("fetched tests/tiny at 0123456789ab"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("model.safetensors"), std::string::npos) << result.out;
+    EXPECT_EQ(pipelang::testing::readFile(snapshot / "model.safetensors"), payload_);
+    EXPECT_EQ(pipelang::testing::readFile(snapshot / "vocab.txt"), "[PAD]\n[UNK]\n");
+    EXPECT_TRUE(fs::exists(snapshot / "config.json"));
+    EXPECT_FALSE(fs::exists(snapshot / "tf_model.h5")) << "only what pipe reads";
+    EXPECT_FALSE(fs::exists(snapshot / "pytorch_model.bin")) << "one format of weights";
+    EXPECT_EQ(pipelang::testing::readFile(hf / "models--tests--tiny" / "refs" / "main"), commit);
+    EXPECT_EQ(pipelang::hub::findWeights("tests/tiny", dir_).path, snapshot);
+    auto again = fetch("tests/tiny");
+    EXPECT_EQ(again.code, 0) << again.out;
+    EXPECT_NE(again.out.find("already in the cache"), std::string::npos) << again.out;
+    // A name the Hub does not know is its answer (the test's server has no listing now).
+    fs::remove(dir_ / "served" / "main");
+    auto missing = fetch("tests/none");
+    EXPECT_EQ(missing.code, 1) << missing.out;
+    EXPECT_NE(missing.out.find("the server answered HTTP 404"), std::string::npos) << missing.out;
+    EXPECT_FALSE(fs::exists(hf / "models--tests--none" / "refs"));
+    ::unsetenv("HF_HUB_CACHE");
+}
+
 TEST(WeightsLookup, ABareNameIsLookedUpInTorchsCache) {
     fs::path dir = fs::temp_directory_path() / ("pipe-lookup-test-" + std::to_string(::getpid()));
     fs::remove_all(dir);
@@ -163,8 +216,7 @@ TEST(WeightsLookup, ABareNameIsLookedUpInTorchsCache) {
     EXPECT_EQ(pipelang::hub::findWeights("org/bert-tiny", dir / "project").path, repo / "snapshots" / "c0ffee");
     auto absent = pipelang::hub::findWeights("org/other", dir / "project");
     EXPECT_FALSE(absent.path);
-    EXPECT_NE(pipelang::hub::notFound("org/other", absent).find("`huggingface-cli download org/other`"),
-              std::string::npos);
+    EXPECT_NE(pipelang::hub::notFound("org/other", absent).find("`pipe fetch org/other`"), std::string::npos);
     // A relative path to a weights file is a path, not a model's name.
     EXPECT_EQ(pipelang::hub::findWeights("weights/model.safetensors", dir / "project").looked.size(), 1u);
     ::unsetenv("HF_HUB_CACHE");

@@ -17,7 +17,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         wanted = self.headers.get("Range")
         with open(LOG, "a") as log:
             log.write((wanted or "-") + "\n")
-        path = os.path.join(ROOT, os.path.basename(self.path))
+        path = os.path.join(ROOT, os.path.basename(self.path.split("?")[0]))
         if not os.path.isfile(path):
             self.send_error(404)
             return
