@@ -9,9 +9,11 @@
 // OUTDIR receives:
 //   wordpiece/tokenizer.json  BERT-like: BertNormalizer (lowercase), BertPreTokenizer, [CLS] $A [SEP]
 //   bpe/tokenizer.json        RoBERTa-like byte-level BPE, merges as [a, b] pairs
-//   bpe-legacy/tokenizer.json the same with merges as "a b" strings, as older files have them
+//   bpe-legacy/tokenizer.json the same with merges as "a b" strings, as older files have them, and add_prefix_space
 //   unigram/tokenizer.json    NFKC + Metaspace + Unigram, <s> $A </s>
 //   llama/tokenizer.json      Llama-like BPE: Prepend + Replace, no pre-tokenizer, byte fallback
+//   wordlevel/tokenizer.json  WordLevel behind Lowercase, WhitespaceSplit, Split("-") and Punctuation
+//   unigram-first/tokenizer.json the Unigram with Metaspace's prepend_scheme "first"
 //   precompiled/tokenizer.json the Unigram behind sentencepiece's compiled nmt_nfkc rules (T5, ALBERT, XLM-R)
 //   variety/tokenizer.json    the WordPiece model behind other normalizers and pre-tokenizers
 //   bert-vocab/vocab.txt      the WordPiece's vocabulary alone, as BERT checkpoints have it
@@ -191,6 +193,7 @@ const ROBERTA = ["<s>", "<pad>", "</s>", "<unk>"];
     if (!Array.isArray(saved.model.merges[0])) throw new Error("expected merges saved as pairs");
     const legacy = JSON.parse(JSON.stringify(saved));
     legacy.model.merges = saved.model.merges.map((m) => m.join(" "));
+    legacy.pre_tokenizer.add_prefix_space = true;  // and the other setting of the pre-tokenizer
     fs.mkdirSync(path.join(out, "bpe-legacy"), { recursive: true });
     tokenizers["bpe-legacy"] = path.join(out, "bpe-legacy", "tokenizer.json");
     fs.writeFileSync(tokenizers["bpe-legacy"], JSON.stringify(legacy, null, 2));
@@ -277,6 +280,22 @@ function field(buf, number) {
         } else throw new Error(`unexpected protobuf wire type ${wire}`);
     }
     throw new Error(`no protobuf field ${number}`);
+}
+
+// ---- WordLevel, and Unigram with Metaspace's prepend_scheme "first" ----------
+{
+    const j = trained(tk.WordLevel.empty(), tk.lowercase(), tk.whitespaceSplitPreTokenizer());
+    j.model.vocab = specialsFirst(j.model.vocab, ["[UNK]", "[PAD]"]);
+    j.model.unk_token = "[UNK]";
+    j.pre_tokenizer = { type: "Sequence", pretokenizers: [{ type: "WhitespaceSplit" },
+        { type: "Split", pattern: { String: "-" }, behavior: "MergedWithPrevious", invert: false },
+        { type: "Punctuation", behavior: "Contiguous" }] };
+    tokenizers.wordlevel = save(tk.Tokenizer.fromString(JSON.stringify(j)), "wordlevel");
+
+    const u = JSON.parse(fs.readFileSync(tokenizers.unigram, "utf8"));
+    u.pre_tokenizer = { type: "Metaspace", replacement: "\u2581", prepend_scheme: "first", split: true };
+    u.decoder = { type: "Metaspace", replacement: "\u2581", prepend_scheme: "first", split: true };
+    tokenizers["unigram-first"] = save(tk.Tokenizer.fromString(JSON.stringify(u)), "unigram-first");
 }
 
 // ---- the WordPiece model behind other components -----------------------------

@@ -135,11 +135,17 @@ TEST(HfTokenizerReference, WordPieceTokenizerJson) {
 TEST(HfTokenizerReference, ByteLevelBpeTokenizerJson) {
     matchesReference("bpe", "bpe/tokenizer.json");
 }
-TEST(HfTokenizerReference, ByteLevelBpeWithMergesAsStrings) {
+TEST(HfTokenizerReference, ByteLevelBpeWithMergesAsStringsAndPrefixSpace) {
     matchesReference("bpe-legacy", "bpe-legacy/tokenizer.json");
 }
 TEST(HfTokenizerReference, UnigramTokenizerJson) {
     matchesReference("unigram", "unigram/tokenizer.json");
+}
+TEST(HfTokenizerReference, WordLevelTokenizerJson) {
+    matchesReference("wordlevel", "wordlevel/tokenizer.json");
+}
+TEST(HfTokenizerReference, MetaspacePrependingFirstOnly) {
+    matchesReference("unigram-first", "unigram-first/tokenizer.json");
 }
 TEST(HfTokenizerReference, ByteFallbackBpeWithoutPreTokenizer) {
     matchesReference("llama", "llama/tokenizer.json");
