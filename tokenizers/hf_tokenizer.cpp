@@ -63,10 +63,13 @@ struct HfTokenizer::Matcher {
 
     bool empty() const { return byFirstByte.empty(); }
     void add(std::string pattern, size_t token) {
-        if (pattern.empty()) return;
-        auto& list = byFirstByte[static_cast<unsigned char>(pattern[0])];
-        list.emplace_back(std::move(pattern), token);
-        std::stable_sort(list.begin(), list.end(), [](auto& a, auto& b) { return a.first.size() > b.first.size(); });
+        if (!pattern.empty())
+            byFirstByte[static_cast<unsigned char>(pattern[0])].emplace_back(std::move(pattern), token);
+    }
+    void sort() {
+        for (auto& [_, list] : byFirstByte)
+            std::stable_sort(list.begin(), list.end(),
+                             [](auto& a, auto& b) { return a.first.size() > b.first.size(); });
     }
 
     struct Segment {
@@ -269,6 +272,8 @@ void HfTokenizer::addTokens(std::vector<AddedToken> tokens) {
         else
             raw_->add(t.content, k);
     }
+    raw_->sort();
+    normalized_->sort();
 }
 
 std::vector<int64_t> HfTokenizer::encode(const std::string& input, bool addSpecial) const {

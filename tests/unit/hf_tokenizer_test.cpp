@@ -278,6 +278,20 @@ TEST(HfTokenizer, RefusesUnknownComponentsNamingThem) {
               std::string::npos)
         << e;
 
+    std::string json = tokenizerJson("null", kWordPiece);
+    json.replace(json.find(R"({"type": "WhitespaceSplit"})"), 27,
+                 R"({"type": "Split", "pattern": {"Regex": "\\p{L}+"}, "behavior": "Isolated", "invert": false})");
+    e = loadError(s.write("split/tokenizer.json", json));
+    EXPECT_NE(
+        e.find("pre_tokenizer \"Split\" has the regular expression {\"Regex\":\"\\\\p{L}+\"}, which is not supported"),
+        std::string::npos)
+        << e;
+
+    json = tokenizerJson("null", kWordPiece);
+    json.replace(json.find(R"("decoder": null)"), 15, R"("decoder": {"type": "CTC", "pad_token": "<pad>"})");
+    e = loadError(s.write("ctc/tokenizer.json", json));
+    EXPECT_NE(e.find("decoder \"CTC\" is not supported; supported decoders are WordPiece"), std::string::npos) << e;
+
     e = loadError(
         s.write("regex/tokenizer.json",
                 tokenizerJson(R"({"type": "Replace", "pattern": {"Regex": "\\s+"}, "content": " "})", kWordPiece)));
