@@ -17,6 +17,10 @@ namespace pipelang {
 
 struct CompileOptions {
     std::vector<std::string> overrides;  // `key=value`, as given to --set
+    // `key=value` settings a run read from a model folder's config.json
+    // (its model-config.txt), so that the run's file compiles to the same
+    // model where the folder is gone; origin "from config.json".
+    std::vector<std::string> modelConfig = {};
 };
 
 struct Compilation {

@@ -48,7 +48,7 @@ void Checker::configureFromWeights(Section& model) {
     for (auto& setting : config.settings) {
         Value* v = backbone->arg(setting.param);
         if (!v) continue;
-        if (v->origin == Origin::Default || v->origin == Origin::Derived) {
+        if (v->origin == Origin::Default || v->origin == Origin::Derived || v->origin == Origin::ModelConfig) {
             Value filled = setting.value;
             filled.origin = Origin::ModelConfig;
             *v = filled;

@@ -11,9 +11,9 @@ namespace pipelang {
 
 namespace {
 
-void markOverride(Value& v) {
-    if (v.origin == Origin::Written) v.origin = Origin::Override;
-    for (auto& item : v.items) markOverride(item);
+void markOrigin(Value& v, Origin origin) {
+    if (v.origin == Origin::Written) v.origin = origin;
+    for (auto& item : v.items) markOrigin(item, origin);
 }
 
 std::vector<std::string> paramNames(const stdlib::Builtin& b) {
@@ -77,8 +77,11 @@ std::optional<Checker::Setting> Checker::findSetting(const ast::Path& path, Span
 }
 
 void Checker::applyOverrides() {
-    for (const auto& text : options_.overrides) {
-        const SourceFile& file = c_.sources.add("--set", text);
+    std::vector<std::pair<std::string, Origin>> all;
+    for (const auto& text : options_.overrides) all.push_back({text, Origin::Override});
+    for (const auto& text : options_.modelConfig) all.push_back({text, Origin::ModelConfig});
+    for (const auto& [text, origin] : all) {
+        const SourceFile& file = c_.sources.add(origin == Origin::Override ? "--set" : "model-config.txt", text);
         size_t eq = text.find('=');
         if (eq == std::string::npos || eq == 0) {
             auto& d = c_.diags.error("override", Span{&file, 0, uint32_t(text.size())},
@@ -127,7 +130,7 @@ void Checker::applyOverrides() {
         if (!setting) continue;
         auto v = resolve(*expr, typeOf(*setting->param), Place{setting->param, "`" + key.text() + "`"});
         if (!v) continue;
-        markOverride(*v);
+        markOrigin(*v, origin);
         *setting->value = std::move(*v);
     }
 }

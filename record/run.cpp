@@ -115,8 +115,11 @@ fs::path sourcePath(const fs::path& dir) {
 }
 
 std::unique_ptr<Compilation> compileRun(const fs::path& dir) {
+    std::error_code ec;
+    std::vector<std::string> modelConfig;
+    if (fs::exists(dir / "model-config.txt", ec)) modelConfig = nonEmptyLines(readText(dir / "model-config.txt"));
     return compileText(sourcePath(dir).string(), readText(dir / "source.pipe"),
-                       CompileOptions{nonEmptyLines(readText(dir / "overrides.txt"))});
+                       CompileOptions{nonEmptyLines(readText(dir / "overrides.txt")), modelConfig});
 }
 
 RunRecord readRun(const fs::path& dir) {

@@ -117,6 +117,16 @@ fs::path startRunDirectory(const RunOptions& options, const Pipeline& pipeline, 
         std::string overrides;
         for (const auto& o : options.overrides) overrides += o + "\n";
         writeFileAtomically(runDir / "overrides.txt", overrides);
+        // What model folders' config.json decided, so the run's file compiles
+        // to the same model (for predict, a rerun) where a folder is gone.
+        std::string modelConfig;
+        for (const auto& section : pipeline.sections)
+            for (const auto& [field, value] : section.fields)
+                for (size_t i = 0; i < value.names.size(); ++i)
+                    if (value.items[i].origin == Origin::ModelConfig)
+                        modelConfig +=
+                            section.name + "." + field + "." + value.names[i] + "=" + value.items[i].str() + "\n";
+        if (!modelConfig.empty()) writeFileAtomically(runDir / "model-config.txt", modelConfig);
         writeFileAtomically(runDir / "plan.txt", renderPlan(pipeline));
         writeFileAtomically(runDir / "graph.txt", renderText(graph));
         ensureRoom(runDir, 16u << 20, "the run's logs and records");

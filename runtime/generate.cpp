@@ -149,7 +149,9 @@ int generate(const GenerateOptions& o) {
     fs::path baseDir = record::sourcePath(o.run).parent_path();
     TokenVocabulary v = readVocabulary(o.run / data->name);
 
-    const Value backbone = backboneCall(c->pipeline, *model);
+    // The run's weights replace any pretrained ones, which need not be here any more.
+    Value backbone = backboneCall(c->pipeline, *model);
+    if (Value* pretrained = backbone.arg("weights")) *pretrained = Value{};
     auto network = buildNetwork(backbone, *model->field("head"), v.info, baseDir);
     loadWeights(*network, o.run / train->name / "weights.safetensors");
 

@@ -43,7 +43,10 @@ int predict(const PredictOptions& o) {
 
     auto encoder = loadInputEncoder(*data, baseDir, o.run / data->name);
     const DataInfo& info = encoder->info();
-    auto network = buildNetwork(backboneCall(c->pipeline, *model), *model->field("head"), info, baseDir);
+    // The run's weights replace any pretrained ones, which need not be here any more.
+    Value backbone = backboneCall(c->pipeline, *model);
+    if (Value* pretrained = backbone.arg("weights")) *pretrained = Value{};
+    auto network = buildNetwork(backbone, *model->field("head"), info, baseDir);
     loadWeights(*network, o.run / train->name / "weights.safetensors");
     network->eval();
     Inputs inputs = encoder->encode(o.inputs);

@@ -1,11 +1,17 @@
-// examples/fortune_topics_bert.pipe as a user runs it, on a small DistilBERT
-// that make_bert_family.py lays out in a Hugging Face cache of the test's own
-// (HF_HOME) as `distilbert/distilbert-base-uncased`: the model's config.json
+// The examples that fine-tune pretrained models, run as a user runs them on
+// small models the tests make, in caches of their own.
+//
+// examples/fortune_topics_bert.pipe on a small DistilBERT that
+// make_bert_family.py lays out in a Hugging Face cache (HF_HOME) as
+// `distilbert/distilbert-base-uncased`: the model's config.json
 // gives the sizes, its vocab.txt the tokenizer with [CLS] ... [SEP], a
-// fine-tune runs, and `pipe predict` reads the run folder's copy of the tokenizer.
+// fine-tune runs, and `pipe predict` needs only the run folder (its copy of
+// the tokenizer, the sizes it recorded) once the cache is gone.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
 
 #include "runtime/data/tokenizer.h"
 #include "tests/runtime/pipe_command.h"
@@ -15,7 +21,7 @@
 using namespace pipelang;
 using namespace pipelang::runtime;
 
-TEST(HuggingFace, TheFineTuningExampleRunsOnAModelFromTheCache) {
+TEST(PretrainedExamples, FortuneTopicsBertFineTunesAModelFromHuggingFacesCache) {
     if (!pythonCanImport("torch")) GTEST_SKIP() << "/usr/bin/python3 cannot import torch";
     TempDir dir;
     const std::string home = (dir / "hf-home").string();
@@ -53,10 +59,44 @@ TEST(HuggingFace, TheFineTuningExampleRunsOnAModelFromTheCache) {
     EXPECT_TRUE(cut);
     EXPECT_EQ(tokenizer->piece(ids.back()), "[SEP]");
 
+    // The run folder is enough to predict: the sizes config.json gave are in
+    // its model-config.txt, and the trained weights replace the pretrained ones.
+    EXPECT_NE(readFile(runDir / "model-config.txt").find("bert.backbone.arch=\"distilbert\"\n"), std::string::npos);
+    std::filesystem::remove_all(home);
     CommandResult predict = runShell(pipe + " predict " + runDir.string() + " \"Eat, drink and be merry.\"");
     ASSERT_EQ(predict.status, 0) << predict.output;
     bool named = false;
     for (const char* topic : {"art", "food", "science", "sports", "love", "politics"})
         named = named || predict.output.find(std::string(topic) + " 0.") != std::string::npos;
     EXPECT_TRUE(named) << predict.output;
+}
+
+// examples/emotions.pipe on torchvision's resnet18 layout (python3-torchvision
+// writes a seeded one with torch.save) named as torchvision names its file, in
+// PyTorch's cache (TORCH_HOME), and a folder of images of two classes given
+// with --set: the file loads by its name, normalize() takes ImageNet's
+// statistics, and fine_tune's frozen and unfrozen epochs run.
+TEST(PretrainedExamples, EmotionsFineTunesTorchvisionsFileFromPyTorchsCache) {
+    if (!pythonCanImport("torch, torchvision")) GTEST_SKIP() << "/usr/bin/python3 cannot import torchvision";
+    TempDir dir;
+    std::string make =
+        "cd " PIPE_SOURCE_DIR "/tests/runtime && /usr/bin/python3 make_weights.py pth " + dir.path().string();
+    ASSERT_EQ(std::system(make.c_str()), 0) << make;
+    std::filesystem::create_directories(dir / "torch/hub/checkpoints");
+    std::filesystem::rename(dir / "resnet18.pth", dir / "torch/hub/checkpoints/resnet18-f37072fd.pth");
+    makeStripes(dir.path(), 12);
+    const std::string pipe = "TORCH_HOME=" + (dir / "torch").string() + " " + PIPE_BINARY;
+    CommandResult run =
+        runShell(pipe + " run " PIPE_SOURCE_DIR "/examples/emotions.pipe --threads 1 --runs " +
+                 (dir / "runs").string() + " --set 'emotions.source.path=\"" + (dir / "images").string() +
+                 "\"' --set 'emotions.item=[resize(32)]'" + " --set train.schedule.epochs=1");
+    ASSERT_EQ(run.status, 0) << run.output;
+    EXPECT_NE(run.output.find("resnet18-f37072fd.pth"), std::string::npos) << run.output;
+    auto runDir = std::filesystem::directory_iterator(dir / "runs")->path();
+    std::string plan = readFile(runDir / "plan.txt");
+    EXPECT_NE(plan.find("mean = [0.485, 0.456, 0.406]"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("from weights"), std::string::npos) << plan;
+    // One frozen epoch, then one with everything trained.
+    std::string metrics = readFile(runDir / "train" / "metrics.csv");
+    EXPECT_EQ(std::count(metrics.begin(), metrics.end(), '\n'), 3) << metrics;
 }
