@@ -103,6 +103,25 @@ const char* kSequenceBackbones[] = {
     "causal = true)",
 };
 
+// A classifier with `pool = "mean"` over a reference encoder's weights, against
+// the reference's own features (FILE: `input`, `mask`, `output`) put through
+// the same head: the largest difference of the scores.
+double differenceFromReference(Network& net, const std::filesystem::path& file) {
+    net.eval();
+    NamedTensors io = readSafetensors(file);
+    std::map<std::string, torch::Tensor> t(io.tensors.begin(), io.tensors.end());
+    torch::Tensor mask = t.at("mask").to(torch::kBool), features = t.at("output");
+    torch::NoGradGuard noGrad;
+    torch::Tensor pooled = (features * mask.unsqueeze(2)).sum(1) / mask.sum(1, true);
+    torch::Tensor expected;
+    for (const auto& [name, tensor] : namedState(net)) {
+        if (name == "head.fc.weight") expected = pooled.matmul(tensor.t());
+        if (name == "head.fc.bias") expected = expected + tensor;
+    }
+    torch::Tensor out = net.forward(ids(t.at("input"), mask));
+    return (out - expected).abs().max().item<double>();
+}
+
 }  // namespace
 
 TEST(TextModels, LanguageModelShapes) {
@@ -383,20 +402,8 @@ TEST(TextModels, ABertCheckpointLoadsByNameAndGivesBertsFeatures) {
                                       "\"post\", weights = \"bert.safetensors\")  head = classifier(pool = \"mean\")",
                                       false),
                             textInfo(), dir.path());
-    net->eval();
-    NamedTensors io = readSafetensors(dir.path() / "bert_io.safetensors");
-    std::map<std::string, torch::Tensor> t(io.tensors.begin(), io.tensors.end());
-    torch::Tensor mask = t.at("mask").to(torch::kBool), features = t.at("output");
-    torch::NoGradGuard noGrad;
-    torch::Tensor pooled = (features * mask.unsqueeze(2)).sum(1) / mask.sum(1, true);
-    torch::Tensor expected;
-    for (const auto& [name, tensor] : namedState(*net)) {
-        if (name == "head.fc.weight") expected = pooled.matmul(tensor.t());
-        if (name == "head.fc.bias") expected = expected + tensor;
-    }
-    torch::Tensor out = net->forward(ids(t.at("input"), mask));
-    double diff = (out - expected).abs().max().item<double>();
-    EXPECT_LT(diff, 1e-4) << out << expected;
+    double diff = differenceFromReference(*net, dir.path() / "bert_io.safetensors");
+    EXPECT_LT(diff, 1e-4);
     std::cout << "pipe vs PyTorch BERT (through a mean-pooled linear head): max abs difference " << diff << "\n";
 }
 
@@ -466,20 +473,8 @@ TEST(TextModels, RobertaAndDistilbertFoldersTakeTheirConfigAndGivePyTorchsFeatur
         Section model = checkedModel(text, (dir.path() / "t.pipe").string());
         EXPECT_EQ(model.field("backbone")->arg("arch")->text, family);
         auto net = buildNetwork(model, textInfo(), dir.path(), log);
-        net->eval();
-        NamedTensors io = readSafetensors(dir.path() / (family + "_io.safetensors"));
-        std::map<std::string, torch::Tensor> t(io.tensors.begin(), io.tensors.end());
-        torch::Tensor mask = t.at("mask").to(torch::kBool), features = t.at("output");
-        torch::NoGradGuard noGrad;
-        torch::Tensor pooled = (features * mask.unsqueeze(2)).sum(1) / mask.sum(1, true);
-        torch::Tensor expected;
-        for (const auto& [name, tensor] : namedState(*net)) {
-            if (name == "head.fc.weight") expected = pooled.matmul(tensor.t());
-            if (name == "head.fc.bias") expected = expected + tensor;
-        }
-        torch::Tensor out = net->forward(ids(t.at("input"), mask));
-        double diff = (out - expected).abs().max().item<double>();
-        EXPECT_LT(diff, 1e-4) << family << out << expected;
+        double diff = differenceFromReference(*net, dir.path() / (family + "_io.safetensors"));
+        EXPECT_LT(diff, 1e-4) << family;
         std::cout << "pipe vs PyTorch " << family << ": max abs difference " << diff << "\n";
         ASSERT_FALSE(lines.empty());
         EXPECT_NE(lines[0].find("the backbone is under `" + family + ".`"), std::string::npos) << lines[0];
