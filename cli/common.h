@@ -18,6 +18,11 @@ std::filesystem::path runtimeExecutable();
 // when it cannot start.
 int handOver(const char* command, const std::vector<std::string>& args);
 
+// Replaces the file at `path` with `text` whole: written beside it, given
+// its permissions, then renamed over it. False, and the file as it was, when
+// that fails.
+bool replaceFile(const std::string& path, const std::string& text);
+
 // Runs a CLI11 parser over `args`; returns an exit code when the command
 // should stop here (after --help, or on bad usage), or -1 to go on.
 template <typename App>

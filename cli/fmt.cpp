@@ -12,29 +12,6 @@
 
 namespace pipelang::cli {
 
-namespace {
-
-bool writeAtomically(const std::string& path, const std::string& text) {
-    std::string tmp = path + ".pipe-fmt.tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out << text;
-        out.flush();
-        if (!out) {
-            std::filesystem::remove(tmp);
-            return false;
-        }
-    }
-    std::error_code ec;
-    auto perms = std::filesystem::status(path, ec).permissions();
-    if (!ec) std::filesystem::permissions(tmp, perms, ec);
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) std::filesystem::remove(tmp);
-    return !ec;
-}
-
-}  // namespace
-
 int fmt(const std::vector<std::string>& args) {
     CLI::App app{
         "Rewrite .pipe files in the one canonical layout; comments are kept and meaning never changes.\n"
@@ -89,7 +66,7 @@ int fmt(const std::vector<std::string>& args) {
             if (status == kOk) status = kFailed;
             continue;
         }
-        if (!writeAtomically(path, formatted)) {
+        if (!replaceFile(path, formatted)) {
             std::fprintf(stderr, "pipe fmt: cannot write `%s`; it was left as it was\n", path.c_str());
             status = kBadInput;
         }

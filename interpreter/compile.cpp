@@ -82,7 +82,8 @@ void Checker::load(const SourceFile& file, std::vector<const SourceFile*>& stack
                 if (entry.path().extension() == ".pipe") siblings.push_back(entry.path().filename().string());
             std::sort(siblings.begin(), siblings.end());
             if (auto guess = closest(wanted.filename().string(), siblings); !guess.empty())
-                d.hints.push_back("did you mean `" + (wanted.parent_path() / guess).string() + "`?");
+                d.didYouMean("`" + (wanted.parent_path() / guess).string() + "`", s.importSpan,
+                             "\"" + (wanted.parent_path() / guess).string() + "\"");
             else
                 d.hints.push_back("imports are found relative to the importing file: looked for `" + path + "`");
             continue;
@@ -248,7 +249,7 @@ Section Checker::resolveSection(const ast::Statement& s) {
                 // A misspelt field of the sweep itself, or a setting without its block.
                 if (auto guess = closest(key, names); !guess.empty()) {
                     c_.diags.error("unknown-field", f.key.span, "a sweep block has no field `" + key + "`")
-                        .hints.push_back("did you mean `" + guess + "`?");
+                        .didYouMean("`" + guess + "`", f.key.span, guess);
                     continue;
                 }
                 auto& d = c_.diags.error("sweep-key", f.key.span, "a sweep field names a setting as `block.field`");
@@ -258,7 +259,7 @@ Section Checker::resolveSection(const ast::Statement& s) {
             auto& d =
                 c_.diags.error("unknown-field", f.key.span, "a " + section.kind + " block has no field `" + key + "`");
             if (auto guess = closest(key, names); !guess.empty()) {
-                d.hints.push_back("did you mean `" + guess + "`?");
+                d.didYouMean("`" + guess + "`", f.key.span, guess);
                 misspelt.insert(guess);
             } else {
                 std::string list;

@@ -201,6 +201,12 @@ size_t editDistance(const std::string& a, const std::string& b) {
 
 }  // namespace
 
+Diagnostic& Diagnostic::didYouMean(const std::string& shown, Span where, const std::string& replacement) {
+    hints.push_back("did you mean " + shown + "?");
+    if (where.valid()) fixes.push_back({where, replacement});
+    return *this;
+}
+
 std::string closest(const std::string& word, const std::vector<std::string>& candidates) {
     std::string best;
     size_t bestDistance = std::max<size_t>(1, std::min<size_t>(3, word.size() / 3 + 1)) + 1;

@@ -24,7 +24,10 @@ struct Diagnostic {
     Span span;                                        // where; may be invalid for whole-file problems
     std::vector<std::string> hints;                   // what to do, each printed as `hint: ...`
     std::vector<std::pair<Span, std::string>> notes;  // related places
-    std::vector<FixIt> fixes;
+    std::vector<FixIt> fixes;                         // edits that make the file mean what it surely meant
+
+    // The hint "did you mean SHOWN?" and its fix: `replacement` for the text at `span`.
+    Diagnostic& didYouMean(const std::string& shown, Span span, const std::string& replacement);
 };
 
 class Diagnostics {

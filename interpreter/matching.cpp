@@ -141,7 +141,7 @@ void Checker::checkColumns(const Section& data, const Value& source, const std::
         auto& d = c_.diags.error("unknown-column", name->span,
                                  "`" + source.arg("path")->text + "` has no column \"" + name->text + "\"");
         if (auto guess = closest(name->text, *columns); !guess.empty())
-            d.hints.push_back("did you mean \"" + guess + "\"?");
+            d.didYouMean("\"" + guess + "\"", name->span, "\"" + guess + "\"");
         else if (columns->size() <= 12) {
             std::string list;
             for (size_t i = 0; i < columns->size(); ++i)
@@ -405,6 +405,9 @@ void Checker::checkTrain(const Section& train) {
             "schedule", at(*freeze),
             "`freeze_epochs` (" + shown(*freeze) + ") is more than `epochs` (" + shown(*schedule->arg("epochs")) + ")");
         d.hints.push_back("the frozen phase is a warm-up for the head; keep it shorter than the unfrozen one");
+        // fastai's fine_tune freezes for one epoch.
+        if (freeze->origin == Origin::Written && freeze->span.valid() && epochs >= 1)
+            d.fixes.push_back({freeze->span, "1"});
     }
     if (const Value* freeze = model ? model->field("freeze") : nullptr;
         freeze && freeze->boolean && schedule->text == "fine_tune") {

@@ -200,7 +200,7 @@ std::optional<Value> Checker::resolveExpr(const ast::Expr& e, const Type& type, 
                 names.push_back("valid_loss");
                 names.push_back("train_loss");
                 if (auto guess = closest(e.text, names); !guess.empty())
-                    d.hints.push_back("did you mean `" + guess + "`?");
+                    d.didYouMean("`" + guess + "`", e.span, "\"" + guess + "\"");
                 return std::nullopt;
             }
             Value v{Value::Kind::String};
@@ -255,7 +255,7 @@ std::optional<Value> Checker::resolveExpr(const ast::Expr& e, const Type& type, 
         std::string familyWord = familyNoun(families[0]);
         auto& d = c_.diags.error("unknown-builtin", e.path.span, "unknown " + familyWord + " `" + e.path.text() + "`");
         if (auto guess = closest(e.path.text(), names); !guess.empty())
-            d.hints.push_back("did you mean `" + guess + "`?");
+            d.didYouMean("`" + guess + "`", e.path.span, guess);
         else
             d.hints.push_back("the " + familyWord + "s are " + joinQuoted(names));
         return std::nullopt;
@@ -304,7 +304,7 @@ std::optional<Value> Checker::resolveRef(const ast::Expr& e, const Type& type, c
         }
         auto& d = c_.diags.error("unknown-name", n.span, "there is no " + kind + " block named `" + n.text + "`");
         if (auto guess = closest(n.text, names); !guess.empty())
-            d.hints.push_back("did you mean `" + guess + "`?");
+            d.didYouMean("`" + guess + "`", n.span, guess);
         else if (!names.empty())
             d.hints.push_back("the " + kind + " block" + (names.size() == 1 ? " is " : "s are ") +
                               joinQuoted(names, "`", "and"));
@@ -315,7 +315,7 @@ std::optional<Value> Checker::resolveRef(const ast::Expr& e, const Type& type, c
         if (std::find(splits.begin(), splits.end(), n.text) != splits.end()) return true;
         auto& d = c_.diags.error("unknown-split", n.span, "`" + n.text + "` is not a split");
         if (auto guess = closest(n.text, splits); !guess.empty())
-            d.hints.push_back("did you mean `" + guess + "`?");
+            d.didYouMean("`" + guess + "`", n.span, guess);
         else
             d.hints.push_back("the splits are `train`, `valid` and `test`");
         return false;
@@ -457,7 +457,7 @@ std::optional<Value> Checker::resolveName(const ast::Expr& e, const Type& type, 
         wantsBlock ? "there is no " + expected + " named `" + name + "`" : "unknown " + expected + " `" + name + "`";
     auto& d = c_.diags.error(wantsBlock ? "unknown-name" : "unknown-builtin", e.span, message);
     if (!guess.empty())
-        d.hints.push_back("did you mean `" + guess + "`?");
+        d.didYouMean("`" + guess + "`", e.path.parts.empty() ? Span{} : e.path.parts[0].span, guess);
     else if (wantsBlock && !candidates.empty())
         d.hints.push_back("the " + expected + (candidates.size() == 1 ? " is " : "s are ") +
                           joinQuoted(candidates, "`", "and"));
@@ -489,7 +489,7 @@ std::optional<Value> Checker::resolveCall(const ast::Expr& e, const stdlib::Buil
                 std::vector<std::string> names;
                 for (const auto& q : b.params) names.push_back(q.name);
                 if (auto guess = closest(arg.name->text, names); !guess.empty()) {
-                    d.hints.push_back("did you mean `" + guess + "`?");
+                    d.didYouMean("`" + guess + "`", arg.name->span, guess);
                     misspelt.insert(guess);  // not reported again as missing
                 } else if (!names.empty())
                     d.hints.push_back(owner + " takes " + joinQuoted(names, "`", "and"));
@@ -581,9 +581,16 @@ std::optional<Value> Checker::resolveCall(const ast::Expr& e, const stdlib::Buil
         const Type& t = typeOf(*p);
         auto names = t.kind == Type::Kind::Ref ? blockNames(t.ref) : std::vector<std::string>{};
         if (t.kind == Type::Kind::Ref) failedRefKinds_.insert(t.ref);
-        if (names.size() == 1)
-            d.hints.push_back("add `" + p->name + " = " + names[0] + "`: " + p->doc);
-        else
+        if (names.size() == 1) {
+            const std::string arg = p->name + " = " + names[0];
+            d.hints.push_back("add `" + arg + "`: " + p->doc);
+            // Into the parentheses, or a bare name becomes a call.
+            if (e.kind == ast::Expr::Kind::Call && e.span.valid() && e.span.end > e.span.begin)
+                d.fixes.push_back(
+                    {Span{e.span.file, e.span.end - 1, e.span.end - 1}, (e.args.empty() ? "" : ", ") + arg});
+            else if (e.span.valid())
+                d.fixes.push_back({e.span, e.path.text() + "(" + arg + ")"});
+        } else
             d.hints.push_back("add `" + p->name + " = ...`: " + p->doc);
         return std::nullopt;
     }
@@ -636,7 +643,7 @@ bool Checker::checkConstraints(const Value& v, const stdlib::Param& p, const std
                                what + " must be " + joinQuoted(p.choices, quote) + ", not " + quote + text + quote);
             // Numbers close in spelling are not close in meaning: no guess for them.
             if (auto guess = closest(text, p.choices); !guess.empty() && v.kind == Value::Kind::String)
-                d.hints.push_back(std::string("did you mean ") + quote + guess + quote + "?");
+                d.didYouMean(quote + guess + quote, v.span, quote + guess + quote);
             return false;
         }
     }

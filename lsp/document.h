@@ -51,11 +51,12 @@ private:
 };
 
 // The answers to the requests, as the `result` (or notification `params`) JSON.
-json diagnostics(const Document& doc);             // textDocument/publishDiagnostics params
-json completion(const Document& doc, Position p);  // CompletionItem[]
-json hover(const Document& doc, Position p);       // Hover or null
-json definition(const Document& doc, Position p);  // Location or null
-json documentSymbols(const Document& doc);         // DocumentSymbol[]
-json formatting(const Document& doc);              // TextEdit[], or null when the text does not parse
+json diagnostics(const Document& doc);                     // textDocument/publishDiagnostics params
+json completion(const Document& doc, Position p);          // CompletionItem[]
+json hover(const Document& doc, Position p);               // Hover or null
+json definition(const Document& doc, Position p);          // Location or null
+json documentSymbols(const Document& doc);                 // DocumentSymbol[]
+json formatting(const Document& doc);                      // TextEdit[], or null when the text does not parse
+json codeActions(const Document& doc, const json& range);  // CodeAction[]: the fix-its under `range`
 
 }  // namespace pipelang::lsp

@@ -56,6 +56,7 @@ json capabilities() {
         {"definitionProvider", true},
         {"documentSymbolProvider", true},
         {"documentFormattingProvider", true},
+        {"codeActionProvider", {{"codeActionKinds", {"quickfix"}}}},
     };
 }
 
@@ -94,6 +95,7 @@ json Server::request(const std::string& method, const json& params) {
     if (method == "textDocument/definition") return definition(documentFor(params), positionOf(params));
     if (method == "textDocument/documentSymbol") return documentSymbols(documentFor(params));
     if (method == "textDocument/formatting") return formatting(documentFor(params));
+    if (method == "textDocument/codeAction") return codeActions(documentFor(params), params.value("range", json()));
     throw UnknownMethod(method);
 }
 

@@ -19,7 +19,13 @@
 #include <fstream>
 #include <sstream>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "interpreter/compile.h"
+#include "interpreter/fixes.h"
+#include "interpreter/format.h"
+#include "interpreter/parse.h"
 
 namespace pipelang {
 namespace {
@@ -128,6 +134,72 @@ TEST_P(GoldenCase, Diagnostics) {
     EXPECT_TRUE(expected == actual) << "diagnostics of " << pipePath << " differ from " << expectedPath
                                     << " (- expected, + actual; UPDATE_GOLDEN=1 accepts them):\n"
                                     << diff(expected, actual);
+}
+
+std::string canonical(const std::string& text) {
+    SourceFile file("x.pipe", text);
+    Diagnostics diags;
+    ast::Module module = parse(file, diags);
+    return diags.hasErrors() ? "" : format(module);
+}
+
+size_t errorCount(const Compilation& c) {
+    return c.diags.errorCount();
+}
+
+// Every fix the golden cases offer, applied: each removes its own error and
+// adds none (so a case whose every error had a fix now checks), and a file
+// in `pipe fmt`'s layout stays in it.
+TEST(GoldenFixes, EachFixRemovesItsErrorAndKeepsTheLayout) {
+    std::error_code ec;
+    if (!fs::equivalent(fs::current_path(), PIPE_SOURCE_DIR, ec)) fs::current_path(PIPE_SOURCE_DIR);
+    int fixedCases = 0;
+    for (const auto& name : caseNames()) {
+        const std::string path = std::string(kDir) + "/" + name + ".pipe";
+        const std::string original = readFile(path);
+        auto overrides = overridesOf(original);
+        auto c = compileFile(path, CompileOptions{overrides});
+        FixedFiles fixed = applyFixes(*c);
+        auto it = fixed.texts.find(path);
+        if (it == fixed.texts.end()) continue;
+        ++fixedCases;
+        size_t fixable = 0;
+        for (const auto& d : c->diags.items())
+            if (d.severity == Severity::Error && !d.fixes.empty() && d.fixes[0].span.file &&
+                d.fixes[0].span.file->name == path)
+                ++fixable;
+        auto after = compileText(path, it->second, CompileOptions{overrides});
+        EXPECT_EQ(errorCount(*after), errorCount(*c) - fixable) << path << " fixed:\n"
+                                                                << it->second << "\nstill says:\n"
+                                                                << render(after->diags);
+        if (canonical(original) == original) {
+            EXPECT_EQ(canonical(it->second), it->second) << path;
+        }
+    }
+    EXPECT_GE(fixedCases, 20) << "the golden cases offer fewer fixes than they did";
+}
+
+// `pipe check --fix` makes the edits, says each, and checks again.
+TEST(GoldenFixes, CheckFixWritesTheFileAndSaysWhatChanged) {
+    fs::path dir = fs::temp_directory_path() / ("pipe-fix-test-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::string file = (dir / "t.pipe").string();
+    std::ofstream(file)
+        << "data d {\n    source = idx(\"/nonexistent\", train = \"train\", test = \"t10k\")\n"
+           "    blocks = (image(channels = 1), category)\n    split  = random(valid = 0.1, seed = 1)\n}\n"
+           "model m { backbone = cnn }\n"
+           "train t {\n    model     = m\n    data      = d\n    optimizer = adamx(lr = 1e-3)\n}\n";
+    std::string command = std::string(PIPE_BINARY) + " check --fix " + file + " 2>&1";
+    std::string out;
+    FILE* p = popen(command.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    char buffer[4096];
+    for (size_t n; (n = fread(buffer, 1, sizeof buffer, p)) > 0;) out.append(buffer, n);
+    int status = pclose(p);
+    EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+    EXPECT_NE(out.find("t.pipe:10:17: fixed: adamx -> adamw"), std::string::npos) << out;
+    EXPECT_NE(readFile(file).find("optimizer = adamw(lr = 1e-3)"), std::string::npos);
+    fs::remove_all(dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(Golden, GoldenCase, ::testing::ValuesIn(caseNames()),

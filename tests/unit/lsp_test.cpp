@@ -182,6 +182,35 @@ TEST(LspServer, DiagnosticsAreTheCheckersAndFollowChanges) {
     EXPECT_EQ(s.server.document(kUri), nullptr);
 }
 
+// A diagnostic that knows its edit offers it as a quick fix under its range;
+// the edit applied gives a text that checks.
+TEST(LspServer, QuickFixesAreTheCheckersFixIts) {
+    Session s;
+    const std::string text = "train { optimizer = adamx(lr = 3e-3) }\n";
+    s.open(kUri, text);
+    auto range = [](int from, int to) { return json{{"start", toJson({0, from})}, {"end", toJson({0, to})}}; };
+    json r = s.call("textDocument/codeAction", {{"textDocument", {{"uri", kUri}}},
+                                                {"range", range(22, 22)},
+                                                {"context", {{"diagnostics", json::array()}}}})["result"];
+    ASSERT_EQ(r.size(), 1u) << r;
+    EXPECT_EQ(r[0]["kind"], "quickfix");
+    EXPECT_EQ(r[0]["title"], "Change `adamx` to `adamw`");
+    EXPECT_EQ(r[0]["diagnostics"][0]["code"], "unknown-builtin");
+    const json& edits = r[0]["edit"]["changes"][kUri];
+    ASSERT_EQ(edits.size(), 1u) << r;
+    EXPECT_EQ(edits[0]["range"], range(20, 25));
+    EXPECT_EQ(edits[0]["newText"], "adamw");
+    std::string fixed = text;
+    fixed.replace(20, 5, "adamw");
+    s.open(kUri, fixed);
+    // Nothing to fix there now, nor away from a diagnostic.
+    EXPECT_EQ(
+        s.call("textDocument/codeAction", {{"textDocument", {{"uri", kUri}}}, {"range", range(22, 22)}})["result"],
+        json::array());
+    auto caps = s.call("initialize", {{"capabilities", json::object()}})["result"]["capabilities"];
+    EXPECT_EQ(caps["codeActionProvider"]["codeActionKinds"], json::array({"quickfix"}));
+}
+
 TEST(LspServer, DiagnosticsOfImportsAndNotes) {
     Session s;
     auto d = s.open(kUri, "import \"nowhere.pipe\"\nlet a = b\nlet b = a\n");
@@ -335,6 +364,10 @@ TEST(LspServer, EveryRequestOnEveryPrefixOfEveryExample) {
                 ASSERT_TRUE(r.contains("result")) << m << " at " << n << " of " << path << ": " << r;
                 ++requests;
             }
+            auto actions = s.call(
+                "textDocument/codeAction",
+                {{"textDocument", {{"uri", uri}}}, {"range", {{"start", toJson({0, 0})}, {"end", toJson(end)}}}});
+            ASSERT_TRUE(actions.contains("result")) << "codeAction at " << n << " of " << path << ": " << actions;
         }
     }
     EXPECT_GT(requests, 10000u);
