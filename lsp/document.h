@@ -58,5 +58,6 @@ json definition(const Document& doc, Position p);          // Location or null
 json documentSymbols(const Document& doc);                 // DocumentSymbol[]
 json formatting(const Document& doc);                      // TextEdit[], or null when the text does not parse
 json codeActions(const Document& doc, const json& range);  // CodeAction[]: the fix-its under `range`
+json signatureHelp(const Document& doc, Position p);       // SignatureHelp or null outside a call
 
 }  // namespace pipelang::lsp

@@ -57,6 +57,7 @@ json capabilities() {
         {"documentSymbolProvider", true},
         {"documentFormattingProvider", true},
         {"codeActionProvider", {{"codeActionKinds", {"quickfix"}}}},
+        {"signatureHelpProvider", {{"triggerCharacters", {"(", ","}}}},
     };
 }
 
@@ -95,6 +96,7 @@ json Server::request(const std::string& method, const json& params) {
     if (method == "textDocument/definition") return definition(documentFor(params), positionOf(params));
     if (method == "textDocument/documentSymbol") return documentSymbols(documentFor(params));
     if (method == "textDocument/formatting") return formatting(documentFor(params));
+    if (method == "textDocument/signatureHelp") return signatureHelp(documentFor(params), positionOf(params));
     if (method == "textDocument/codeAction") return codeActions(documentFor(params), params.value("range", json()));
     throw UnknownMethod(method);
 }

@@ -211,6 +211,46 @@ TEST(LspServer, QuickFixesAreTheCheckersFixIts) {
     EXPECT_EQ(caps["codeActionProvider"]["codeActionKinds"], json::array({"quickfix"}));
 }
 
+// Inside a built-in's parentheses: its signature from the registry, the
+// parameter at the cursor (named, or the next positional one) and its doc.
+TEST(LspServer, SignatureHelpFollowsTheParameter) {
+    Session s;
+    s.open(kUri, "train { optimizer = adamw(weight_decay = 0.1, |) }\n");
+    json help = s.at("textDocument/signatureHelp", kUri);
+    ASSERT_TRUE(help.is_object()) << help;
+    const json& sig = help["signatures"][0];
+    const std::string label = sig["label"];
+    EXPECT_TRUE(label.starts_with("adamw(lr: ")) << label;
+    const auto* adamw = stdlib::registry().find(stdlib::Family::Optimizer, "adamw");
+    ASSERT_NE(adamw, nullptr);
+    ASSERT_EQ(sig["parameters"].size(), adamw->params.size());
+    // The next parameter not yet written: lr comes first and is not written.
+    EXPECT_EQ(help["activeParameter"], 0);
+    auto labelOf = [&](int i) {
+        auto range = sig["parameters"][i]["label"];
+        return label.substr(range[0].get<size_t>(), range[1].get<size_t>() - range[0].get<size_t>());
+    };
+    EXPECT_EQ(labelOf(0), stdlib::signature(adamw->params[0]));
+    EXPECT_EQ(sig["parameters"][0]["documentation"]["value"].get<std::string>().substr(0, adamw->params[0].doc.size()),
+              adamw->params[0].doc);
+    // At a named argument, that parameter; choices are listed.
+    s.open(kUri, "train { precision = \"fp32\"  schedule = one_cycle(epochs = |) }\n");
+    help = s.at("textDocument/signatureHelp", kUri);
+    ASSERT_TRUE(help.is_object()) << help;
+    const auto* oneCycle = stdlib::registry().find(stdlib::Family::Schedule, "one_cycle");
+    ASSERT_NE(oneCycle, nullptr);
+    EXPECT_EQ(oneCycle->params[help["activeParameter"].get<size_t>()].name, "epochs");
+    s.open(kUri, "model m { backbone = transformer(norm = |) }\n");
+    help = s.at("textDocument/signatureHelp", kUri);
+    ASSERT_TRUE(help.is_object()) << help;
+    const json& norm = help["signatures"][0]["parameters"][help["activeParameter"].get<size_t>()];
+    EXPECT_NE(norm["documentation"]["value"].get<std::string>().find("one of: `pre` `post`"), std::string::npos)
+        << norm;
+    // Outside any call: nothing.
+    s.open(kUri, "train { |optimizer = adamw }\n");
+    EXPECT_TRUE(s.at("textDocument/signatureHelp", kUri).is_null());
+}
+
 TEST(LspServer, DiagnosticsOfImportsAndNotes) {
     Session s;
     auto d = s.open(kUri, "import \"nowhere.pipe\"\nlet a = b\nlet b = a\n");
@@ -353,7 +393,8 @@ TEST(LspServer, EveryRequestOnEveryPrefixOfEveryExample) {
             SourceFile f("", prefix);
             Position end = toPosition(f, uint32_t(n));
             for (Position p : {end, Position{0, 0}, Position{end.line / 2, 4}, Position{end.line + 3, 99}}) {
-                for (const char* m : {"textDocument/completion", "textDocument/hover", "textDocument/definition"}) {
+                for (const char* m : {"textDocument/completion", "textDocument/hover", "textDocument/definition",
+                                      "textDocument/signatureHelp"}) {
                     auto r = s.call(m, {{"textDocument", {{"uri", uri}}}, {"position", toJson(p)}});
                     ASSERT_TRUE(r.contains("result")) << m << " at " << n << " of " << path << ": " << r;
                     ++requests;
