@@ -59,5 +59,13 @@ json documentSymbols(const Document& doc);                 // DocumentSymbol[]
 json formatting(const Document& doc);                      // TextEdit[], or null when the text does not parse
 json codeActions(const Document& doc, const json& range);  // CodeAction[]: the fix-its under `range`
 json signatureHelp(const Document& doc, Position p);       // SignatureHelp or null outside a call
+// Location[] of the block or `let` named at `p`, in the document and its imports.
+json references(const Document& doc, Position p, bool includeDeclaration);
+// A WorkspaceEdit renaming it everywhere, or, when it cannot be, why.
+struct RenameResult {
+    json edit;
+    std::string refusal;
+};
+RenameResult rename(const Document& doc, Position p, const std::string& newName);
 
 }  // namespace pipelang::lsp

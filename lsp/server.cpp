@@ -14,12 +14,17 @@ constexpr int kMethodNotFound = -32601;
 constexpr int kInvalidParams = -32602;
 constexpr int kInternalError = -32603;
 constexpr int kServerNotInitialized = -32002;
+constexpr int kRequestFailed = -32803;
 
 // A request's parameters did not hold what the method needs.
 struct BadParams : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 struct UnknownMethod : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+// A request understood but refused, with why (a rename to a taken name).
+struct RequestFailed : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
@@ -58,6 +63,8 @@ json capabilities() {
         {"documentFormattingProvider", true},
         {"codeActionProvider", {{"codeActionKinds", {"quickfix"}}}},
         {"signatureHelpProvider", {{"triggerCharacters", {"(", ","}}}},
+        {"referencesProvider", true},
+        {"renameProvider", true},
     };
 }
 
@@ -96,6 +103,17 @@ json Server::request(const std::string& method, const json& params) {
     if (method == "textDocument/definition") return definition(documentFor(params), positionOf(params));
     if (method == "textDocument/documentSymbol") return documentSymbols(documentFor(params));
     if (method == "textDocument/formatting") return formatting(documentFor(params));
+    if (method == "textDocument/references") {
+        bool declaration = params.contains("context") && params["context"].is_object() &&
+                           params["context"].value("includeDeclaration", false);
+        return references(documentFor(params), positionOf(params), declaration);
+    }
+    if (method == "textDocument/rename") {
+        if (!params.contains("newName") || !params["newName"].is_string()) throw BadParams("no newName");
+        RenameResult r = rename(documentFor(params), positionOf(params), params["newName"].get<std::string>());
+        if (!r.refusal.empty()) throw RequestFailed(r.refusal);
+        return r.edit;
+    }
     if (method == "textDocument/signatureHelp") return signatureHelp(documentFor(params), positionOf(params));
     if (method == "textDocument/codeAction") return codeActions(documentFor(params), params.value("range", json()));
     throw UnknownMethod(method);
@@ -169,6 +187,8 @@ std::vector<json> Server::handle(const json& message) {
         return {response(id, request(method, params))};
     } catch (const BadParams& e) {
         return isRequest ? std::vector<json>{errorResponse(id, kInvalidParams, e.what())} : std::vector<json>{};
+    } catch (const RequestFailed& e) {
+        return isRequest ? std::vector<json>{errorResponse(id, kRequestFailed, e.what())} : std::vector<json>{};
     } catch (const UnknownMethod&) {
         if (!isRequest) return {};
         return {errorResponse(id, kMethodNotFound, "pipe lsp does not handle `" + method + "`")};

@@ -3,11 +3,17 @@
 // text, and every request on every prefix of every example (it must never
 // fail or crash on broken text). editor/vscode/test drives a real `pipe lsp`.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
+#include <tuple>
 
+#include "interpreter/plan.h"
 #include "lsp/context.h"
 #include "lsp/server.h"
 #include "pipe_cli.h"
@@ -251,6 +257,116 @@ TEST(LspServer, SignatureHelpFollowsTheParameter) {
     EXPECT_TRUE(s.at("textDocument/signatureHelp", kUri).is_null());
 }
 
+// The edits of a WorkspaceEdit for `uri`, applied to `text` (last first).
+std::string applyEdits(std::string text, const json& edits) {
+    SourceFile f("", text);
+    std::vector<std::tuple<uint32_t, uint32_t, std::string>> spans;
+    for (const auto& e : edits)
+        spans.emplace_back(toOffset(f, positionFrom(e["range"]["start"])), toOffset(f, positionFrom(e["range"]["end"])),
+                           e["newText"].get<std::string>());
+    std::sort(spans.rbegin(), spans.rend());
+    for (const auto& [b, e, t] : spans) text.replace(b, e - b, t);
+    return text;
+}
+
+// `text` with the word `from` made `to` outside "strings" (a path may hold the
+// same letters) and where it is not called (`lstm(...)`, a built-in, beside a block `lstm`).
+std::string renamedOutsideStrings(const std::string& text, const std::string& from, const std::string& to) {
+    std::string out;
+    bool quoted = false;
+    std::string piece;
+    const std::regex word("\\b" + from + "\\b(?!\\()");  // not a built-in's call of that name
+    for (char ch : text + '"') {
+        if (ch != '"') {
+            piece += ch;
+            continue;
+        }
+        out += quoted ? piece : std::regex_replace(piece, word, to);
+        out += '"';
+        piece.clear();
+        quoted = !quoted;
+    }
+    out.pop_back();
+    return out;
+}
+
+// Runs of spaces as one: a longer name moves the plan's comment column.
+std::string spaced(const std::string& text) {
+    return std::regex_replace(text, std::regex(" +"), " ");
+}
+
+// Every named block and `let` of every example that imports nothing, renamed
+// from its declaration: the plan is the same but for the new name, and the
+// references are the places renamed.
+TEST(LspServer, RenameChangesOnlyTheName) {
+    Session s;
+    int renamed = 0;
+    for (const auto& path : testing::examplePaths()) {
+        std::string text = readFile(path);
+        if (text.find("import ") != std::string::npos) continue;
+        std::string uri = pathToUri(path.string());
+        s.open(uri, text);
+        const Document* doc = s.server.document(uri);
+        ASSERT_NE(doc, nullptr);
+        auto before = compileText(path.string(), text);
+        ASSERT_TRUE(before->ok()) << path;
+        const std::string plan = renderPlan(before->pipeline);
+        std::vector<std::pair<std::string, Span>> names;
+        for (const auto& d : doc->declarations())
+            if (d.nameSpan.file == &doc->file() && d.statement && d.statement->name)
+                names.push_back({d.name, d.nameSpan});
+        for (const auto& [name, span] : names) {
+            const std::string to = "renamed_" + name;
+            Position at = toPosition(doc->file(), span.begin);
+            json r = s.call("textDocument/rename",
+                            {{"textDocument", {{"uri", uri}}}, {"position", toJson(at)}, {"newName", to}});
+            ASSERT_TRUE(r.contains("result")) << name << " in " << path << ": " << r;
+            const json& edits = r["result"]["changes"][uri];
+            json refs = s.call("textDocument/references", {{"textDocument", {{"uri", uri}}},
+                                                           {"position", toJson(at)},
+                                                           {"context", {{"includeDeclaration", true}}}})["result"];
+            EXPECT_EQ(refs.size(), edits.size()) << name << " in " << path;
+            auto after = compileText(path.string(), applyEdits(text, edits));
+            ASSERT_TRUE(after->ok()) << name << " in " << path << ":\n" << render(after->diags);
+            EXPECT_EQ(spaced(renderPlan(after->pipeline)), spaced(renamedOutsideStrings(plan, name, to)))
+                << name << " in " << path;
+            ++renamed;
+        }
+    }
+    EXPECT_GT(renamed, 20);
+    // Refused: a taken name, a keyword, not a name; and nothing to rename on a built-in.
+    s.open(kUri, "data d { source = idx(\"x\") }\nmodel m { backbone = cnn }\ntrain { model = m  data = d }\n");
+    auto refusal = [&](Position p, const std::string& to) {
+        json r = s.call("textDocument/rename",
+                        {{"textDocument", {{"uri", kUri}}}, {"position", toJson(p)}, {"newName", to}});
+        return r.contains("error") ? r["error"]["message"].get<std::string>() : std::string();
+    };
+    EXPECT_NE(refusal({0, 5}, "m").find("already the name"), std::string::npos);
+    EXPECT_NE(refusal({0, 5}, "model").find("a word of the language"), std::string::npos);
+    EXPECT_NE(refusal({0, 5}, "2x").find("is not a name"), std::string::npos);
+    EXPECT_NE(refusal({1, 24}, "x").find("no block or `let` name here"), std::string::npos);
+    json refs = s.call("textDocument/references", {{"textDocument", {{"uri", kUri}}},
+                                                   {"position", toJson({2, 26})},
+                                                   {"context", {{"includeDeclaration", false}}}})["result"];
+    ASSERT_EQ(refs.size(), 1u) << refs;
+    EXPECT_EQ(refs[0]["range"]["start"], toJson({2, 26}));
+
+    // Across an import: the block declared in the imported file is renamed there too.
+    auto dir = std::filesystem::temp_directory_path() / ("pipe-rename-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "shared.pipe") << "data d { source = idx(\"x\") }\n";
+    const std::string main = "import \"shared.pipe\"\nmodel m { backbone = cnn }\ntrain { model = m  data = d }\n";
+    const std::string mainUri = pathToUri((dir / "main.pipe").string());
+    s.open(mainUri, main);
+    json r = s.call("textDocument/rename",
+                    {{"textDocument", {{"uri", mainUri}}}, {"position", toJson({2, 26})}, {"newName", "images"}});
+    ASSERT_TRUE(r.contains("result")) << r;
+    const json& changes = r["result"]["changes"];
+    ASSERT_TRUE(changes.contains(pathToUri((dir / "shared.pipe").string()))) << r;
+    EXPECT_EQ(changes[mainUri].size(), 1u) << r;
+    std::filesystem::remove_all(dir);
+}
+
 TEST(LspServer, DiagnosticsOfImportsAndNotes) {
     Session s;
     auto d = s.open(kUri, "import \"nowhere.pipe\"\nlet a = b\nlet b = a\n");
@@ -404,6 +520,13 @@ TEST(LspServer, EveryRequestOnEveryPrefixOfEveryExample) {
                 auto r = s.call(m, {{"textDocument", {{"uri", uri}}}});
                 ASSERT_TRUE(r.contains("result")) << m << " at " << n << " of " << path << ": " << r;
                 ++requests;
+            }
+            for (const char* m : {"textDocument/references", "textDocument/rename"}) {
+                auto r = s.call(m, {{"textDocument", {{"uri", uri}}},
+                                    {"position", toJson(end)},
+                                    {"newName", "x2"},
+                                    {"context", {{"includeDeclaration", true}}}});
+                ASSERT_TRUE(r.contains("result") || r.contains("error")) << m << " at " << n << " of " << path;
             }
             auto actions = s.call(
                 "textDocument/codeAction",
