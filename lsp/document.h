@@ -67,5 +67,8 @@ struct RenameResult {
     std::string refusal;
 };
 RenameResult rename(const Document& doc, Position p, const std::string& newName);
+// SemanticTokens of the names whose colour depends on what they mean, and the legend of their numbers.
+json semanticTokens(const Document& doc);
+json semanticTokensLegend();
 
 }  // namespace pipelang::lsp

@@ -65,6 +65,7 @@ json capabilities() {
         {"signatureHelpProvider", {{"triggerCharacters", {"(", ","}}}},
         {"referencesProvider", true},
         {"renameProvider", true},
+        {"semanticTokensProvider", {{"legend", semanticTokensLegend()}, {"full", true}}},
     };
 }
 
@@ -114,6 +115,7 @@ json Server::request(const std::string& method, const json& params) {
         if (!r.refusal.empty()) throw RequestFailed(r.refusal);
         return r.edit;
     }
+    if (method == "textDocument/semanticTokens/full") return semanticTokens(documentFor(params));
     if (method == "textDocument/signatureHelp") return signatureHelp(documentFor(params), positionOf(params));
     if (method == "textDocument/codeAction") return codeActions(documentFor(params), params.value("range", json()));
     throw UnknownMethod(method);

@@ -367,6 +367,38 @@ TEST(LspServer, RenameChangesOnlyTheName) {
     std::filesystem::remove_all(dir);
 }
 
+// Semantic tokens, decoded: each name coloured by what it is.
+TEST(LspServer, SemanticTokensColourNamesByMeaning) {
+    Session s;
+    const std::string text =
+        "let rate = 1e-3\n"
+        "model lstm { backbone = lstm(dim = 8) }\n"
+        "train fit { model = lstm  optimizer = adamw(lr = rate)  loss = cross_entropy }\n";
+    s.open(kUri, text);
+    json r = s.call("textDocument/semanticTokens/full", {{"textDocument", {{"uri", kUri}}}})["result"];
+    const auto& data = r["data"];
+    ASSERT_EQ(data.size() % 5, 0u) << r;
+    const std::vector<std::string> types = {"class", "variable", "function", "parameter", "property"};
+    std::vector<std::string> seen;  // "word:type[:modifiers]"
+    SourceFile f("", text);
+    int line = 0, character = 0;
+    for (size_t i = 0; i < data.size(); i += 5) {
+        int dl = data[i], dc = data[i + 1], length = data[i + 2], type = data[i + 3], modifiers = data[i + 4];
+        character = dl == 0 ? character + dc : dc;
+        line += dl;
+        uint32_t at = toOffset(f, {line, character});
+        seen.push_back(text.substr(at, size_t(length)) + ":" + types.at(size_t(type)) +
+                       (modifiers ? ":" + std::to_string(modifiers) : ""));
+    }
+    const std::vector<std::string> expected = {
+        "rate:variable:3", "lstm:class:1",    "backbone:property", "lstm:function",         "dim:parameter",
+        "fit:class:1",     "model:property",  "lstm:class",        "optimizer:property",    "adamw:function",
+        "lr:parameter",    "rate:variable:2", "loss:property",     "cross_entropy:function"};
+    EXPECT_EQ(seen, expected);
+    auto caps = s.call("initialize", {{"capabilities", json::object()}})["result"]["capabilities"];
+    EXPECT_EQ(caps["semanticTokensProvider"]["legend"]["tokenTypes"].size(), types.size());
+}
+
 TEST(LspServer, DiagnosticsOfImportsAndNotes) {
     Session s;
     auto d = s.open(kUri, "import \"nowhere.pipe\"\nlet a = b\nlet b = a\n");
@@ -516,7 +548,8 @@ TEST(LspServer, EveryRequestOnEveryPrefixOfEveryExample) {
                     ++requests;
                 }
             }
-            for (const char* m : {"textDocument/documentSymbol", "textDocument/formatting"}) {
+            for (const char* m :
+                 {"textDocument/documentSymbol", "textDocument/formatting", "textDocument/semanticTokens/full"}) {
                 auto r = s.call(m, {{"textDocument", {{"uri", uri}}}});
                 ASSERT_TRUE(r.contains("result")) << m << " at " << n << " of " << path << ": " << r;
                 ++requests;
