@@ -134,11 +134,17 @@ struct HfTokenizer::Matcher {
 HfTokenizer::HfTokenizer() = default;
 HfTokenizer::~HfTokenizer() = default;
 
+fs::path HfTokenizer::fileIn(const fs::path& folder) {
+    std::error_code ec;
+    for (const char* name : {"tokenizer.json", "vocab.txt", "vocab.json"})
+        if (fs::is_regular_file(folder / name, ec)) return folder / name;
+    return {};
+}
+
 std::unique_ptr<HfTokenizer> HfTokenizer::load(const fs::path& path) {
     std::error_code ec;
     if (fs::is_directory(path, ec)) {
-        for (const char* name : {"tokenizer.json", "vocab.txt", "vocab.json"})
-            if (fs::is_regular_file(path / name, ec)) return load(path / name);
+        if (fs::path file = fileIn(path); !file.empty()) return load(file);
         throw TokenizerError(
             "the folder " + path.string() +
             " holds no tokenizer: neither tokenizer.json, nor vocab.txt, nor vocab.json with merges.txt");

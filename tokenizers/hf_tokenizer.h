@@ -49,6 +49,8 @@ class HfTokenizer {
 public:
     // A tokenizer.json, vocab.txt or vocab.json (merges.txt beside it), or a folder holding one.
     static std::unique_ptr<HfTokenizer> load(const std::filesystem::path& fileOrFolder);
+    // The file load() reads from `folder`, in its order of preference; empty when it holds none.
+    static std::filesystem::path fileIn(const std::filesystem::path& folder);
     ~HfTokenizer();
 
     // The ids of `text` (UTF-8; bytes that are not become U+FFFD), with the

@@ -22,9 +22,9 @@ std::vector<std::pair<fs::path, std::string>> sourceFiles(const fs::path& path) 
     };
     std::vector<std::pair<fs::path, std::string>> out;
     if (fs::is_directory(path, ec)) {
-        for (const char* name : {"tokenizer.json", "vocab.json", "vocab.txt"})
-            if (fs::exists(path / name, ec)) return sourceFiles(path / name);
-        return out;
+        // The file the library reads, so that the run keeps a copy of that one.
+        const fs::path file = tokenizers::HfTokenizer::fileIn(path);
+        return file.empty() ? out : sourceFiles(file);
     }
     const std::string name = path.filename().string();
     if (name.ends_with("vocab.json")) {
