@@ -1,7 +1,8 @@
 // `pipe plan`: the checked pipeline as a researcher reads it — every field of
 // every block and every parameter of every call, each marked with where its
-// value came from (written, default, from data, override) — and the same tree
-// as JSON for tools.
+// value came from (written, default, from data, override), and the learning
+// rate of each layer group where `slice(lo, hi)` or `fine_tune` spreads them —
+// and the same tree as JSON for tools.
 #pragma once
 
 #include <string>

@@ -128,6 +128,8 @@ std::string textEntry(const Builtin& b) {
     auto cs = contracts(b);
     if (!cs.empty()) out += "\n";
     for (const auto& [label, values] : cs) out += "    " + label + ": " + join(values, ", ") + "\n";
+    if (!b.groupsDoc.empty())
+        out += "    layer groups for slice(lo, hi), from the input, the head last: " + b.groupsDoc + "\n";
     return out;
 }
 
@@ -169,6 +171,8 @@ std::string markdownEntry(const Builtin& b) {
         lines.push_back("**" + title + ":** " + join(values, ", ", backticks));
     }
     if (!lines.empty()) out += "\n" + join(lines, " · ") + "\n";
+    if (!b.groupsDoc.empty())
+        out += "\n**Layer groups** for `slice(lo, hi)`, from the input (the head is the last): " + b.groupsDoc + "\n";
     return out;
 }
 

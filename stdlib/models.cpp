@@ -14,6 +14,66 @@ constexpr const char* kFreezeDoc =
 
 namespace {
 
+// Each backbone's layer groups for `lr = slice(lo, hi)`, from the input on;
+// the head is always one more group, the last, and takes `hi`. As in fastai,
+// whose splitters cut a model into a few parts that learn at log-spaced rates.
+
+std::string numbered(const std::string& prefix, int64_t i) {
+    return prefix + std::to_string(i);
+}
+
+// fastai's _resnet_split: the stem with layer1 and layer2, then layer3 and layer4.
+std::vector<LayerGroup> resnetGroups(const SizeOf&) {
+    return {{"conv1..layer2", {"conv1.*", "bn1.*", "layer1.*", "layer2.*"}},
+            {"layer3..layer4", {"layer3.*", "layer4.*"}}};
+}
+
+std::vector<LayerGroup> cnnGroups(const SizeOf& size) {
+    std::vector<LayerGroup> groups;
+    for (int64_t i = 0; i < size("channels"); ++i)
+        groups.push_back({numbered("features.", i), {numbered("features.", i) + ".*"}});
+    return groups;
+}
+
+// A table's embeddings feed the first layer and learn with it.
+std::vector<LayerGroup> mlpGroups(const SizeOf& size) {
+    std::vector<LayerGroup> groups;
+    for (int64_t i = 0; i < size("hidden"); ++i)
+        groups.push_back({numbered("layers.", i), {numbered("layers.", i) + ".*"}});
+    if (groups.empty()) return {{"embeds", {"embeds.*"}}};
+    groups.front().patterns.push_back("embeds.*");
+    return groups;
+}
+
+std::vector<LayerGroup> embeddingMlpGroups(const SizeOf&) {
+    return {{"embedding", {"embedding.*"}}, {"hidden", {"hidden.*"}}};
+}
+
+// fastai's awd_lstm_clas_split: the embedding, then each recurrent layer
+// (PyTorch names layer k's weights `weight_ih_lk`, `..._lk_reverse`).
+std::vector<LayerGroup> recurrentGroups(const SizeOf& size) {
+    std::vector<LayerGroup> groups = {{"embedding", {"embedding.*"}}};
+    for (int64_t i = 0; i < size("layers"); ++i) {
+        std::string layer = numbered("_l", i);
+        groups.push_back({numbered("rnn.l", i), {"rnn.*" + layer, "rnn.*" + layer + "_reverse"}});
+    }
+    return groups;
+}
+
+// The embeddings, then each encoder layer (the final layer norm of a
+// pre-norm encoder with the last), as fastai's splitters for Hugging Face models.
+std::vector<LayerGroup> transformerGroups(const SizeOf& size) {
+    std::vector<LayerGroup> groups = {{"embeddings", {"embeddings.*"}}};
+    for (int64_t i = 0; i < size("layers"); ++i)
+        groups.push_back({numbered("encoder.layer.", i), {numbered("encoder.layer.", i) + ".*"}});
+    groups.back().patterns.push_back("encoder.LayerNorm.*");
+    return groups;
+}
+
+std::vector<LayerGroup> noGroups(const SizeOf&) {
+    return {};
+}
+
 void addBackbones(Registry& r) {
     r.add({.name = "mlp",
            .family = Family::Backbone,
@@ -24,7 +84,10 @@ void addBackbones(Registry& r) {
                    {"dropout", "float", "0.0", "the share of activations zeroed during training", {}, 0, 1},
                    {"activation", "string", "\"relu\"", "the non-linearity after each layer", {"relu", "gelu", "tanh"}},
                },
-           .accepts = {"image", "tabular"}});
+           .accepts = {"image", "tabular"},
+           .layerGroups = mlpGroups,
+           .groupsDoc = "one per hidden layer (`layers.0`, `layers.1`, ...), a table's embeddings with the first; "
+                        "with no hidden layers, the embeddings alone (`embeds`)"});
 
     r.add({.name = "cnn",
            .family = Family::Backbone,
@@ -43,7 +106,9 @@ void addBackbones(Registry& r) {
                    {"batch_norm", "bool", "true", "normalise after each convolution: faster, steadier training"},
                    {"dropout", "float", "0.0", "the share of activations zeroed during training", {}, 0, 1},
                },
-           .accepts = {"image"}});
+           .accepts = {"image"},
+           .layerGroups = cnnGroups,
+           .groupsDoc = "one per stage, from the input: `features.0`, `features.1`, ..."});
 
     r.add({.name = "resnet",
            .family = Family::Backbone,
@@ -64,7 +129,10 @@ void addBackbones(Registry& r) {
                    {"in_channels", "int", "3", "the channels of the input images (1 for greyscale)", {}, 1, {}},
                    {"freeze", "bool", "false", kFreezeDoc},
                },
-           .accepts = {"image"}});
+           .accepts = {"image"},
+           .layerGroups = resnetGroups,
+           .groupsDoc = "`conv1..layer2` (the stem, layer1 and layer2), then `layer3..layer4`, as fastai splits a "
+                        "ResNet"});
 
     r.add({.name = "embedding_mlp",
            .family = Family::Backbone,
@@ -81,7 +149,9 @@ void addBackbones(Registry& r) {
                     1,
                     {}},
                },
-           .accepts = {"tokens"}});
+           .accepts = {"tokens"},
+           .layerGroups = embeddingMlpGroups,
+           .groupsDoc = "`embedding`, then `hidden`"});
 
     r.add({.name = "lstm",
            .family = Family::Backbone,
@@ -93,7 +163,10 @@ void addBackbones(Registry& r) {
                    {"bidirectional", "bool", "false", "read the text both ways (not for language modelling)"},
                    {"dropout", "float", "0.0", "the share of activations zeroed between layers in training", {}, 0, 1},
                },
-           .accepts = {"text", "tokens"}});
+           .accepts = {"text", "tokens"},
+           .layerGroups = recurrentGroups,
+           .groupsDoc = "`embedding`, then one per LSTM layer (`rnn.l0`, `rnn.l1`, ...), as fastai splits "
+                        "ULMFiT's AWD-LSTM"});
 
     r.add({.name = "gru",
            .family = Family::Backbone,
@@ -105,7 +178,9 @@ void addBackbones(Registry& r) {
                    {"bidirectional", "bool", "false", "read the text both ways (not for language modelling)"},
                    {"dropout", "float", "0.0", "the share of activations zeroed between layers in training", {}, 0, 1},
                },
-           .accepts = {"text", "tokens"}});
+           .accepts = {"text", "tokens"},
+           .layerGroups = recurrentGroups,
+           .groupsDoc = "`embedding`, then one per GRU layer (`rnn.l0`, `rnn.l1`, ...)"});
 
     r.add({.name = "transformer",
            .family = Family::Backbone,
@@ -145,7 +220,10 @@ void addBackbones(Registry& r) {
                     "`roberta.`, `distilbert.`) and pretraining heads are passed over; by default random"},
                    {"freeze", "bool", "false", kFreezeDoc},
                },
-           .accepts = {"text", "tokens"}});
+           .accepts = {"text", "tokens"},
+           .layerGroups = transformerGroups,
+           .groupsDoc = "`embeddings`, then one per block (`encoder.layer.0`, `encoder.layer.1`, ...; a pre-norm "
+                        "encoder's final layer norm with the last)"});
 
     r.add({.name = "tfidf",
            .family = Family::Backbone,
@@ -156,7 +234,9 @@ void addBackbones(Registry& r) {
                    {"max_features", "int", "20000", "keep only this many of the most frequent n-grams", {}, 1, {}},
                    {"sublinear", "bool", "true", "use 1 + log(count) instead of the raw count"},
                },
-           .accepts = {"text"}});
+           .accepts = {"text"},
+           .layerGroups = noGroups,
+           .groupsDoc = "none: TF-IDF is counted, not trained, so the head is the only group and learns at `hi`"});
 }
 
 void addHeads(Registry& r) {

@@ -72,6 +72,36 @@ bool higherIsBetter(std::string_view monitor) {
     return !(metric && metric->lowerIsBetter);
 }
 
+namespace {
+
+// Whether `text` is all of `pattern`, each `*` standing for any characters.
+bool globMatches(std::string_view pattern, std::string_view text) {
+    size_t p = 0, t = 0, star = std::string_view::npos, resume = 0;
+    while (t < text.size()) {
+        if (p < pattern.size() && pattern[p] == '*') {
+            star = p++;
+            resume = t;
+        } else if (p < pattern.size() && pattern[p] == text[t]) {
+            ++p, ++t;
+        } else if (star != std::string_view::npos) {  // let the last `*` take one more character
+            p = star + 1;
+            t = ++resume;
+        } else {
+            return false;
+        }
+    }
+    while (p < pattern.size() && pattern[p] == '*') ++p;
+    return p == pattern.size();
+}
+
+}  // namespace
+
+bool LayerGroup::holds(std::string_view parameter) const {
+    for (const auto& pattern : patterns)
+        if (globMatches(pattern, parameter)) return true;
+    return false;
+}
+
 const Param* Builtin::param(std::string_view n) const {
     for (const auto& p : params)
         if (p.name == n) return &p;

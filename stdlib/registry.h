@@ -25,6 +25,8 @@
 // An empty default means the parameter is required.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,6 +73,20 @@ struct Param {
     bool required() const { return defaultValue.empty(); }
 };
 
+// A part of a backbone that `lr = slice(lo, hi)` gives one learning rate (a
+// layer group, as fastai splits a model): its name, as `pipe plan` shows it,
+// and the parameters it holds, by their state-dict names. A pattern's `*`
+// stands for any characters (`layer1.*`, `rnn.*_l0`).
+struct LayerGroup {
+    std::string name;
+    std::vector<std::string> patterns;
+
+    bool holds(std::string_view parameter) const;
+};
+// What a backbone's layer groups depend on: an int parameter of its resolved
+// call, or the length of a list parameter (`layers`, `channels`).
+using SizeOf = std::function<int64_t(std::string_view param)>;
+
 // What kind of thing a data block yields and a model part or loss works on.
 // Data blocks declare `produces`; heads, losses and metrics declare `accepts`
 // (target kinds); backbones declare `accepts` (input kinds). The checker
@@ -88,6 +104,11 @@ struct Builtin {
     bool canBeTarget = false;                  // data blocks only: may stand last as the label
     bool canBeInput = false;                   // data blocks only
     bool lowerIsBetter = false;                // metrics only: a smaller value is better (error_rate, mse)
+    // Backbones only: their layer groups, in order from the input (the head
+    // is one more group, the last), and the same in words for the reference.
+    // The split lives here so that `pipe plan` names the groups the runtime makes.
+    std::vector<LayerGroup> (*layerGroups)(const SizeOf& size) = nullptr;
+    std::string groupsDoc = {};
 
     const Param* param(std::string_view name) const;
 };

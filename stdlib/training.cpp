@@ -62,7 +62,9 @@ void addLosses(Registry& r) {
 }
 
 void addOptimizers(Registry& r) {
-    const char* lrDoc = "the learning rate (the peak, under a schedule), or `slice(lo, hi)`: backbone lr .. head lr";
+    const char* lrDoc =
+        "the learning rate (the peak, under a schedule), or `slice(lo, hi)`: `lo` for the backbone's first layer "
+        "group .. `hi` for the head";
 
     r.add({"sgd",
            Family::Optimizer,
@@ -102,17 +104,12 @@ void addOptimizers(Registry& r) {
 
     r.add({"slice",
            Family::Range,
-           "Discriminative learning rates, backbone lr .. head lr: early layers learn slowest, the head fastest.",
+           "Discriminative learning rates over the model's layer groups (each backbone lists its own; the head is "
+           "the last): early layers learn slowest, the head fastest, the groups between at rates evenly spaced on a "
+           "log scale, as fastai's `even_mults`.",
            {
-               {"lo", "float", "", "the learning rate of the backbone's first layers", {}, 0, {}},
-               {"hi",
-                "float",
-                "",
-                "the learning rate of the head (at least `lo`); layers between are spaced evenly "
-                "on a log scale",
-                {},
-                0,
-                {}},
+               {"lo", "float", "", "the learning rate of the backbone's first layer group", {}, 0, {}},
+               {"hi", "float", "", "the learning rate of the head (at least `lo`)", {}, 0, {}},
            }});
 }
 
@@ -176,7 +173,7 @@ void addSchedules(Registry& r) {
     r.add({"fine_tune",
            Family::Schedule,
            "fastai's fine_tune: `freeze_epochs` of one-cycle with the backbone frozen, then `epochs` unfrozen "
-           "at discriminative rates (base_lr/2/lr_mult .. base_lr/2).",
+           "at discriminative rates (base_lr/2/lr_mult for the first layer group .. base_lr/2 for the head).",
            {
                {"epochs", "int", "1", "epochs with the whole model training, after the frozen ones", {}, 1, {}},
                {"freeze_epochs", "int", "1", "epochs first spent training the head alone, backbone frozen", {}, 0, {}},
@@ -190,7 +187,7 @@ void addSchedules(Registry& r) {
                {"lr_mult",
                 "float",
                 "100",
-                "once unfrozen, the backbone's first layers learn this many times slower than the head",
+                "once unfrozen, the backbone's first layer group learns this many times slower than the head",
                 {},
                 1,
                 {}},

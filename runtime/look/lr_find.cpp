@@ -113,8 +113,7 @@ int lrFind(const LrFindOptions& o) {
     // As the schedule's first phase trains: a fine_tune begins with the
     // backbone frozen, as fastai's learner is when lr_find runs on it.
     const Value& optimizerValue = *train.field("optimizer");
-    PeakRates peak = peakRates(optimizerValue);
-    auto phases = planSchedule(*train.field("schedule"), peak.backbone, peak.head);
+    auto phases = planSchedule(*train.field("schedule"), peakRates(optimizerValue));
     network->freezeBackbone(!phases.empty() && phases.front().frozen);
     auto optimizer = makeOptimizer(optimizerValue, *network);
     LossFn loss = makeLoss(*train.field("loss"));

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "hub/locations.h"
+#include "interpreter/layer_groups.h"
 #include "runtime/error.h"
 #include "runtime/makers.h"
 #include "runtime/models/batch_norm.h"
@@ -28,8 +29,9 @@ bool isBatchNorm(const torch::nn::Module& m) {
 
 class ComposedNetwork : public Network {
 public:
-    ComposedNetwork(std::shared_ptr<Backbone> backbone, std::shared_ptr<Head> head)
-        : backbone_(std::move(backbone)), head_(std::move(head)) {
+    ComposedNetwork(std::shared_ptr<Backbone> backbone, std::shared_ptr<Head> head,
+                    std::vector<stdlib::LayerGroup> groups)
+        : backbone_(std::move(backbone)), head_(std::move(head)), groups_(std::move(groups)) {
         // The parts' modules become this module's children, so names are the
         // reference implementation's (`conv1.weight`, `fc.weight`).
         for (const auto& child : backbone_->named_children()) register_module(child.key(), child.value());
@@ -68,6 +70,23 @@ public:
     std::vector<torch::Tensor> backboneParameters() override { return backbone_->parameters(); }
     std::vector<torch::Tensor> headParameters() override { return head_->parameters(); }
 
+    // The backbone's parameters by the registry's patterns, which name them
+    // as the backbone does (`layer1.0.conv1.weight`); the head's all in the last.
+    std::vector<ParameterGroup> layerGroups() override {
+        std::vector<ParameterGroup> out;
+        for (const auto& group : groups_) out.push_back({group.name, {}});
+        for (const auto& p : backbone_->named_parameters()) {
+            size_t i = 0;
+            while (i + 1 < groups_.size() && !groups_[i].holds(p.key())) ++i;
+            if (i + 1 == groups_.size())
+                throw RuntimeError("internal error: `" + backbone_->builtinName() + "`'s parameter `" + p.key() +
+                                   "` is in none of its layer groups");
+            out[i].parameters.push_back(p.value());
+        }
+        out.back().parameters = head_->parameters();
+        return out;
+    }
+
     void freezeBackbone(bool frozen) override {
         if (fixed_) frozen = true;
         for (const auto& module : backbone_->modules(/*include_self=*/false)) {
@@ -95,6 +114,7 @@ public:
 private:
     std::shared_ptr<Backbone> backbone_;
     std::shared_ptr<Head> head_;
+    std::vector<stdlib::LayerGroup> groups_;  // the backbone's, then the head's
     bool fixed_ = false;
     bool channelsLast_ = false;
 };
@@ -202,7 +222,7 @@ std::shared_ptr<Network> buildNetwork(const Value& backboneCall, const Value& he
 
     std::shared_ptr<Backbone> backbone = makeBackbone(backboneCall, info);
     std::shared_ptr<Head> head = makeHead(headCall, info, *backbone);
-    auto network = std::make_shared<ComposedNetwork>(backbone, head);
+    auto network = std::make_shared<ComposedNetwork>(backbone, head, layerGroups(backboneCall));
 
     if (const Value* weights = backboneCall.arg("weights"); weights && weights->kind == Value::Kind::String) {
         hub::FoundWeights found = hub::findWeights(weights->text, baseDir);

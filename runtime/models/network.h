@@ -16,16 +16,27 @@
 
 namespace pipelang::runtime {
 
+// One layer group's parameters (interpreter/layer_groups.h), in the order
+// the network holds them.
+struct ParameterGroup {
+    std::string name;
+    std::vector<torch::Tensor> parameters;
+};
+
 class Network : public torch::nn::Module {
 public:
     // Predictions for a batch, shaped like what the loss compares them with:
     // {B, classes} scores (logits) for category and multi_category targets;
     // {B} for a number (a regressor with one output), {B, outputs} otherwise.
     virtual torch::Tensor forward(const Batch& batch) = 0;
-    // Parameters of the feature extractor and of the head, for frozen phases
-    // and discriminative learning rates (`slice(lo, hi)`: backbone → head).
+    // Parameters of the feature extractor and of the head (a transferred
+    // backbone is copied by these).
     virtual std::vector<torch::Tensor> backboneParameters() = 0;
     virtual std::vector<torch::Tensor> headParameters() = 0;
+    // The layer groups `lr = slice(lo, hi)` spreads its rates over, from the
+    // input to the head (the last), as the backbone's registry entry splits
+    // it; every parameter is in exactly one.
+    virtual std::vector<ParameterGroup> layerGroups() = 0;
     // Stops (or restarts) gradients through the backbone; batch-norm layers of
     // a frozen backbone keep training their statistics, as in fastai.
     // As fastai's `train_bn`, a frozen backbone's batch-norm weights and biases

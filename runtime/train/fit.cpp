@@ -111,8 +111,7 @@ FitResult fit(Network& network, const PreparedData& data, const Section& dataSec
     Loop loop(network, data, dataSection, train, device, stageDir, progress);
     const Value& optimizer = fieldOf(train, "optimizer");
     loop.lossFn = makeLoss(fieldOf(train, "loss"));
-    PeakRates rates = peakRates(optimizer);
-    loop.phases = planSchedule(fieldOf(train, "schedule"), rates.backbone, rates.head);
+    loop.phases = planSchedule(fieldOf(train, "schedule"), peakRates(optimizer));
     loop.optimizer = makeOptimizer(optimizer, network);
     loop.metricList = &fieldOf(train, "metrics");
     loop.metricNames = Metrics(*loop.metricList, data.info()).names();

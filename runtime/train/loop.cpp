@@ -181,8 +181,8 @@ void Loop::enterEpoch() {
 void Loop::trainBatch(Batch next) {
     int64_t steps = phase->epochs * batches;
     double factor = phase->shape(steps > 0 ? double(step) / double(steps) : 0, epochInPhase);
-    setRates(*optimizer, phase->backboneLr * factor, phase->headLr * factor);
-    lr = phase->headLr * factor;
+    setRates(*optimizer, phase->peak.lo * factor, phase->peak.hi * factor);
+    lr = phase->peak.hi * factor;
     batch = toDevice(std::move(next), device);
     stepsNow = true;
     emit(&Callback::beforeBatch);

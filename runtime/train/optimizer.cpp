@@ -11,15 +11,17 @@ namespace {
 using OptimizerMaker = std::unique_ptr<torch::optim::Optimizer> (*)(const Value& call, Network& network);
 using OptimizerMakers = stdlib::Implementations<stdlib::Family::Optimizer, OptimizerMaker>;
 
-// Two parameter groups, backbone then head, each with options of its own so
-// each can have its own rate.
+// A parameter group per layer group, each with options of its own so each
+// can have its own rate.
 template <typename Options>
 std::vector<torch::optim::OptimizerParamGroup> groups(const Value& call, Network& network,
                                                       const std::function<Options(double lr)>& options) {
-    PeakRates rates = peakRates(call);
+    RateRange peak = peakRates(call);
+    std::vector<ParameterGroup> layers = network.layerGroups();
+    std::vector<double> rates = evenMults(peak.lo, peak.hi, layers.size());
     std::vector<torch::optim::OptimizerParamGroup> out;
-    out.emplace_back(network.backboneParameters(), std::make_unique<Options>(options(rates.backbone)));
-    out.emplace_back(network.headParameters(), std::make_unique<Options>(options(rates.head)));
+    for (size_t i = 0; i < layers.size(); ++i)
+        out.emplace_back(std::move(layers[i].parameters), std::make_unique<Options>(options(rates[i])));
     return out;
 }
 
@@ -29,8 +31,7 @@ std::unique_ptr<torch::optim::Optimizer> makeSgd(const Value& o, Network& networ
     std::function<torch::optim::SGDOptions(double)> options = [=](double lr) {
         return torch::optim::SGDOptions(lr).momentum(momentum).nesterov(nesterov).weight_decay(decay);
     };
-    return std::make_unique<torch::optim::SGD>(groups(o, network, options),
-                                               torch::optim::SGDOptions(peakRates(o).head));
+    return std::make_unique<torch::optim::SGD>(groups(o, network, options), torch::optim::SGDOptions(peakRates(o).hi));
 }
 const OptimizerMakers::Add kSgd{"sgd", makeSgd};
 
@@ -43,27 +44,26 @@ std::unique_ptr<torch::optim::Optimizer> makeAdam(const Value& o, Network& netwo
     std::function<Options(double)> options = [=](double lr) {
         return Options(lr).betas({betas[0], betas[1]}).eps(eps).weight_decay(decay);
     };
-    return std::make_unique<Adam>(groups(o, network, options), Options(peakRates(o).head));
+    return std::make_unique<Adam>(groups(o, network, options), Options(peakRates(o).hi));
 }
 const OptimizerMakers::Add kAdam{"adam", makeAdam<torch::optim::Adam, torch::optim::AdamOptions>};
 const OptimizerMakers::Add kAdamW{"adamw", makeAdam<torch::optim::AdamW, torch::optim::AdamWOptions>};
 
 }  // namespace
 
-PeakRates peakRates(const Value& optimizer) {
-    const Value* lr = argOf(&optimizer, "lr");
-    if (!lr) throw RuntimeError("internal error: `" + optimizer.text + "` has no learning rate");
-    if (lr->kind == Value::Kind::Call && lr->items.size() == 2) return {lr->items[0].number, lr->items[1].number};
-    return {lr->number, lr->number};
+RateRange peakRates(const Value& optimizer) {
+    if (!argOf(&optimizer, "lr")) throw RuntimeError("internal error: `" + optimizer.text + "` has no learning rate");
+    return optimizerRates(optimizer);
 }
 
 std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const Value& o, Network& network) {
     return makerOf<OptimizerMakers>(o)(o, network);
 }
 
-void setRates(torch::optim::Optimizer& optimizer, double backbone, double head) {
+void setRates(torch::optim::Optimizer& optimizer, double lo, double hi) {
     auto& groups = optimizer.param_groups();
-    for (size_t i = 0; i < groups.size(); ++i) groups[i].options().set_lr(i == 0 ? backbone : head);
+    std::vector<double> rates = evenMults(lo, hi, groups.size());
+    for (size_t i = 0; i < groups.size(); ++i) groups[i].options().set_lr(rates[i]);
 }
 
 void clearGradients(torch::optim::Optimizer& optimizer) {

@@ -46,19 +46,19 @@ TEST(Schedule, WarmupThenCosine) {
 
 TEST(Schedule, FineTuneIsAFrozenPhaseThenDiscriminativeRates) {
     auto compiled = compileTrain("schedule = fine_tune(epochs = 3, freeze_epochs = 1)  optimizer = adam(lr = 2e-3)");
-    auto phases = planSchedule(*compiled.train().field("schedule"), 2e-3, 2e-3);
+    auto phases = planSchedule(*compiled.train().field("schedule"), {2e-3, 2e-3});
     ASSERT_EQ(phases.size(), 2u);
     EXPECT_TRUE(phases[0].frozen);
     EXPECT_EQ(phases[0].epochs, 1);
     EXPECT_FALSE(phases[1].frozen);
     EXPECT_EQ(phases[1].epochs, 3);
-    EXPECT_DOUBLE_EQ(phases[1].headLr, 1e-3);            // base_lr / 2
-    EXPECT_DOUBLE_EQ(phases[1].backboneLr, 1e-3 / 100);  // base_lr / 2 / lr_mult
+    EXPECT_DOUBLE_EQ(phases[1].peak.hi, 1e-3);        // base_lr / 2
+    EXPECT_DOUBLE_EQ(phases[1].peak.lo, 1e-3 / 100);  // base_lr / 2 / lr_mult
 }
 
 TEST(Schedule, StepDropsEveryFewEpochs) {
     auto compiled = compileTrain("schedule = step(epochs = 6, every = 2, gamma = 0.5)");
-    auto phases = planSchedule(*compiled.train().field("schedule"), 1, 1);
+    auto phases = planSchedule(*compiled.train().field("schedule"), {1, 1});
     ASSERT_EQ(phases.size(), 1u);
     EXPECT_DOUBLE_EQ(phases[0].shape(0, 1), 1.0);
     EXPECT_DOUBLE_EQ(phases[0].shape(0, 2), 0.5);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -117,6 +118,71 @@ TEST(Plan, AlignsTheOriginColumn) {
         EXPECT_EQ(hash, column) << line;
         EXPECT_NE(line.back(), ' ') << line;
     }
+}
+
+// A small image file whose train block is `train`.
+std::string planWithTrain(const std::string& backbone, const std::string& train) {
+    std::string text =
+        "data d {\n"
+        "    source = idx(\"/usr/share/datasets/fashion-mnist\", train = \"train\", test = \"t10k\")\n"
+        "    blocks = (image(channels = 1), category)\n"
+        "}\n"
+        "model m { backbone = " +
+        backbone + " }\ntrain fit { " + train + " }\n";
+    return planOf(*compileText("groups.pipe", text));
+}
+
+TEST(Plan, ShowsEachLayerGroupsRateUnderSlice) {
+    std::string plan = planWithTrain("resnet(stem = \"small\")", "optimizer = adamw(lr = slice(1e-5, 1e-3))");
+    EXPECT_EQ(originOf(plan, "conv1..layer2", "1e-05"), "layer group") << plan;
+    EXPECT_EQ(originOf(plan, "layer3..layer4", "0.0001"), "layer group") << plan;
+    EXPECT_EQ(originOf(plan, "head", "0.001"), "layer group") << plan;
+    // Beneath the slice, after its own lo and hi.
+    auto all = lines(plan);
+    auto at = std::find_if(all.begin(), all.end(), [](const std::string& l) { return l.find("hi = 0.001") != l.npos; });
+    ASSERT_NE(at, all.end()) << plan;
+    EXPECT_NE((at + 1)->find("conv1..layer2"), std::string::npos) << plan;
+    EXPECT_EQ((at + 1)->find_first_not_of(' '), at->find_first_not_of(' ')) << plan;
+
+    std::string cnn = planWithTrain("cnn(channels = [8, 16, 32])", "optimizer = sgd(lr = slice(1e-4, 1e-2))");
+    EXPECT_EQ(originOf(cnn, "features.0", "0.0001"), "layer group") << cnn;
+    EXPECT_EQ(originOf(cnn, "features.1", "0.000464"), "layer group") << cnn;  // 1e-4 · 100^(1/3)
+    EXPECT_EQ(originOf(cnn, "features.2", "0.00215"), "layer group") << cnn;
+    EXPECT_EQ(originOf(cnn, "head", "0.01"), "layer group") << cnn;
+}
+
+TEST(Plan, ShowsNoGroupsForOneRate) {
+    std::string plan = planWithTrain("resnet()", "optimizer = adamw(lr = 1e-3)  schedule = one_cycle(epochs = 2)");
+    EXPECT_EQ(plan.find("layer group"), std::string::npos) << plan;
+}
+
+// fine_tune's unfrozen epochs are discriminative whatever the optimizer's lr:
+// base_lr / 2 / lr_mult .. base_lr / 2, shown beneath it.
+TEST(Plan, ShowsFineTunesRatesBeneathIt) {
+    std::string plan = planWithTrain("resnet()", "optimizer = adam(lr = 2e-3)  schedule = fine_tune(epochs = 2)");
+    EXPECT_EQ(originOf(plan, "conv1..layer2", "1e-05"), "layer group") << plan;
+    EXPECT_EQ(originOf(plan, "layer3..layer4", "0.0001"), "layer group") << plan;
+    EXPECT_EQ(originOf(plan, "head", "0.001"), "layer group") << plan;
+
+    // A transferred backbone has the groups of the backbone it is.
+    std::string transfer = planOfExample("transfer.pipe");
+    EXPECT_EQ(originOf(transfer, "rnn.l1", "0.00232"), "layer group") << transfer;
+    EXPECT_EQ(originOf(transfer, "embedding", "0.0005"), "layer group") << transfer;
+}
+
+TEST(Plan, JsonHasTheLayerGroupsRates) {
+    auto c = compileText(kExamples + "essays.pipe", readFile(kExamples + "essays.pipe"));
+    ASSERT_TRUE(c->ok()) << render(c->diags);
+    auto json = nlohmann::json::parse(renderPlanJson(c->pipeline));
+    nlohmann::json groups;
+    for (const auto& section : json["sections"])
+        if (section["kind"] == "train") groups = section["fields"]["optimizer"]["args"]["lr"]["layer_groups"];
+    ASSERT_EQ(groups.size(), 6u) << json.dump(2);  // embeddings, 4 blocks, the head
+    EXPECT_EQ(groups[0]["group"], "embeddings");
+    EXPECT_DOUBLE_EQ(groups[0]["lr"].get<double>(), 2e-5);
+    EXPECT_EQ(groups[4]["group"], "encoder.layer.3");
+    EXPECT_EQ(groups[5]["group"], "head");
+    EXPECT_DOUBLE_EQ(groups[5]["lr"].get<double>(), 1e-3);
 }
 
 TEST(Plan, JsonGivesTheSameTree) {

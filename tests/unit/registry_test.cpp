@@ -100,6 +100,30 @@ TEST(Registry, EveryBackboneAcceptsInputKinds) {
     }
 }
 
+// `slice(lo, hi)` spreads its rates over each backbone's layer groups: every
+// backbone has its split and says in the reference what it is.
+TEST(Registry, EveryBackboneHasLayerGroups) {
+    for (const auto* b : registry().all(Family::Backbone)) {
+        EXPECT_NE(b->layerGroups, nullptr) << where(*b) << " has no layer groups";
+        EXPECT_FALSE(b->groupsDoc.empty()) << where(*b) << " does not say what its layer groups are";
+    }
+    for (Family f : allFamilies())
+        if (f != Family::Backbone)
+            for (const auto* b : registry().all(f)) EXPECT_EQ(b->layerGroups, nullptr) << where(*b);
+}
+
+TEST(Registry, LayerGroupPatternsMatchWholeNames) {
+    LayerGroup layer1{"layer1", {"layer1.*"}}, first{"rnn.l1", {"rnn.*_l1", "rnn.*_l1_reverse"}};
+    EXPECT_TRUE(layer1.holds("layer1.0.conv1.weight"));
+    EXPECT_FALSE(layer1.holds("layer10.0.conv1.weight"));
+    EXPECT_FALSE(layer1.holds("xlayer1.0.weight"));
+    EXPECT_TRUE(first.holds("rnn.weight_ih_l1"));
+    EXPECT_TRUE(first.holds("rnn.bias_hh_l1_reverse"));
+    EXPECT_FALSE(first.holds("rnn.weight_ih_l10"));
+    EXPECT_FALSE(first.holds("rnn.weight_ih_l0"));
+    EXPECT_TRUE(LayerGroup({"all", {"*"}}).holds("anything.at.all"));
+}
+
 TEST(Registry, HeadsLossesAndMetricsAcceptTargetKinds) {
     for (Family family : {Family::Head, Family::Loss, Family::Metric})
         for (const auto* b : registry().all(family)) {

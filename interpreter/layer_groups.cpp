@@ -1,0 +1,67 @@
+#include "interpreter/layer_groups.h"
+
+#include <cmath>
+
+namespace pipelang {
+
+namespace {
+
+// A built-in's int argument, or the length of its list argument; 0 when it
+// has neither (the registry's split then makes no group of it).
+int64_t sizeOf(const Value& call, std::string_view param) {
+    const Value* v = call.arg(param);
+    if (!v) return 0;
+    if (v->kind == Value::Kind::Int) return v->integer;
+    if (v->kind == Value::Kind::List || v->kind == Value::Kind::Tuple) return int64_t(v->items.size());
+    return 0;
+}
+
+// The block a reference (`lm`, `pre.backbone`) names.
+const Section* referenced(const Pipeline& pipeline, std::string_view kind, const Value* ref) {
+    if (!ref || (ref->kind != Value::Kind::Ref && ref->kind != Value::Kind::String)) return nullptr;
+    return pipeline.find(kind, std::string_view(ref->text).substr(0, ref->text.find('.')));
+}
+
+}  // namespace
+
+std::vector<stdlib::LayerGroup> layerGroups(const Value& backbone) {
+    std::vector<stdlib::LayerGroup> groups;
+    if (backbone.builtin && backbone.builtin->layerGroups)
+        groups = backbone.builtin->layerGroups([&](std::string_view param) { return sizeOf(backbone, param); });
+    else
+        groups = {{"backbone", {"*"}}};
+    groups.push_back({"head", {}});
+    return groups;
+}
+
+std::vector<double> evenMults(double lo, double hi, size_t n) {
+    std::vector<double> rates(n, hi);
+    for (size_t i = 0; i + 1 < n; ++i) rates[i] = lo > 0 ? lo * std::pow(hi / lo, double(i) / double(n - 1)) : 0.0;
+    return rates;
+}
+
+RateRange optimizerRates(const Value& optimizer) {
+    const Value* lr = optimizer.arg("lr");
+    if (!lr) return {};
+    if (lr->kind == Value::Kind::Call && lr->items.size() == 2) return {lr->items[0].number, lr->items[1].number};
+    return {lr->number, lr->number};
+}
+
+RateRange fineTuneRates(const Value& schedule, double hi) {
+    const Value* given = schedule.arg("base_lr");
+    double base = given && given->kind != Value::Kind::None ? given->number : hi;
+    const Value* mult = schedule.arg("lr_mult");
+    return {base / 2 / (mult ? mult->number : 1), base / 2};
+}
+
+const Value* backboneOf(const Pipeline& pipeline, const Section& model) {
+    const Value* backbone = model.field("backbone");
+    for (int hops = 0; backbone && backbone->kind == Value::Kind::Ref && hops < 64; ++hops) {
+        const Section* from = referenced(pipeline, "train", backbone);
+        const Section* trained = from ? referenced(pipeline, "model", from->field("model")) : nullptr;
+        backbone = trained ? trained->field("backbone") : nullptr;
+    }
+    return backbone && backbone->kind == Value::Kind::Call ? backbone : nullptr;
+}
+
+}  // namespace pipelang
