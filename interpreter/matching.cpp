@@ -425,13 +425,21 @@ void Checker::checkTrain(const Section& train) {
         d.hints.push_back("write the warmup as a share of the run, e.g. `warmup = 0.1`");
     }
 
-    // Learning rates: `slice(lo, hi)` runs from the backbone to the head.
+    // Learning rates: `slice(lo, hi)` runs from the backbone's first layer group to the head.
     const Value* optimizer = train.field("optimizer");
     if (const Value* lr = optimizer->arg("lr")) {
         if (lr->kind == Value::Kind::Call && lr->items.size() >= 2 && lr->items[0].number > lr->items[1].number) {
             auto& d = c_.diags.error("slice", lr->span,
                                      "`slice(lo, hi)` needs lo ≤ hi: the backbone learns slower than the head");
             d.hints.push_back("swap them: `slice(" + shown(lr->items[1]) + ", " + shown(lr->items[0]) + ")`");
+        } else if (lr->kind == Value::Kind::Call && lr->items.size() >= 2 && schedule->text == "fine_tune") {
+            // fastai's fine_tune takes a base rate, not a slice: its unfrozen
+            // epochs run at base_lr / 2 / lr_mult .. base_lr / 2 whatever `lo` says.
+            auto& w = c_.diags.warning("suspicious", lr->span,
+                                       "`fine_tune` sets its own rates for the layer groups (base_lr / 2 / lr_mult .. "
+                                       "base_lr / 2, base_lr by default `hi`): the slice's `lo` is not used");
+            w.hints.push_back("write `lr = " + shown(lr->items[1]) +
+                              "` and set `lr_mult` in `fine_tune`, or train at the slice with `one_cycle(epochs = N)`");
         } else if (lr->kind == Value::Kind::Float && lr->number > 1) {
             c_.diags.warning("suspicious", lr->span, "a learning rate of " + shown(*lr) + " is very large")
                 .hints.push_back("common values lie between 1e-5 and 1e-1");
