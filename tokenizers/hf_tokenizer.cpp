@@ -40,10 +40,24 @@ std::string readFile(const fs::path& file) {
     return s.str();
 }
 
+// Arrays and objects inside each other in one file: tokenizer.json nests
+// fewer than ten (a Sequence of normalizers, a template's special tokens).
+// Copying a value recurses once per level, so a file nested 30,000 deep would
+// overflow the stack; it is refused while parsing, before a deep value exists.
+constexpr int kMaxNesting = 100;
+
 json parseJson(const fs::path& file) {
     try {
-        return json::parse(readFile(file));
-    } catch (const json::parse_error& e) {
+        return json::parse(readFile(file), [&](int depth, json::parse_event_t event, json&) {
+            // `depth` counts the containers already open around this one.
+            bool opens = event == json::parse_event_t::object_start || event == json::parse_event_t::array_start;
+            if (opens && depth >= kMaxNesting)
+                throw TokenizerError("cannot use the tokenizer " + file.string() +
+                                     ": it nests arrays and objects deeper than " + std::to_string(kMaxNesting) +
+                                     " levels, which no tokenizer file does");
+            return true;
+        });
+    } catch (const json::exception& e) {  // also out_of_range: a number past a double's range
         throw TokenizerError("cannot use the tokenizer " + file.string() + ": it is not JSON (" + e.what() + ")");
     }
 }

@@ -146,7 +146,9 @@ public:
         unk_ = o_.unk;
         size_t prefixLength = o_.prefix ? o_.prefix->size() : 0;
         int64_t rank = 0;
-        for (auto& [a, b] : merges) {
+        // Not a structured binding: clang before 16 (scripts/fuzz's) cannot capture one in a lambda.
+        for (const auto& merge : merges) {
+            const std::string &a = merge.first, &b = merge.second;
             auto need = [&](const std::string& t) {
                 auto id = vocab_.id(t);
                 if (!id)

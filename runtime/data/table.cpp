@@ -43,6 +43,21 @@ std::string columnName(size_t i) {
     return std::to_string(i);
 }
 
+// JSON text as a value, refusing nesting deeper than kMaxJsonNesting while it
+// is parsed: nlohmann's parser is iterative, but printing a cell (dump) recurses
+// once per level, and a value nested 100,000 deep would overflow the stack.
+nlohmann::json parseJson(const std::string& text, const std::string& where) {
+    return nlohmann::json::parse(text, [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+        // `depth` counts the containers already open around this one.
+        bool opens =
+            event == nlohmann::json::parse_event_t::object_start || event == nlohmann::json::parse_event_t::array_start;
+        if (opens && depth >= kMaxJsonNesting)
+            throw RuntimeError(where + " nests arrays and objects deeper than " + std::to_string(kMaxJsonNesting) +
+                               " levels; a record holds a column's values, a list of labels at most.");
+        return true;
+    });
+}
+
 // Adds a record's fields, as text, to the table; new keys become new columns.
 void addRecord(Table& table, const nlohmann::json& record, int64_t line, const char* unit) {
     if (!record.is_object())
@@ -165,9 +180,12 @@ Table readCsv(const std::filesystem::path& path, char delimiter, bool header) {
 }
 
 Table readJsonLines(const std::filesystem::path& path) {
-    std::string text = readText(path, "jsonl");
+    return parseJsonLines(readText(path, "jsonl"), path.string());
+}
+
+Table parseJsonLines(const std::string& text, const std::string& name) {
     Table table;
-    table.name = path.string();
+    table.name = name;
     std::istringstream in(text);
     int64_t line = 0;
     for (std::string s; std::getline(in, s);) {
@@ -175,8 +193,8 @@ Table readJsonLines(const std::filesystem::path& path) {
         if (s.find_first_not_of(" \t\r") == std::string::npos) continue;
         nlohmann::json record;
         try {
-            record = nlohmann::json::parse(s);
-        } catch (const nlohmann::json::parse_error& e) {
+            record = parseJson(s, "`" + table.name + "` line " + std::to_string(line));
+        } catch (const nlohmann::json::exception& e) {  // also out_of_range: a number past a double's range
             throw RuntimeError("`" + table.name + "` line " + std::to_string(line) + " is not valid JSON (" + e.what() +
                                "); each line must hold one JSON object.");
         }
@@ -186,13 +204,16 @@ Table readJsonLines(const std::filesystem::path& path) {
 }
 
 Table readJsonArray(const std::filesystem::path& path) {
-    std::string text = readText(path, "json");
+    return parseJsonArray(readText(path, "json"), path.string());
+}
+
+Table parseJsonArray(const std::string& text, const std::string& name) {
     Table table;
-    table.name = path.string();
+    table.name = name;
     nlohmann::json records;
     try {
-        records = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
+        records = parseJson(text, "`" + table.name + "`");
+    } catch (const nlohmann::json::exception& e) {
         throw RuntimeError("`" + table.name + "` is not valid JSON (" + e.what() + ").");
     }
     if (!records.is_array())

@@ -30,10 +30,16 @@ struct Table {
 Table readCsv(const std::filesystem::path& path, char delimiter = ',', bool header = true);
 Table parseCsv(const std::string& text, const std::string& name, char delimiter = ',', bool header = true);
 
+// The deepest arrays and objects may nest in a json or jsonl file
+// (docs/limits.md): a record is an object of values or lists of labels.
+inline constexpr int kMaxJsonNesting = 100;
+
 // One JSON object per line (blank lines skipped).
 Table readJsonLines(const std::filesystem::path& path);
+Table parseJsonLines(const std::string& text, const std::string& name);
 // A JSON array of objects.
 Table readJsonArray(const std::filesystem::path& path);
+Table parseJsonArray(const std::string& text, const std::string& name);
 
 // Whether a cell counts as missing: empty, or one of pandas' usual markers
 // (NA, N/A, NaN, null, None, ...).

@@ -538,6 +538,18 @@ TEST(DataTable, JsonAndJsonLines) {
     writeText(dir / "bad.jsonl", "{\"x\": 1}\n{oops\n");
     std::string message = errorOf([&] { readJsonLines(dir / "bad.jsonl"); });
     EXPECT_NE(message.find("line 2"), std::string::npos) << message;
+    // A number past a double's range is nlohmann's out_of_range, not a parse_error (found by tests/fuzz).
+    message = errorOf([&] { parseJsonLines("{\"x\": 2}\n{\"x\": 1e400}\n", "big.jsonl"); });
+    EXPECT_NE(message.find("`big.jsonl` line 2 is not valid JSON"), std::string::npos) << message;
+    message = errorOf([&] { parseJsonArray("[{\"x\": -99e9900}]", "big.json"); });
+    EXPECT_NE(message.find("`big.json` is not valid JSON"), std::string::npos) << message;
+    // Printing a cell nested this deep would overflow the stack (found by tests/fuzz).
+    std::string deep = std::string(30000, '[') + std::string(30000, ']');
+    message = errorOf([&] { parseJsonArray("[{\"x\": " + deep + "}]", "deep.json"); });
+    EXPECT_NE(message.find("`deep.json` nests arrays and objects deeper than 100 levels"), std::string::npos)
+        << message;
+    message = errorOf([&] { parseJsonLines("{\"x\": 1}\n{\"x\": " + deep + "}\n", "deep.jsonl"); });
+    EXPECT_NE(message.find("`deep.jsonl` line 2 nests"), std::string::npos) << message;
 }
 
 // ---- tabular ---------------------------------------------------------------

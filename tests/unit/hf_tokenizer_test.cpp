@@ -305,6 +305,18 @@ TEST(HfTokenizer, RefusesMalformedFilesNamingThem) {
     std::string e = loadError(truncated);
     EXPECT_NE(e.find(truncated.string() + ": it is not JSON"), std::string::npos) << e;
 
+    // A number past a double's range is nlohmann's out_of_range, not a parse_error (found by tests/fuzz).
+    auto huge =
+        s.write("huge/tokenizer.json", R"({"version": "1.0", "model": {"type": "WordPiece", "vocab": {"a": 1e999}}})");
+    e = loadError(huge);
+    EXPECT_NE(e.find(huge.string() + ": it is not JSON"), std::string::npos) << e;
+
+    // Copying a value nested this deep would overflow the stack (found by tests/fuzz).
+    std::string deep = std::string(30000, '[') + std::string(30000, ']');
+    e = loadError(s.write("deep/tokenizer.json",
+                          tokenizerJson(R"({"type": "Sequence", "normalizers": )" + deep + "}", kWordPiece)));
+    EXPECT_NE(e.find("nests arrays and objects deeper than 100 levels"), std::string::npos) << e;
+
     e = loadError(s.write("nomodel/tokenizer.json", R"({"version": "1.0", "normalizer": null})"));
     EXPECT_NE(e.find("it has no \"model\""), std::string::npos) << e;
 
