@@ -6,15 +6,19 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <map>
+#include <random>
 #include <set>
 
 #include "interpreter/compile.h"
 #include "interpreter/layer_groups.h"
 #include "runtime/models/network.h"
+#include "runtime/safetensors.h"
 #include "runtime/train/checkpoint.h"
 #include "runtime/train/optimizer.h"
 #include "tests/runtime/compiled.h"
+#include "tests/runtime/pipe_command.h"
 #include "tests/runtime/temp_dir.h"
 
 namespace pipelang::runtime {
@@ -277,6 +281,49 @@ TEST(LayerGroups, ACheckpointOfTheGroupsResumesBitForBit) {
     ASSERT_EQ(a.size(), b.size());
     for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i].second, b[i].second)) << a[i].first;
     for (size_t g = 0; g < 3; ++g) EXPECT_EQ(rateOf(*resumedOptimizer, g), rateOf(*optimizer, g));
+}
+
+// Through `pipe run`, the loop, its schedule and the optimizer together:
+// from `slice(0, hi)` every group but the head learns at 0 (the limit of the
+// log spacing), so the hidden layers end as a run at `slice(0, 0)` leaves
+// them, as initialised, while the head learns.
+TEST(LayerGroups, ARunFromZeroKeepsAllButTheHeadAsInitialised) {
+    TempDir dir;
+    {
+        std::mt19937 rng(3);
+        std::uniform_real_distribution<double> unit(0, 1);
+        std::ofstream csv(dir / "table.csv");
+        csv << "x1,x2,y\n";
+        for (int i = 0; i < 80; ++i) {
+            double x1 = unit(rng), x2 = unit(rng);
+            csv << x1 << "," << x2 << "," << 3 * x1 - 2 * x2 << "\n";
+        }
+    }
+    auto trained = [&](const std::string& name, const std::string& lr) {
+        std::ofstream(dir / (name + ".pipe")) << "seed 5\n"
+                                                 "data table {\n"
+                                                 "    source     = csv(\"table.csv\")\n"
+                                                 "    blocks     = (tabular(cont = [\"x1\", \"x2\"]), number)\n"
+                                                 "    y          = column(\"y\")\n"
+                                                 "    split      = random(valid = 0.2, seed = 1)\n"
+                                                 "    batch_size = 8\n"
+                                                 "}\n"
+                                                 "model net { backbone = mlp(hidden = [16, 8])  head = regressor() }\n"
+                                                 "train fit { optimizer = sgd(lr = "
+                                              << lr << ")  schedule = one_cycle(epochs = 2) }\n";
+        TrainedRun run = trainRun(dir / (name + ".pipe"), dir / ("runs-" + name));
+        EXPECT_EQ(run.result.status, 0) << run.result.output;
+        std::map<std::string, torch::Tensor> weights;
+        if (!run.dir.empty())
+            for (auto& [key, t] : readSafetensors(run.dir / "fit" / "weights.safetensors").tensors) weights[key] = t;
+        return weights;
+    };
+    auto still = trained("still", "slice(0, 0)"), tuned = trained("tuned", "slice(0, 0.05)");
+    ASSERT_FALSE(still.empty());
+    ASSERT_FALSE(tuned.empty());
+    for (const char* name : {"layers.0.linear.weight", "layers.0.linear.bias", "layers.1.linear.weight"})
+        EXPECT_TRUE(torch::equal(still.at(name), tuned.at(name))) << name;
+    EXPECT_FALSE(torch::equal(still.at("head.fc.weight"), tuned.at("head.fc.weight")));
 }
 
 }  // namespace layer_groups_test
