@@ -1,6 +1,7 @@
 #include "interpreter/layer_groups.h"
 
 #include <cmath>
+#include <limits>
 
 namespace pipelang {
 
@@ -24,14 +25,25 @@ const Section* referenced(const Pipeline& pipeline, std::string_view kind, const
 
 }  // namespace
 
-std::vector<stdlib::LayerGroup> layerGroups(const Value& backbone) {
+std::optional<std::vector<stdlib::LayerGroup>> layerGroupsUpTo(const Value& backbone, int64_t most) {
     std::vector<stdlib::LayerGroup> groups;
-    if (backbone.builtin && backbone.builtin->layerGroups)
-        groups = backbone.builtin->layerGroups([&](std::string_view param) { return sizeOf(backbone, param); });
-    else
+    if (backbone.builtin && backbone.builtin->layerGroups) {
+        bool tooMany = false;
+        groups = backbone.builtin->layerGroups([&](std::string_view param) {
+            int64_t size = sizeOf(backbone, param);
+            tooMany = tooMany || size > most;
+            return size > most ? 0 : size;
+        });
+        if (tooMany) return std::nullopt;
+    } else {
         groups = {{"backbone", {"*"}}};
+    }
     groups.push_back({"head", {}});
     return groups;
+}
+
+std::vector<stdlib::LayerGroup> layerGroups(const Value& backbone) {
+    return *layerGroupsUpTo(backbone, std::numeric_limits<int64_t>::max());
 }
 
 std::vector<double> evenMults(double lo, double hi, size_t n) {

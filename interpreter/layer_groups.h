@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "interpreter/pipeline.h"
@@ -17,6 +19,11 @@ namespace pipelang {
 // patterns: every parameter of the head is in it). A backbone without a split
 // in the registry is one group, "backbone".
 std::vector<stdlib::LayerGroup> layerGroups(const Value& backbone);
+// The same, or nothing when the call asks for more than `most` of what its
+// groups count (a mistyped `layers = 100000000`): `pipe plan` lists groups
+// only where that is a list a person reads, and never makes a line per layer
+// of a network no one could build.
+std::optional<std::vector<stdlib::LayerGroup>> layerGroupsUpTo(const Value& backbone, int64_t most);
 
 // fastai's even_mults: `n` rates from `lo` (the first) to `hi` (the last),
 // evenly spaced on a log scale; one group takes `hi`. From `lo = 0` every

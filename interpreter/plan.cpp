@@ -20,6 +20,9 @@ using Named = std::vector<std::pair<std::string, const Value*>>;
 // their own discriminative rates whatever the optimizer's `lr`.
 using GroupRates = std::vector<std::pair<std::string, double>>;
 using Extras = std::map<const Value*, GroupRates>;
+// BERT-large has 24 blocks; a backbone of more than this many layers or
+// stages gets no lines of groups.
+constexpr int64_t kMostGroupsShown = 256;
 
 void addGroupRates(const Pipeline& pipeline, const Section& train, Extras& extras) {
     const Value* modelRef = train.field("model");
@@ -38,10 +41,11 @@ void addGroupRates(const Pipeline& pipeline, const Section& train, Extras& extra
         at = lr;
     }
     if (!at) return;
-    auto groups = layerGroups(*backbone);
-    auto rates = evenMults(peak.lo, peak.hi, groups.size());
+    auto groups = layerGroupsUpTo(*backbone, kMostGroupsShown);
+    if (!groups) return;
+    auto rates = evenMults(peak.lo, peak.hi, groups->size());
     GroupRates& out = extras[at];
-    for (size_t i = 0; i < groups.size(); ++i) out.push_back({groups[i].name, rates[i]});
+    for (size_t i = 0; i < groups->size(); ++i) out.push_back({(*groups)[i].name, rates[i]});
 }
 
 Extras allGroupRates(const Pipeline& pipeline) {

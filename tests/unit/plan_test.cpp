@@ -170,6 +170,22 @@ TEST(Plan, ShowsFineTunesRatesBeneathIt) {
     EXPECT_EQ(originOf(transfer, "embedding", "0.0005"), "layer group") << transfer;
 }
 
+// A mistyped size is no reason to print (or make) a line per layer.
+TEST(Plan, ListsNoGroupsOfAnUnbuildableBackbone) {
+    std::string text =
+        "tokenizer spm { train = sentencepiece(vocab = 100)  from = d.train.text }\n"
+        "data d { source = fortunes(\"/nonexistent\")  blocks = (text(tokenizer = spm, max_len = 32), category) }\n"
+        "model m { backbone = transformer(layers = 2000000000) }\n"
+        "train fit { optimizer = adamw(lr = slice(1e-5, 1e-3)) }\n";
+    std::string plan = planOf(*compileText("huge.pipe", text));
+    EXPECT_EQ(plan.find("layer group"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("layers"), std::string::npos) << plan;
+    std::string channels = "8";
+    for (int i = 1; i < 300; ++i) channels += ", 8";
+    std::string cnn = planWithTrain("cnn(channels = [" + channels + "])", "optimizer = sgd(lr = slice(1e-4, 1e-2))");
+    EXPECT_EQ(cnn.find("layer group"), std::string::npos);
+}
+
 TEST(Plan, JsonHasTheLayerGroupsRates) {
     auto c = compileText(kExamples + "essays.pipe", readFile(kExamples + "essays.pipe"));
     ASSERT_TRUE(c->ok()) << render(c->diags);
