@@ -30,6 +30,7 @@ int plot(const std::vector<std::string>& args);
 int compare(const std::vector<std::string>& args);
 int cv(const std::vector<std::string>& args);
 int fetch(const std::vector<std::string>& args);
+int status(const std::vector<std::string>& args);
 
 // Prints diagnostics to stderr, in colour on a terminal unless NO_COLOR is set.
 void printDiagnostics(const pipelang::Diagnostics& diags);

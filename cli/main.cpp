@@ -19,6 +19,7 @@ using pipelang::cli::Command;
 const Command kFrontCommands[] = {
     {"cv", "run every fold of a k-fold split; out-of-fold predictions and a score table", pipelang::cli::cv},
     {"plot", "draw runs' loss, metric and learning-rate curves as PNG and SVG", pipelang::cli::plot},
+    {"status", "how a run is doing: its stages' epochs and, for a Slurm job, the job's state", pipelang::cli::status},
     {"compare", "print the settings in which runs differ beside their final metrics", pipelang::cli::compare},
     {"check", "check files and report every error, without running anything", pipelang::cli::check},
     {"fmt", "rewrite files in the one canonical layout", pipelang::cli::fmt},

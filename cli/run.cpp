@@ -6,6 +6,7 @@
 
 #include "cli/common.h"
 #include "cli/run_flags.h"
+#include "cli/slurm.h"
 #include "cli/sweep.h"
 #include "interpreter/compile.h"
 
@@ -26,6 +27,7 @@ int run(const std::vector<std::string>& args) {
         return handOver("run", args);
     }
     if (help) return handOver("run", args);
+    if (flags.slurm) return submitToSlurm(flags);
     std::vector<std::string> runtimeArgs = withoutFlags(args, {"--jobs"});  // the sweep's, not a run's
     if (flags.file.empty() || !flags.resume.empty() || !flags.runDir.empty()) return handOver("run", runtimeArgs);
     auto c = compileFile(flags.file, CompileOptions{flags.overrides});

@@ -26,6 +26,11 @@ struct RunFlags {
     int nodes = 1;       // --nnodes
     int nodeRank = 0;    // --node-rank
     std::string master;  // --master
+    // `pipe run --slurm`: submitted to Slurm instead of run here; unset
+    // values come from pipe.toml's [slurm] table (cluster/slurm.h).
+    bool slurm = false;
+    std::string partition, time, account;
+    int slurmNodes = 0, tasksPerNode = 0, gpusPerNode = 0, maxParallel = 0;
 };
 
 inline const std::vector<std::string> kLauncherFlags = {"--nproc", "--nnodes", "--node-rank", "--master"};
@@ -66,6 +71,21 @@ inline void addRunFlags(CLI::App& app, RunFlags& flags) {
     app.add_option("--node-rank", flags.nodeRank, "this machine's number, from 0 (default: 0)")
         ->check(CLI::NonNegativeNumber);
     app.add_option("--master", flags.master, "addr:port of rank 0's machine (default: MASTER_ADDR, MASTER_PORT)");
+    app.add_flag("--slurm", flags.slurm,
+                 "submit the run (a sweep: a job array) to Slurm with sbatch instead of running it here");
+    app.add_option("--partition", flags.partition, "with --slurm: the partition (default: pipe.toml's, else Slurm's)");
+    app.add_option("--time", flags.time, "with --slurm: the time limit, e.g. 2:00:00 (default: the partition's)");
+    app.add_option("--nodes", flags.slurmNodes, "with --slurm: machines for a data-parallel run (default: 1)")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--tasks-per-node", flags.tasksPerNode,
+                   "with --slurm: data-parallel processes per machine (default: 1)")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--gpus-per-node", flags.gpusPerNode, "with --slurm: GPUs per machine (default: none)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--account", flags.account, "with --slurm: the account to charge (default: yours)");
+    app.add_option("--max-parallel", flags.maxParallel,
+                   "with --slurm, for a sweep: array tasks at once (default: as many as Slurm allows)")
+        ->check(CLI::PositiveNumber);
 }
 
 // The command line without the given flags and their values (`--jobs 2` and

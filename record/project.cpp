@@ -50,6 +50,44 @@ fs::path findProjectFile(const fs::path& pipeFile) {
     return {};
 }
 
+namespace {
+
+// [slurm]: the defaults of `pipe run --slurm`.
+void readSlurmTable(const fs::path& file, const toml::value& table, Project::Slurm& slurm) {
+    if (!table.is_table())
+        throw RecordError(where(file, table) + "`slurm` is a table: write it as [slurm] with its keys below");
+    auto count = [&](const std::string& key, const toml::value& v, int least) {
+        if (!v.is_integer() || v.as_integer() < least || v.as_integer() > 1000000)
+            throw RecordError(where(file, v) + "`slurm." + key + "` takes a whole number of at least " +
+                              std::to_string(least) + ", not " +
+                              (v.is_integer() ? std::to_string(v.as_integer()) : typeName(v)));
+        return int(v.as_integer());
+    };
+    for (const auto& [key, v] : table.as_table()) {
+        if (key == "partition")
+            slurm.partition = expectString(file, "slurm.partition", v);
+        else if (key == "time")
+            slurm.time = expectString(file, "slurm.time", v);
+        else if (key == "account")
+            slurm.account = expectString(file, "slurm.account", v);
+        else if (key == "nodes")
+            slurm.nodes = count(key, v, 1);
+        else if (key == "tasks_per_node")
+            slurm.tasksPerNode = count(key, v, 1);
+        else if (key == "gpus_per_node")
+            slurm.gpusPerNode = count(key, v, 0);
+        else if (key == "max_parallel")
+            slurm.maxParallel = count(key, v, 1);
+        else if (key == "signal_seconds")
+            slurm.signalSeconds = count(key, v, 1);
+        else
+            throw RecordError(where(file, v) + "unknown key `slurm." + key +
+                              "`; [slurm] takes `partition`, `time`, `account`, `nodes`, `tasks_per_node`, "
+                              "`gpus_per_node`, `max_parallel` and `signal_seconds`");
+    }
+}
+}  // namespace
+
 Project readProject(const fs::path& tomlFile) {
     Project project;
     project.file = fs::absolute(tomlFile).lexically_normal();
@@ -81,9 +119,11 @@ Project readProject(const fs::path& tomlFile) {
                                   typeName(v));
             for (const auto& item : v.as_array())
                 project.dataRoots.push_back(projectPath(tomlFile, expectString(tomlFile, "data_roots", item)));
+        } else if (key == "slurm") {
+            readSlurmTable(tomlFile, v, project.slurm);
         } else {
             throw RecordError(where(tomlFile, v) + "unknown key `" + key +
-                              "`; pipe.toml takes `runs`, `device`, `threads` and `data_roots`");
+                              "`; pipe.toml takes `runs`, `device`, `threads`, `data_roots` and a [slurm] table");
         }
     }
     return project;

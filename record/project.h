@@ -5,6 +5,16 @@
 //     threads    = 4                       # intra-op threads of a run
 //     data_roots = ["data", "/srv/datasets"]
 //
+//     [slurm]                              # `pipe run --slurm`'s defaults
+//     partition = "gpu"
+//     time = "4:00:00"
+//     account = "my-lab"
+//     nodes = 1
+//     tasks_per_node = 4
+//     gpus_per_node = 4
+//     max_parallel = 8                     # a sweep's array tasks at once
+//     signal_seconds = 300                 # the checkpoint-and-requeue warning before the time limit
+//
 // It is found by walking up from the .pipe file's folder, stopping after the
 // filesystem root or a git root (a folder holding `.git`). A flag on the
 // command line wins over pipe.toml, which wins over the built-in default.
@@ -30,6 +40,12 @@ struct Project {
     std::optional<std::string> device;             // "cpu", "cuda" or "auto"
     std::optional<int> threads;                    // >= 1
     std::vector<std::filesystem::path> dataRoots;  // absolute, in the order to search
+
+    // [slurm]: each unset where pipe.toml does not say.
+    struct Slurm {
+        std::optional<std::string> partition, time, account;
+        std::optional<int> nodes, tasksPerNode, gpusPerNode, maxParallel, signalSeconds;
+    } slurm;
 };
 
 // The pipe.toml that governs `pipeFile`, or none (an empty path).

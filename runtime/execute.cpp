@@ -29,21 +29,11 @@ namespace pipelang::runtime {
 namespace fs = std::filesystem;
 
 fs::path makeRunDirectory(const fs::path& runsDir, const std::string& file) {
-    std::time_t now = std::time(nullptr);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
-    std::string base = fs::path(file).stem().string() + "-" + stamp;
-    std::error_code ec;
-    fs::create_directories(runsDir, ec);
-    if (ec) throw RuntimeError("cannot create the run directory under `" + runsDir.string() + "`: " + ec.message());
-    // Two runs in the same second get -2, -3...; create_directory claims a name
-    // atomically, so runs started at once (a sweep's --jobs) never share one.
-    fs::path dir = runsDir / base;
-    for (int n = 2; !fs::create_directory(dir, ec); ++n) {
-        if (ec) throw RuntimeError("cannot create the run directory `" + dir.string() + "`: " + ec.message());
-        dir = runsDir / (base + "-" + std::to_string(n));
+    try {
+        return record::makeRunDirectory(runsDir, file);
+    } catch (const record::RecordError& e) {
+        throw RuntimeError(e.what());
     }
-    return dir;
 }
 
 namespace {

@@ -11,10 +11,12 @@
 
 #include "cli/runtime/command.h"
 #include "cli/runtime_commands.h"
+#include "cluster/slurm.h"
 #include "runtime/distributed/world.h"
 #include "runtime/error.h"
 #include "runtime/log.h"
 #include "runtime/threads.h"
+#include "runtime/train/interrupt.h"
 
 namespace {
 
@@ -46,11 +48,15 @@ int main(int argc, char** argv) {
         return handler(argc - 1, argv + 1);
     } catch (const pipelang::runtime::Interrupted& e) {
         // Every rank stopped at the same step; rank 0 tells.
-        if (!pipelang::runtime::distributed::isMain()) return 130;
+        bool requeue = pipelang::runtime::requeueRequested();
+        int status = requeue ? pipelang::cluster::kRequeueStatus : 130;
+        if (!pipelang::runtime::distributed::isMain()) return status;
         std::fputc('\n', stderr);
         pipelang::runtime::log::error(std::string("pipe ") + command + ": " + e.what() +
-                                      "; continue with `pipe run --resume RUN`");
-        return 130;
+                                      (requeue ? " (SIGUSR1: Slurm's warning before the time limit); the job's "
+                                                 "script requeues it to go on"
+                                               : "; continue with `pipe run --resume RUN`"));
+        return status;
     } catch (const pipelang::runtime::RuntimeError& e) {
         failed(command, e.what());
     } catch (const std::exception& e) {

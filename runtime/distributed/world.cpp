@@ -16,7 +16,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
+#include "cluster/slurm.h"
 #include "runtime/data/shard.h"
 #include "runtime/distributed/process_group.h"
 #include "runtime/error.h"
@@ -51,6 +53,24 @@ constexpr std::chrono::minutes kTimeout{5};
 
 WorldInfo worldFromEnvironment() {
     WorldInfo info;
+    // Under srun (and not torchrun's variables set by hand or by `--nproc`),
+    // Slurm's own variables say who is who.
+    if (!std::getenv("WORLD_SIZE")) {
+        std::optional<cluster::SlurmTask> task;
+        try {
+            task = cluster::slurmTaskFromEnvironment();
+        } catch (const cluster::SlurmError& e) {
+            throw RuntimeError(e.what());
+        }
+        if (task) {
+            info.rank = task->rank, info.size = task->size, info.localRank = task->localRank;
+            info.masterAddr = task->masterAddr, info.masterPort = task->masterPort;
+            if (info.rank >= info.size)
+                throw RuntimeError("SLURM_PROCID=" + std::to_string(info.rank) +
+                                   " is outside SLURM_STEP_NUM_TASKS=" + std::to_string(info.size));
+            return info;
+        }
+    }
     info.size = envInt("WORLD_SIZE", 1);
     info.rank = envInt("RANK", 0);
     info.localRank = envInt("LOCAL_RANK", info.rank);

@@ -76,18 +76,6 @@ TEST(Shard, AShardLeftEmptyIsSkipped) {
     EXPECT_EQ(b[1], (std::vector<int64_t>{8}));
 }
 
-// Three measurements and a class that depends on them, with noise.
-void writeRows(const fs::path& path, int rows) {
-    std::mt19937 rng(5);
-    std::normal_distribution<double> normal;
-    std::ofstream out(path);
-    out << "a,b,c,label\n";
-    for (int i = 0; i < rows; ++i) {
-        double a = normal(rng), b = normal(rng), c = normal(rng);
-        out << a << "," << b << "," << c << "," << (a + 0.5 * b - c + 0.3 * normal(rng) > 0 ? "yes" : "no") << "\n";
-    }
-}
-
 // 40 rows: 32 to train on, one batch of 32, so that every epoch is one step
 // and the weights saved after every epoch are the weights after every step.
 const char* kRows = R"(seed 7
@@ -107,22 +95,6 @@ train fit {
     callbacks = [checkpoint(every = 1)]
 }
 )";
-
-// The largest difference between two runs' weights (and batch-norm
-// buffers) after epoch `epoch`, over every tensor.
-double largestDifference(const fs::path& runA, const fs::path& runB, int epoch) {
-    std::string name = "epoch-" + std::to_string(epoch) + ".safetensors";
-    auto a = readSafetensors(runA / "fit" / "checkpoints" / name);
-    auto b = readSafetensors(runB / "fit" / "checkpoints" / name);
-    EXPECT_EQ(a.tensors.size(), b.tensors.size());
-    double largest = 0;
-    for (size_t i = 0; i < std::min(a.tensors.size(), b.tensors.size()); ++i) {
-        EXPECT_EQ(a.tensors[i].first, b.tensors[i].first);
-        auto x = a.tensors[i].second.to(torch::kDouble), y = b.tensors[i].second.to(torch::kDouble);
-        largest = std::max(largest, (x - y).abs().max().item<double>());
-    }
-    return largest;
-}
 
 // Images with a bright left or right half, in IDX files (as Fashion-MNIST's).
 void writeIdx(const fs::path& folder, const std::string& prefix, int count, int side) {

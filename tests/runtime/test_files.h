@@ -19,6 +19,7 @@
 
 #include "runtime/data/image.h"
 #include "runtime/error.h"
+#include "runtime/safetensors.h"
 
 namespace pipelang::runtime {
 
@@ -33,6 +34,34 @@ inline std::filesystem::path onlyRun(const std::filesystem::path& runs) {
     for (const auto& e : std::filesystem::directory_iterator(runs)) found.push_back(e.path());
     EXPECT_EQ(found.size(), 1u) << runs;
     return found.empty() ? runs : found.front();
+}
+
+// Three measurements and a class that depends on them, with noise.
+inline void writeRows(const std::filesystem::path& path, int rows) {
+    std::mt19937 rng(5);
+    std::normal_distribution<double> normal;
+    std::ofstream out(path);
+    out << "a,b,c,label\n";
+    for (int i = 0; i < rows; ++i) {
+        double a = normal(rng), b = normal(rng), c = normal(rng);
+        out << a << "," << b << "," << c << "," << (a + 0.5 * b - c + 0.3 * normal(rng) > 0 ? "yes" : "no") << "\n";
+    }
+}
+
+// The largest difference between two runs' weights (and batch-norm
+// buffers) after epoch `epoch`, over every tensor.
+inline double largestDifference(const std::filesystem::path& runA, const std::filesystem::path& runB, int epoch) {
+    std::string name = "epoch-" + std::to_string(epoch) + ".safetensors";
+    auto a = readSafetensors(runA / "fit" / "checkpoints" / name);
+    auto b = readSafetensors(runB / "fit" / "checkpoints" / name);
+    EXPECT_EQ(a.tensors.size(), b.tensors.size());
+    double largest = 0;
+    for (size_t i = 0; i < std::min(a.tensors.size(), b.tensors.size()); ++i) {
+        EXPECT_EQ(a.tensors[i].first, b.tensors[i].first);
+        auto x = a.tensors[i].second.to(torch::kDouble), y = b.tensors[i].second.to(torch::kDouble);
+        largest = std::max(largest, (x - y).abs().max().item<double>());
+    }
+    return largest;
 }
 
 // Horizontal against vertical stripes with noise, 16×16 grey PNGs under

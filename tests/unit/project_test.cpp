@@ -62,7 +62,9 @@ data_roots = ["data", "/srv/datasets"]
 TEST_F(ProjectTest, ErrorsNameTheFileAndLine) {
     std::string file = (root / "repo" / "pipe.toml").string();
     EXPECT_EQ(errorOf("threads = 2\nthread = 2\n"),
-              file + ":2: unknown key `thread`; pipe.toml takes `runs`, `device`, `threads` and `data_roots`");
+              file +
+                  ":2: unknown key `thread`; pipe.toml takes `runs`, `device`, `threads`, `data_roots` and a [slurm] "
+                  "table");
     EXPECT_EQ(errorOf("\n\nthreads = \"4\"\n"), file + ":3: `threads` takes a whole number, not a string");
     EXPECT_EQ(errorOf("threads = 0\n"), file + ":1: `threads` is 0; give at least 1");
     EXPECT_EQ(errorOf("device = \"gpu\"\n"), file + ":1: `device` is \"gpu\"; use \"cpu\", \"cuda\" or \"auto\"");
@@ -70,6 +72,37 @@ TEST_F(ProjectTest, ErrorsNameTheFileAndLine) {
               file + ":1: `data_roots` takes a list of folders, e.g. [\"data\"], not a string");
     EXPECT_EQ(errorOf("data_roots = [\"a\", 3]\n"), file + ":1: `data_roots` takes a string in quotes, not an integer");
     EXPECT_EQ(errorOf("runs = \n").rfind(file + ": not valid TOML:", 0), 0u);
+}
+
+TEST_F(ProjectTest, ASlurmTableGivesTheDefaultsOfSlurmRuns) {
+    Project p = readProject(write(root / "repo" / "pipe.toml", R"(threads = 2
+[slurm]
+partition = "gpu"
+time = "4:00:00"
+account = "lab"
+tasks_per_node = 4
+gpus_per_node = 4
+max_parallel = 8
+signal_seconds = 300
+)"));
+    EXPECT_EQ(p.threads, 2);
+    EXPECT_EQ(p.slurm.partition, "gpu");
+    EXPECT_EQ(p.slurm.time, "4:00:00");
+    EXPECT_EQ(p.slurm.account, "lab");
+    EXPECT_FALSE(p.slurm.nodes);
+    EXPECT_EQ(p.slurm.tasksPerNode, 4);
+    EXPECT_EQ(p.slurm.gpusPerNode, 4);
+    EXPECT_EQ(p.slurm.maxParallel, 8);
+    EXPECT_EQ(p.slurm.signalSeconds, 300);
+
+    std::string file = (root / "repo" / "pipe.toml").string();
+    EXPECT_EQ(errorOf("[slurm]\npartiton = \"gpu\"\n"),
+              file +
+                  ":2: unknown key `slurm.partiton`; [slurm] takes `partition`, `time`, `account`, `nodes`, "
+                  "`tasks_per_node`, `gpus_per_node`, `max_parallel` and `signal_seconds`");
+    EXPECT_EQ(errorOf("[slurm]\nnodes = 0\n"), file + ":2: `slurm.nodes` takes a whole number of at least 1, not 0");
+    EXPECT_EQ(errorOf("[slurm]\ntime = 60\n"), file + ":2: `slurm.time` takes a string in quotes, not an integer");
+    EXPECT_EQ(errorOf("slurm = 3\n"), file + ":1: `slurm` is a table: write it as [slurm] with its keys below");
 }
 
 TEST_F(ProjectTest, DataRootsServeOnlyWhatIsNotBesideTheFile) {
