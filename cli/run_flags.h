@@ -30,7 +30,7 @@ struct RunFlags {
     // values come from pipe.toml's [slurm] table (cluster/slurm.h).
     bool slurm = false;
     std::string partition, time, account;
-    int slurmNodes = 0, tasksPerNode = 0, gpusPerNode = 0, maxParallel = 0;
+    int slurmNodes = 0, tasksPerNode = 0, gpusPerNode = 0, cpusPerTask = 0, maxParallel = 0;
 };
 
 inline const std::vector<std::string> kLauncherFlags = {"--nproc", "--nnodes", "--node-rank", "--master"};
@@ -82,6 +82,9 @@ inline void addRunFlags(CLI::App& app, RunFlags& flags) {
         ->check(CLI::PositiveNumber);
     app.add_option("--gpus-per-node", flags.gpusPerNode, "with --slurm: GPUs per machine (default: none)")
         ->check(CLI::NonNegativeNumber);
+    app.add_option("--cpus-per-task", flags.cpusPerTask,
+                   "with --slurm: cores per process, its threads (default: Slurm's, one; a --threads wins)")
+        ->check(CLI::PositiveNumber);
     app.add_option("--account", flags.account, "with --slurm: the account to charge (default: yours)");
     app.add_option("--max-parallel", flags.maxParallel,
                    "with --slurm, for a sweep: array tasks at once (default: as many as Slurm allows)")

@@ -27,6 +27,7 @@ cluster::SlurmOptions slurmOptions(const RunFlags& flags, const record::Project&
     o.nodes = flags.slurmNodes > 0 ? flags.slurmNodes : toml.nodes.value_or(1);
     o.tasksPerNode = flags.tasksPerNode > 0 ? flags.tasksPerNode : toml.tasksPerNode.value_or(1);
     o.gpusPerNode = flags.gpusPerNode > 0 ? flags.gpusPerNode : toml.gpusPerNode.value_or(0);
+    o.cpusPerTask = flags.cpusPerTask > 0 ? flags.cpusPerTask : toml.cpusPerTask.value_or(0);
     o.maxParallel = flags.maxParallel > 0 ? flags.maxParallel : toml.maxParallel.value_or(0);
     o.signalSeconds = toml.signalSeconds.value_or(o.signalSeconds);
     return o;

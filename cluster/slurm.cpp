@@ -83,6 +83,7 @@ std::string renderBatchScript(const BatchScript& s) {
     option("nodes", std::to_string(s.options.nodes));
     option("ntasks-per-node", std::to_string(s.options.tasksPerNode));
     if (s.options.gpusPerNode > 0) option("gpus-per-node", std::to_string(s.options.gpusPerNode));
+    if (s.options.cpusPerTask > 0) option("cpus-per-task", std::to_string(s.options.cpusPerTask));
     if (s.arrayTasks > 0)
         option("array", "0-" + std::to_string(s.arrayTasks - 1) +
                             (s.options.maxParallel > 0 ? "%" + std::to_string(s.options.maxParallel) : ""));
@@ -164,6 +165,14 @@ std::optional<SlurmTask> slurmTaskFromEnvironment() {
     if (const char* port = environment("MASTER_PORT")) task.masterPort = wholeNumber("MASTER_PORT", port);
     if (const char* addr = environment("MASTER_ADDR")) task.masterAddr = addr;
     return task;
+}
+
+int cpusPerTask() {
+    const char* cpus = environment("SLURM_CPUS_PER_TASK");
+    if (!cpus) return 0;
+    char* end = nullptr;
+    long value = std::strtol(cpus, &end, 10);
+    return *end == '\0' && value > 0 && value < 100000 ? int(value) : 0;
 }
 
 std::optional<JobState> jobState(const std::string& jobId) {

@@ -37,6 +37,7 @@ struct SlurmOptions {
     int nodes = 1;
     int tasksPerNode = 1;  // data-parallel processes per node
     int gpusPerNode = 0;
+    int cpusPerTask = 0;      // 0: Slurm's default (one)
     int maxParallel = 0;      // array tasks at once; 0: as many as Slurm allows
     int signalSeconds = 120;  // the warning before the time limit
 };
@@ -84,6 +85,10 @@ struct SlurmTask {
     int masterPort = 0;
 };
 std::optional<SlurmTask> slurmTaskFromEnvironment();
+
+// The cores Slurm gave each task (SLURM_CPUS_PER_TASK, set by
+// `--cpus-per-task`), or 0 outside such a job: a run's default threads.
+int cpusPerTask();
 
 // A job's state as Slurm tells it: from `squeue` while it is pending or
 // running, else `sacct` (where the cluster keeps accounts), else `scontrol

@@ -76,6 +76,8 @@ void readSlurmTable(const fs::path& file, const toml::value& table, Project::Slu
             slurm.tasksPerNode = count(key, v, 1);
         else if (key == "gpus_per_node")
             slurm.gpusPerNode = count(key, v, 0);
+        else if (key == "cpus_per_task")
+            slurm.cpusPerTask = count(key, v, 1);
         else if (key == "max_parallel")
             slurm.maxParallel = count(key, v, 1);
         else if (key == "signal_seconds")
@@ -83,7 +85,7 @@ void readSlurmTable(const fs::path& file, const toml::value& table, Project::Slu
         else
             throw RecordError(where(file, v) + "unknown key `slurm." + key +
                               "`; [slurm] takes `partition`, `time`, `account`, `nodes`, `tasks_per_node`, "
-                              "`gpus_per_node`, `max_parallel` and `signal_seconds`");
+                              "`gpus_per_node`, `cpus_per_task`, `max_parallel` and `signal_seconds`");
     }
 }
 }  // namespace

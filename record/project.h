@@ -12,6 +12,7 @@
 //     nodes = 1
 //     tasks_per_node = 4
 //     gpus_per_node = 4
+//     cpus_per_task = 8                    # each process's cores and threads
 //     max_parallel = 8                     # a sweep's array tasks at once
 //     signal_seconds = 300                 # the checkpoint-and-requeue warning before the time limit
 //
@@ -44,7 +45,7 @@ struct Project {
     // [slurm]: each unset where pipe.toml does not say.
     struct Slurm {
         std::optional<std::string> partition, time, account;
-        std::optional<int> nodes, tasksPerNode, gpusPerNode, maxParallel, signalSeconds;
+        std::optional<int> nodes, tasksPerNode, gpusPerNode, cpusPerTask, maxParallel, signalSeconds;
     } slurm;
 };
 

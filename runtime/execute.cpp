@@ -10,6 +10,7 @@
 #include <map>
 #include <thread>
 
+#include "cluster/slurm.h"
 #include "interpreter/compile.h"
 #include "interpreter/graph.h"
 #include "interpreter/plan.h"
@@ -193,6 +194,9 @@ int runPipeline(const RunOptions& given) {
     uint64_t seed = uint64_t(pipeline.seed.value_or(0));
     std::string threadsOrigin = options.threadsOrigin;
     if (options.threads <= 0 && project.threads) options.threads = *project.threads, threadsOrigin = "pipe.toml";
+    // A task of a Slurm job with --cpus-per-task has those cores, not the node's.
+    if (options.threads <= 0)
+        if (int cpus = cluster::cpusPerTask(); cpus > 0) options.threads = cpus, threadsOrigin = "SLURM_CPUS_PER_TASK";
     if (options.threads <= 0) threadsOrigin = "default";
     int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     useThreads(threads);

@@ -82,6 +82,7 @@ time = "4:00:00"
 account = "lab"
 tasks_per_node = 4
 gpus_per_node = 4
+cpus_per_task = 6
 max_parallel = 8
 signal_seconds = 300
 )"));
@@ -92,6 +93,7 @@ signal_seconds = 300
     EXPECT_FALSE(p.slurm.nodes);
     EXPECT_EQ(p.slurm.tasksPerNode, 4);
     EXPECT_EQ(p.slurm.gpusPerNode, 4);
+    EXPECT_EQ(p.slurm.cpusPerTask, 6);
     EXPECT_EQ(p.slurm.maxParallel, 8);
     EXPECT_EQ(p.slurm.signalSeconds, 300);
 
@@ -99,7 +101,7 @@ signal_seconds = 300
     EXPECT_EQ(errorOf("[slurm]\npartiton = \"gpu\"\n"),
               file +
                   ":2: unknown key `slurm.partiton`; [slurm] takes `partition`, `time`, `account`, `nodes`, "
-                  "`tasks_per_node`, `gpus_per_node`, `max_parallel` and `signal_seconds`");
+                  "`tasks_per_node`, `gpus_per_node`, `cpus_per_task`, `max_parallel` and `signal_seconds`");
     EXPECT_EQ(errorOf("[slurm]\nnodes = 0\n"), file + ":2: `slurm.nodes` takes a whole number of at least 1, not 0");
     EXPECT_EQ(errorOf("[slurm]\ntime = 60\n"), file + ":2: `slurm.time` takes a string in quotes, not an integer");
     EXPECT_EQ(errorOf("slurm = 3\n"), file + ":1: `slurm` is a table: write it as [slurm] with its keys below");

@@ -26,7 +26,7 @@ class SlurmEnvironment : public ::testing::Test {
 protected:
     const std::vector<std::string> names = {"SLURM_STEP_NUM_TASKS", "SLURM_PROCID",        "SLURM_LOCALID",
                                             "SLURM_JOB_ID",         "SLURM_STEP_NODELIST", "SLURM_JOB_NODELIST",
-                                            "MASTER_PORT",          "MASTER_ADDR"};
+                                            "MASTER_PORT",          "MASTER_ADDR",         "SLURM_CPUS_PER_TASK"};
     std::map<std::string, std::string> saved;
     void SetUp() override {
         for (const auto& n : names)
@@ -46,6 +46,14 @@ TEST_F(SlurmEnvironment, NoWorldOutsideATaskOfSrun) {
     setenv("SLURM_PROCID", "0", 1);
     setenv("SLURM_JOB_NODELIST", "vm", 1);
     EXPECT_FALSE(slurmTaskFromEnvironment());
+}
+
+TEST_F(SlurmEnvironment, ThreadsFromTheCoresOfATask) {
+    EXPECT_EQ(cpusPerTask(), 0);
+    setenv("SLURM_CPUS_PER_TASK", "6", 1);
+    EXPECT_EQ(cpusPerTask(), 6);
+    setenv("SLURM_CPUS_PER_TASK", "six", 1);
+    EXPECT_EQ(cpusPerTask(), 0);
 }
 
 TEST_F(SlurmEnvironment, TheWorldOfATaskOfSrun) {
@@ -82,14 +90,15 @@ TEST(SlurmScript, SbatchLinesFromTheOptions) {
     s.options.tasksPerNode = 4;
     s.options.gpusPerNode = 4;
     s.options.signalSeconds = 300;
+    s.options.cpusPerTask = 6;
     s.commands = {"srun pipe run x.pipe"};
     std::string text = renderBatchScript(s);
     EXPECT_EQ(text.rfind("#!/bin/bash\n# Written by a test.\n# Second line.\n", 0), 0u) << text;
     for (const char* line :
          {"#SBATCH --job-name=fashion\n", "#SBATCH --chdir=/home/me/project\n", "#SBATCH --partition=gpu\n",
           "#SBATCH --time=1:00:00\n", "#SBATCH --nodes=1\n", "#SBATCH --ntasks-per-node=4\n",
-          "#SBATCH --gpus-per-node=4\n", "#SBATCH --signal=USR1@300\n", "#SBATCH --requeue\n",
-          "#SBATCH --open-mode=append\n", "\nsrun pipe run x.pipe\n"})
+          "#SBATCH --gpus-per-node=4\n", "#SBATCH --cpus-per-task=6\n", "#SBATCH --signal=USR1@300\n",
+          "#SBATCH --requeue\n", "#SBATCH --open-mode=append\n", "\nsrun pipe run x.pipe\n"})
         EXPECT_NE(text.find(line), std::string::npos) << line << " in\n" << text;
     EXPECT_EQ(text.find("--account"), std::string::npos);
     EXPECT_EQ(text.find("--array"), std::string::npos);
