@@ -33,8 +33,8 @@ int cv(const std::vector<std::string>& args) {
     }
     std::string metric = "valid_loss";
     if (auto sweep = record::sweepPlan(c->pipeline); record::hasSweep(c->pipeline)) metric = sweep.metric;
-    SweepOutcome outcome =
-        runSweep(command, record::foldPoints(plan), metric, "cv", std::to_string(plan.k) + " folds of " + plan.data);
+    SweepOutcome outcome = runSweep(command, record::fixedStrategy(record::foldPoints(plan)), metric, "cv",
+                                    std::to_string(plan.k) + " folds of " + plan.data, {});
     if (outcome.dir.empty()) return outcome.code;
     try {
         record::CrossValidation cv = record::crossValidate(outcome.results, outcome.dir, plan.stage, plan.metrics);

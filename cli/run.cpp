@@ -28,6 +28,13 @@ int run(const std::vector<std::string>& args) {
     }
     if (help) return handOver("run", args);
     if (flags.slurm) return submitToSlurm(flags);
+    if (flags.sweepPoint >= 0 || !flags.sweepDir.empty()) {
+        if (flags.sweepPoint < 0 || flags.sweepDir.empty() || flags.file.empty()) {
+            std::fprintf(stderr, "pipe run: --sweep-point K and --sweep-dir D go together, with the file\n");
+            return kBadInput;
+        }
+        return runSweepPoint(flags, flags.sweepPoint, flags.sweepDir);
+    }
     std::vector<std::string> runtimeArgs = withoutFlags(args, {"--jobs"});  // the sweep's, not a run's
     if (flags.file.empty() || !flags.resume.empty() || !flags.runDir.empty()) return handOver("run", runtimeArgs);
     auto c = compileFile(flags.file, CompileOptions{flags.overrides});
@@ -41,8 +48,7 @@ int run(const std::vector<std::string>& args) {
     }
     printDiagnostics(c->diags);  // warnings
     record::SweepPlan plan = record::sweepPlan(c->pipeline);
-    auto points = record::points(plan);
-    return runSweep(flags, points, plan.metric, "sweep", plan.describe()).code;
+    return runSweep(flags, record::strategyOf(plan), plan.metric, "sweep", plan.describe(), plan.axes).code;
 }
 
 }  // namespace pipelang::cli

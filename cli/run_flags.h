@@ -6,6 +6,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,10 @@ struct RunFlags {
     int jobs = 1;                        // --jobs: points of a sweep, or folds, at once
     std::string resume;                  // --resume RUN
     std::string runDir;                  // --run-dir
+    // One point of a sweep into its directory (hidden; a Slurm array task's
+    // command, cli/sweep.h): --sweep-point K --sweep-dir D.
+    int64_t sweepPoint = -1;
+    std::string sweepDir;
     // The data-parallel launcher's own: each worker gets the command line
     // without them (kLauncherFlags).
     int processes = 1;   // --nproc
@@ -64,6 +69,10 @@ inline void addRunFlags(CLI::App& app, RunFlags& flags) {
     app.add_option("--resume", flags.resume, "go on with an interrupted run, in its own directory");
     addPointsFlags(app, flags, "for a file with a sweep block: points");
     app.add_option("--run-dir", flags.runDir, "write the run into this folder (a sweep's points use it)");
+    app.add_option("--sweep-point", flags.sweepPoint, "run only this point (from 0) of the sweep, into --sweep-dir")
+        ->group("");
+    app.add_option("--sweep-dir", flags.sweepDir, "the sweep directory that holds the points of --sweep-point")
+        ->group("");
     app.add_option("--nproc", flags.processes, "data-parallel worker processes on this machine (default: 1)")
         ->check(CLI::PositiveNumber);
     app.add_option("--nnodes", flags.nodes, "machines in the run, each running this command (default: 1)")

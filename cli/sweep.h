@@ -18,11 +18,17 @@ struct SweepOutcome {
     std::vector<record::PointResult> results;  // in point order
 };
 
-// Runs the points into a new `<stem>-<kind>-<date>-<time>` directory under the
-// runs folder (--runs, else pipe.toml's `runs`, else runs/), prints a line per
-// finished point, then prints the table ranked by `metric` and saves it as
-// sweep.csv and sweep.txt.
-SweepOutcome runSweep(const RunFlags& command, const std::vector<record::SweepPoint>& points, const std::string& metric,
-                      const std::string& kind, const std::string& describe);
+// Runs the strategy's points into a new `<stem>-<kind>-<date>-<time>`
+// directory under the runs folder (--runs, else pipe.toml's `runs`, else
+// runs/), prints a line per finished point, then prints the table ranked by
+// `metric` and saves it as sweep.csv and sweep.txt, and what the sweep spent.
+SweepOutcome runSweep(const RunFlags& command, const record::Strategy& strategy, const std::string& metric,
+                      const std::string& kind, const std::string& describe, const std::vector<record::SweepAxis>& axes);
+
+// `pipe run FILE --sweep-point K --sweep-dir D` (hidden; what a Slurm array
+// task runs): point K (from 0) of the file's sweep, run into the sweep
+// directory D, which holds the others. Exits 0 when the point finished or
+// was stopped by asha, else as its run did.
+int runSweepPoint(const RunFlags& command, int64_t point, const std::string& sweepDir);
 
 }  // namespace pipelang::cli

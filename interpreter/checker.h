@@ -63,6 +63,11 @@ private:
     std::optional<Value> resolveLet(const ast::Expr& e, const Declaration& let, const stdlib::Type& type,
                                     const Place& place);
     bool checkConstraints(const Value& v, const stdlib::Param& p, const std::string& what);
+    // A sweep field's range (`uniform(lo, hi)`, `choice([...])`) for the
+    // setting `key` takes: its bounds ordered, above 0 on a log scale, within
+    // the setting's own limits. Null when it is wrong (reported).
+    std::optional<Value> resolveSweepRange(const ast::Expr& e, const stdlib::Builtin& range, const stdlib::Param& param,
+                                           const std::string& key);
     void mismatch(const ast::Expr& e, const stdlib::Type& type, const Place& place);
     std::vector<std::string> blockNames(const std::string& kind) const;
     bool hasBlock(const std::string& name, const std::string& kind) const;  // counting duplicates

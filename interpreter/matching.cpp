@@ -561,18 +561,43 @@ void Checker::checkFit() {
             }
         }
         if (s.kind == "sweep") {
-            // The runs are ranked by a metric, which some train block must report.
+            // The runs are ranked by a metric, which some train block must
+            // report; `asha` compares the points by it after each rung's epochs.
             const Value* metric = s.field("metric");
-            if (!metric || metric->kind != Value::Kind::String || !metric->span.valid()) continue;
-            std::vector<std::string> measured = {"valid_loss", "train_loss"};
-            for (const auto* train : c_.pipeline.all("train"))
-                for (const auto& m : train->field("metrics")->items)
-                    if (!contains(measured, m.text)) measured.push_back(m.text);
-            if (contains(measured, metric->text)) continue;
-            auto& d = c_.diags.error("monitor", metric->span,
-                                     "the sweep ranks runs by `" + metric->text + "`, which no train block measures");
-            d.hints.push_back("add `" + metric->text + "` to a train block's `metrics`, or rank by one of " +
-                              joinNames(measured));
+            const Value* strategy = s.field("strategy");
+            const Value* minEpochs = strategy && strategy->text == "asha" ? strategy->arg("min_epochs") : nullptr;
+            if (!metric || metric->kind != Value::Kind::String) continue;
+            const Section* watched = c_.pipeline.measuring(metric->text);
+            if (!watched) {
+                std::vector<std::string> measured = {"valid_loss", "train_loss"};
+                for (const auto* train : c_.pipeline.all("train"))
+                    for (const auto& m : train->field("metrics")->items)
+                        if (!contains(measured, m.text)) measured.push_back(m.text);
+                if (!metric->span.valid() && !minEpochs) continue;
+                Span at = metric->span.valid() ? metric->span : strategy->span;
+                auto& d = c_.diags.error(
+                    "monitor", at,
+                    minEpochs ? "`asha` stops points by their `" + metric->text +
+                                    "` after each rung's epochs, but no train block measures it"
+                              : "the sweep ranks runs by `" + metric->text + "`, which no train block measures");
+                d.hints.push_back("add `" + metric->text + "` to a train block's `metrics`, or rank by one of " +
+                                  joinNames(measured));
+                continue;
+            }
+            const Value* schedule = watched->field("schedule");
+            if (minEpochs && schedule && schedule->kind == Value::Kind::Call && schedule->arg("epochs")) {
+                const Value* freeze = schedule->arg("freeze_epochs");
+                double epochs = number(schedule->arg("epochs"), 1) + (freeze ? freeze->number : 0);
+                if (double(minEpochs->integer) >= epochs)
+                    c_.diags
+                        .warning("suspicious", minEpochs->span.valid() ? minEpochs->span : strategy->span,
+                                 "`asha` compares the points after " + std::to_string(minEpochs->integer) +
+                                     " epochs at the earliest, but `" + watched->name + "` trains for " +
+                                     shown(*schedule->arg("epochs")) +
+                                     (freeze ? " (and " + shown(*freeze) + " frozen)" : "") +
+                                     ": no point is ever stopped")
+                        .hints.push_back("lower `min_epochs`, or train each point longer");
+            }
         }
         if (s.kind == "export") {
             const Value* to = s.field("to");

@@ -136,6 +136,17 @@ std::vector<const Section*> Pipeline::all(std::string_view kind) const {
     return out;
 }
 
+const Section* Pipeline::measuring(std::string_view metric) const {
+    const Section* last = nullptr;
+    for (const Section* train : all("train")) {
+        bool measures = metric == "valid_loss" || metric == "train_loss";
+        if (const Value* metrics = train->field("metrics"))
+            for (const auto& m : metrics->items) measures = measures || m.text == metric;
+        if (measures) last = train;
+    }
+    return last;
+}
+
 DataShape Pipeline::shape(const Section& data) const {
     DataShape shape;
     const Value* blocks = data.field("blocks");

@@ -83,6 +83,10 @@ struct Pipeline {
     // of blocks would make checking quadratic. Sections added or renamed
     // later are still found, by a scan.
     void index();
+    // The last train section that measures `metric` each epoch (every one
+    // measures valid_loss and train_loss), or null: the stage whose epochs
+    // a sweep's points are compared by.
+    const Section* measuring(std::string_view metric) const;
     // The input/target kinds of a data section (from its blocks).
     DataShape shape(const Section& data) const;
 

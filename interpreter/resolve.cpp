@@ -249,6 +249,17 @@ std::optional<Value> Checker::resolveExpr(const ast::Expr& e, const Type& type, 
                 v->span = e.span;
                 return v;
             }
+        if (stdlib::registry().find(Family::SweepRange, e.path.text()) &&
+            std::find(families.begin(), families.end(), Family::SweepRange) == families.end()) {
+            // `lr = loguniform(...)` in a train block: a range is for a sweep to draw from.
+            c_.diags
+                .error("sweep-range", e.path.span,
+                       "`" + e.path.text() + "` is a range a sweep draws from: it goes in a sweep block, not in " +
+                           place.what)
+                .hints.push_back("for example `sweep { block.field.param = " + std::string(e.span.text()) +
+                                 "  strategy = tpe(trials = 20) }`");
+            return std::nullopt;
+        }
         std::vector<std::string> names;
         for (Family f : families)
             for (auto& n : stdlib::registry().names(f)) names.push_back(n);
@@ -665,6 +676,88 @@ bool Checker::checkConstraints(const Value& v, const stdlib::Param& p, const std
         }
     }
     return true;
+}
+
+std::optional<Value> Checker::resolveSweepRange(const ast::Expr& e, const stdlib::Builtin& range,
+                                                const stdlib::Param& param, const std::string& key) {
+    const Place place{&param, "`" + key + "`"};
+    const std::string owner = "`" + range.name + "`";
+    const Type& type = typeOf(param);
+    auto takes = [&](Type::Kind kind) { return findKind(type, kind) || findKind(type, Type::Kind::Any); };
+    if (range.name == "choice") {
+        // One list, whose every value is checked as the setting takes it.
+        const ast::Expr* list = e.args.size() == 1 ? e.args[0].value.get() : nullptr;
+        if (!list || list->kind != ast::Expr::Kind::List || list->args.empty() ||
+            (e.args[0].name && e.args[0].name->text != "values")) {
+            c_.diags.error("sweep-values", e.span, "`choice` takes one list of the values to choose from")
+                .hints.push_back("for example `" + key + " = choice([a, b])`");
+            return std::nullopt;
+        }
+        Value values{Value::Kind::List};
+        values.span = list->span;
+        bool ok = true;
+        for (const auto& item : list->args) {
+            auto one = resolve(*item.value, type, place);
+            if (one) values.items.push_back(std::move(*one));
+            ok = ok && one;
+        }
+        if (!ok) return std::nullopt;
+        Value v{Value::Kind::Call};
+        v.text = range.name;
+        v.builtin = &range;
+        v.items.push_back(std::move(values));
+        v.names.push_back("values");
+        return v;
+    }
+    auto v = resolveCall(e, range, "");
+    if (!v) return std::nullopt;
+    const Value& lo = *v->arg("lo");
+    const Value& hi = *v->arg("hi");
+    const bool integer = range.name == "int_range";
+    if (!takes(integer ? Type::Kind::Int : Type::Kind::Float) && !(integer && takes(Type::Kind::Float))) {
+        auto& d = c_.diags.error("type", e.span,
+                                 place.what + " expects " + type.describe() + ", but " + owner + " draws " +
+                                     (integer ? "whole numbers" : "real numbers"));
+        if (!integer && takes(Type::Kind::Int))
+            d.hints.push_back("draw whole numbers with `int_range(lo, hi)`");
+        else
+            d.hints.push_back("list the values to try: `" + key + " = [...]`");
+        return std::nullopt;
+    }
+    if (!param.choices.empty()) {
+        c_.diags
+            .error("sweep-values", e.span,
+                   place.what + " must be " + joinQuoted(param.choices, "") + "; a range would draw others")
+            .hints.push_back("list the values to try: `" + key + " = [" + param.choices[0] + ", ...]`");
+        return std::nullopt;
+    }
+    auto written = [](const Value& x) { return x.span.valid() ? std::string(x.span.text()) : x.str(); };
+    const Value* log = v->arg("log");
+    for (const Value* bound : {&lo, &hi}) {
+        bool positive = range.name != "loguniform" || bound->number > 0;
+        bool fromOne = !integer || !log || !log->boolean || bound->number >= 1;
+        if (positive && fromOne) continue;
+        auto& d = c_.diags.error("sweep-range", bound->span.valid() ? bound->span : e.span,
+                                 owner + " draws on a log scale, so its bounds must be " +
+                                     (positive ? "at least 1" : "above 0") + ", not " + written(*bound));
+        d.hints.push_back(positive ? "start from 1, or drop `log = true`"
+                                   : "start from a small positive value, e.g. `loguniform(1e-5, " + written(hi) + ")`");
+        return std::nullopt;
+    }
+    if (lo.number > hi.number) {
+        c_.diags
+            .error(
+                "sweep-range", e.span,
+                owner + " draws from `lo` to `hi`, but `lo` (" + written(lo) + ") is above `hi` (" + written(hi) + ")")
+            .hints.push_back("write the smaller bound first: `" + range.name + "(" + written(hi) + ", " + written(lo) +
+                             ")`");
+        return std::nullopt;
+    }
+    // The bounds must be values the setting takes (a dropout from 0 to 1, not 1.5).
+    bool ok = checkConstraints(lo, param, place.what);
+    ok = checkConstraints(hi, param, place.what) && ok;
+    if (!ok) return std::nullopt;
+    return v;
 }
 
 const Value& defaultArgument(const stdlib::Param& param, const std::string& owner) {

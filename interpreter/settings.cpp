@@ -143,14 +143,21 @@ void Checker::checkSweeps() {
                 candidate.span.file == s->span.file)
                 section = &candidate;
         if (!section) continue;
+        const Value* strategy = section->field("strategy");
+        bool grid = !strategy || strategy->text == "grid";
         size_t points = 1;
         bool keys = false;                  // the sweep names a setting, even a wrong one
         std::map<std::string, Span> swept;  // key → where it is first swept
+        stdlib::Param seedParam{"seed", "int", "0", "the seed", {}, 0, {}};
         for (const auto& f : s->fields) {
             bool seed = f.key.parts.size() == 1 && f.key.text() == "seed";
             if (f.key.parts.size() < 2 && !seed) continue;
             keys = true;
-            if (f.value->kind != ast::Expr::Kind::List || f.value->args.empty()) {
+            const stdlib::Builtin* range =
+                f.value->kind == ast::Expr::Kind::Call
+                    ? stdlib::registry().find(stdlib::Family::SweepRange, f.value->path.text())
+                    : nullptr;
+            if (!range && (f.value->kind != ast::Expr::Kind::List || f.value->args.empty())) {
                 auto& d = c_.diags.error("sweep-values", f.value->span, "a sweep field takes a list of values to try");
                 if (f.value->kind == ast::Expr::Kind::List)
                     d.hints.push_back("give at least one value: `" + f.key.text() + " = [...]`");
@@ -164,25 +171,41 @@ void Checker::checkSweeps() {
                     .notes.push_back({first->second, "first swept here"});
                 continue;
             }
+            const stdlib::Param* param = &seedParam;
+            if (!seed) {
+                auto setting = findSetting(f.key, f.key.span, true);
+                if (!setting) continue;
+                param = setting->param;
+            }
+            const Place place{param, seed ? std::string("`seed`") : "`" + f.key.text() + "`"};
+            if (range) {
+                auto v = resolveSweepRange(*f.value, *range, *param, f.key.text());
+                if (!v) continue;
+                if (range->name == "choice")
+                    points *= v->items[0].items.size();
+                else if (range->name == "int_range")
+                    points *= size_t(v->arg("hi")->integer - v->arg("lo")->integer + 1);
+                else if (grid) {
+                    auto& d = c_.diags.error("sweep-grid", f.value->span,
+                                             "`grid` runs every value of every field, but `" + range->name +
+                                                 "` has no finite set of values");
+                    d.hints.push_back(std::string(strategy && strategy->span.valid() ? "choose" : "add") +
+                                      " a strategy that draws points: `strategy = random(trials = 20)`, "
+                                      "`tpe(trials = 20)` or `asha(min_epochs = 1, reduction = 3)`");
+                    d.hints.push_back("or list the values to try: `" + f.key.text() + " = [...]`");
+                    continue;
+                }
+                v->span = f.value->span;
+                section->fields.push_back({f.key.text(), std::move(*v)});
+                continue;
+            }
             Value list{Value::Kind::List};
             list.span = f.value->span;
             bool ok = true;
-            if (seed) {
-                stdlib::Param seedParam{"seed", "int", "0", "the seed", {}, 0, {}};
-                for (const auto& item : f.value->args) {
-                    auto v = resolve(*item.value, typeOf(seedParam), Place{&seedParam, "`seed`"});
-                    if (v) list.items.push_back(std::move(*v));
-                    ok = ok && v;
-                }
-            } else {
-                auto setting = findSetting(f.key, f.key.span, true);
-                if (!setting) continue;
-                for (const auto& item : f.value->args) {
-                    auto v =
-                        resolve(*item.value, typeOf(*setting->param), Place{setting->param, "`" + f.key.text() + "`"});
-                    if (v) list.items.push_back(std::move(*v));
-                    ok = ok && v;
-                }
+            for (const auto& item : f.value->args) {
+                auto v = resolve(*item.value, typeOf(*param), place);
+                if (v) list.items.push_back(std::move(*v));
+                ok = ok && v;
             }
             if (!ok) continue;
             points *= list.items.size();
@@ -191,7 +214,7 @@ void Checker::checkSweeps() {
         if (!keys)
             c_.diags.warning("empty-sweep", s->keyword, "this sweep changes no setting, so it runs the file once")
                 .hints.push_back("add a field such as `fit.optimizer.lr = [1e-3, 3e-3]`");
-        else if (points > 1000)
+        else if (grid && points > 1000)
             c_.diags
                 .warning("large-sweep", s->keyword,
                          "this grid has " + std::to_string(points) + " points; each is a whole run")

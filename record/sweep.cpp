@@ -7,6 +7,9 @@
 #include <set>
 #include <toml.hpp>
 
+#include "record/search.h"
+#include "record/tpe.h"
+
 namespace pipelang::record {
 
 namespace fs = std::filesystem;
@@ -88,6 +91,12 @@ SweepPlan sweepPlan(const Pipeline& pipeline) {
             SweepAxis axis{key, {}};
             for (const auto& item : value.items) axis.values.push_back(item.str());
             plan.axes.push_back(std::move(axis));
+        } else if (value.kind == Value::Kind::Call) {
+            const RangeReader* read = RangeReaders::find(value.text);
+            if (!read) throw RecordError("internal error: sweep range `" + value.text + "` has no implementation");
+            SweepAxis axis{key, {}};
+            (*read)(value, axis);
+            plan.axes.push_back(std::move(axis));
         }
     }
     return plan;
@@ -96,9 +105,15 @@ SweepPlan sweepPlan(const Pipeline& pipeline) {
 std::vector<SweepPoint> gridPoints(const std::vector<SweepAxis>& axes) {
     std::vector<SweepPoint> out = {{}};
     for (const auto& axis : axes) {
+        std::vector<std::string> values = axis.values;
+        if (axis.range && !axis.range->integer)
+            throw RecordError("`" + axis.key + " = " + axis.range->str() + "` has no finite set of values for `grid`");
+        if (axis.range)
+            for (auto v = int64_t(axis.range->lo); v <= int64_t(axis.range->hi); ++v)
+                values.push_back(std::to_string(v));
         std::vector<SweepPoint> next;
         for (const auto& partial : out)
-            for (const auto& value : axis.values) {
+            for (const auto& value : values) {
                 SweepPoint p = partial;
                 p.push_back({axis.key, value});
                 next.push_back(std::move(p));
@@ -109,39 +124,80 @@ std::vector<SweepPoint> gridPoints(const std::vector<SweepAxis>& axes) {
 }
 
 std::vector<SweepPoint> randomPoints(const std::vector<SweepAxis>& axes, int64_t trials, int64_t seed) {
+    size_t count = size_t(std::max<int64_t>(0, trials));
+    if (!finiteSize(axes)) return drawnPoints(axes, count, seed);
+    // Distinct combinations, drawn in a seeded shuffle, then back in grid order.
     std::vector<SweepPoint> grid = gridPoints(axes);
-    if (trials >= int64_t(grid.size())) return grid;
-    // A partial Fisher-Yates shuffle of the grid's indices with a fixed
-    // generator (mt19937_64 is the same everywhere), then back in grid order.
-    std::mt19937_64 rng{static_cast<uint64_t>(seed)};
-    std::vector<size_t> index(grid.size());
-    for (size_t i = 0; i < index.size(); ++i) index[i] = i;
-    for (size_t i = 0; i < size_t(trials); ++i) std::swap(index[i], index[i + size_t(rng() % (index.size() - i))]);
-    std::vector<size_t> chosen(index.begin(), index.begin() + trials);
+    if (count >= grid.size()) return grid;
+    std::vector<size_t> chosen = shuffledIndices(grid.size(), count, seed);
     std::sort(chosen.begin(), chosen.end());
     std::vector<SweepPoint> out;
     for (size_t i : chosen) out.push_back(grid[i]);
     return out;
 }
 
-namespace {
-const StrategyMakers::Add kGrid{"grid",
-                                [](const Value&, const std::vector<SweepAxis>& axes) { return gridPoints(axes); }};
+Strategy fixedStrategy(std::vector<SweepPoint> points) {
+    Strategy s;
+    s.count = points.size();
+    s.propose = [points = std::move(points)](size_t k, const SweepHistory&) { return points.at(k); };
+    return s;
+}
 
-std::vector<SweepPoint> randomStrategy(const Value& call, const std::vector<SweepAxis>& axes) {
-    const Value* trials = call.arg("trials");
-    const Value* seed = call.arg("seed");
-    if (!trials || !seed) throw RecordError("internal error: `" + call.str() + "` was not resolved");
-    return randomPoints(axes, trials->integer, seed->integer);
+namespace {
+
+int64_t intArg(const Value& call, const char* name) {
+    const Value* v = call.arg(name);
+    if (!v) throw RecordError("internal error: `" + call.str() + "` was not resolved");
+    return v->integer;
+}
+
+const StrategyMakers::Add kGrid{
+    "grid", [](const Value&, const std::vector<SweepAxis>& axes) { return fixedStrategy(gridPoints(axes)); }};
+
+Strategy randomStrategy(const Value& call, const std::vector<SweepAxis>& axes) {
+    return fixedStrategy(randomPoints(axes, intArg(call, "trials"), intArg(call, "seed")));
 }
 const StrategyMakers::Add kRandom{"random", randomStrategy};
+
+// TPE chooses each point as it starts, from those finished (record/tpe.h).
+Strategy tpeStrategy(const Value& call, const std::vector<SweepAxis>& axes) {
+    TpeSettings settings;
+    settings.seed = intArg(call, "seed");
+    settings.startup = size_t(intArg(call, "startup"));
+    Strategy s;
+    s.count = size_t(intArg(call, "trials"));
+    s.adaptive = true;
+    s.propose = [axes, settings](size_t k, const SweepHistory& before) { return tpePoint(axes, k, before, settings); };
+    return s;
+}
+const StrategyMakers::Add kTpe{"tpe", tpeStrategy};
+
+// ASHA runs points drawn as `random` draws them, in the order drawn (so
+// that the first points to reach a rung are no neighbours in the grid), and
+// stops the weak ones at its rungs (record/asha.h).
+Strategy ashaStrategy(const Value& call, const std::vector<SweepAxis>& axes) {
+    Strategy s = fixedStrategy(drawnPoints(axes, size_t(intArg(call, "trials")), intArg(call, "seed")));
+    s.rungs = Rungs{intArg(call, "min_epochs"), intArg(call, "reduction")};
+    return s;
+}
+const StrategyMakers::Add kAsha{"asha", ashaStrategy};
+
 }  // namespace
 
-std::vector<SweepPoint> points(const SweepPlan& plan) {
-    if (!plan.strategy) return gridPoints(plan.axes);
+Strategy strategyOf(const SweepPlan& plan) {
+    if (!plan.strategy) return fixedStrategy(gridPoints(plan.axes));
     const StrategyMaker* maker = StrategyMakers::find(plan.strategy->text);
     if (!maker) throw RecordError("internal error: strategy `" + plan.strategy->text + "` has no implementation");
     return (*maker)(*plan.strategy, plan.axes);
+}
+
+std::vector<SweepPoint> points(const SweepPlan& plan) {
+    Strategy s = strategyOf(plan);
+    if (s.adaptive)
+        throw RecordError("`" + plan.describe() + "` chooses each point from the results of those before it");
+    std::vector<SweepPoint> out;
+    for (size_t k = 0; k < s.count; ++k) out.push_back(s.propose(k, {}));
+    return out;
 }
 
 std::vector<size_t> rankPoints(const std::vector<PointResult>& results, const std::string& metric) {
@@ -249,6 +305,12 @@ std::vector<std::pair<std::string, double>> finalMetrics(const fs::path& runDir,
         if (name != "train_loss" && name != "valid_loss" && (value.is_floating() || value.is_integer()))
             out.push_back({name, value.is_floating() ? value.as_floating() : double(value.as_integer())});
     return out;
+}
+
+std::string exactNumber(double v) {
+    char buffer[40];
+    std::snprintf(buffer, sizeof buffer, "%.17g", v);
+    return buffer;
 }
 
 bool isSweepDirectory(const fs::path& dir) {

@@ -34,6 +34,7 @@ const FamilyInfo kFamilies[] = {
     {Family::Strategy, "strategy", "Sweep strategies", "a sweep strategy"},
     {Family::Column, "column", "Columns", "a column"},
     {Family::Range, "range", "Ranges", "a range"},
+    {Family::SweepRange, "sweep_range", "Sweep ranges", "a sweep range"},
 };
 
 const FamilyInfo& info(Family family) {

@@ -9,7 +9,7 @@
 //   int  float  bool  string  path  any          scalars (`float` accepts ints)
 //   list<T>   tuple<T>   T|U                       containers and alternatives
 //   source block label splitter item batch backbone head loss optimizer
-//   schedule metric callback trainer strategy column range
+//   schedule metric callback trainer strategy column range sweep_range
 //                                                  a call of a built-in of that family
 //                                                  (a bare name means a call without arguments)
 //   tokenizer_ref data_ref model_ref train_ref     the name of a block of that kind
@@ -53,6 +53,7 @@ enum class Family {
     Strategy,
     Column,
     Range,
+    SweepRange,  // what a sweep draws a setting's values from: uniform(a, b), choice([...])
 };
 // The family's name as used in type expressions ("item", "backbone").
 const char* familyName(Family family);
@@ -140,7 +141,7 @@ void addSections(Registry& r);
 void addData(Registry& r);  // sources, data blocks, labels, splitters, columns
 void addTransforms(Registry& r);
 void addModels(Registry& r);    // backbones, heads
-void addTraining(Registry& r);  // losses, optimizers, schedules, ranges, callbacks, strategies
+void addTraining(Registry& r);  // losses, optimizers, schedules, ranges, callbacks, strategies, sweep ranges
 void addMetrics(Registry& r);
 void addTokenizers(Registry& r);
 

@@ -89,9 +89,12 @@ void addSections(Registry& r) {
 
     r.add({"sweep",
            Family::Section,
-           "Runs the file once per combination of settings. Other fields are `stage.part.param = [values]`.",
+           "Runs the file once per point: a value for each swept setting. Other fields are "
+           "`stage.part.param = [values]` or a range such as `loguniform(1e-4, 1e-2)`.",
            {
-               {"strategy", "strategy", "grid", "which combinations to run: `grid`, or `random(trials, seed)`"},
+               {"strategy", "strategy", "grid",
+                "which points to run: `grid` (every combination), `random(trials, seed)`, `tpe(trials, seed)` or "
+                "`asha(min_epochs, reduction)`"},
                {"metric", "monitor", "valid_loss", "the metric the results are sorted by"},
            }});
 

@@ -231,6 +231,90 @@ void addStrategies(Registry& r) {
                {"trials", "int", "10", "how many combinations to run", {}, 1, {}},
                {"seed", "int", "0", "the seed of the draw: the same seed runs the same combinations", {}, 0, {}},
            }});
+
+    r.add({"tpe",
+           Family::Strategy,
+           "Optuna's tree-structured Parzen estimator: after `startup` points drawn at random, each point is drawn "
+           "where the best tenth of the finished points lie more densely than the rest.",
+           {
+               {"trials", "int", "20", "how many points to run", {}, 1, {}},
+               {"seed",
+                "int",
+                "0",
+                "the seed of the draws: with --jobs 1 the same seed runs the same points (in parallel, given the same "
+                "order of finishing)",
+                {},
+                0,
+                {}},
+               {"startup",
+                "int",
+                "10",
+                "points drawn at random before the estimator takes over (Optuna's n_startup_trials)",
+                {},
+                1,
+                {}},
+           }});
+
+    r.add({"asha",
+           Family::Strategy,
+           "Asynchronous successive halving: `trials` points drawn at random, each stopped at a rung (after "
+           "min_epochs, min_epochs x reduction, ... epochs) where its metric is not in the top 1/reduction of the "
+           "points that reached that rung.",
+           {
+               {"min_epochs", "int", "1", "the epochs every point trains before the first rung", {}, 1, {}},
+               {"reduction",
+                "int",
+                "3",
+                "each rung keeps the top 1/reduction of the points that reach it, and the next rung is this many "
+                "times further",
+                {},
+                2,
+                {}},
+               {"trials", "int", "20", "how many points to start (every combination, when there are fewer)", {}, 1, {}},
+               {"seed",
+                "int",
+                "0",
+                "the seed of the draw and its order: with --jobs 1 the same seed stops the same points",
+                {},
+                0,
+                {}},
+           }});
+}
+
+// What a sweep draws a setting from, besides a written list of values.
+void addSweepRanges(Registry& r) {
+    r.add({"uniform",
+           Family::SweepRange,
+           "A number drawn evenly from `lo` to `hi` (kept to 4 significant digits), for `random`, `tpe` and `asha`.",
+           {
+               {"lo", "float", "", "the smallest value"},
+               {"hi", "float", "", "the largest value, at least `lo`"},
+           }});
+
+    r.add({"loguniform",
+           Family::SweepRange,
+           "A number drawn evenly on a log scale from `lo` to `hi`, both above 0: as likely in 1e-4..1e-3 as in "
+           "1e-3..1e-2 (learning rates, weight decay).",
+           {
+               {"lo", "float", "", "the smallest value, above 0"},
+               {"hi", "float", "", "the largest value, at least `lo`"},
+           }});
+
+    r.add({"int_range",
+           Family::SweepRange,
+           "A whole number from `lo` to `hi`, both included; under `grid`, every one of them.",
+           {
+               {"lo", "int", "", "the smallest value"},
+               {"hi", "int", "", "the largest value, at least `lo`"},
+               {"log", "bool", "false", "draw on a log scale (as likely in 8..16 as in 16..32); `lo` at least 1"},
+           }});
+
+    r.add({"choice",
+           Family::SweepRange,
+           "One of the values of a list, `choice([a, b, c])`: the same as writing the list.",
+           {
+               {"values", "list<any>", "", "the values to choose from, each as the setting takes it"},
+           }});
 }
 
 }  // namespace
@@ -241,6 +325,7 @@ void addTraining(Registry& r) {
     addSchedules(r);
     addCallbacks(r);
     addStrategies(r);
+    addSweepRanges(r);
 }
 
 }  // namespace pipelang::stdlib

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <sstream>
@@ -194,6 +195,120 @@ TEST_F(Sweeps, PipeTomlGivesDefaultsTheCommandLineOverridesAndTheRecordNamesEach
     EXPECT_EQ(bad.status, 2) << bad.output;
     EXPECT_NE(bad.output.find((dir / "project" / "pipe.toml").string() + ":2: unknown key `thread`"), std::string::npos)
         << bad.output;
+}
+
+// Sweeps that search: a file whose sweep draws the learning rate from a
+// range. `asha` stops the points that are not in the top half at each rung
+// (after 1 and 2 epochs of 4), says so, and decides alike when run again;
+// `tpe` with --jobs 2 chooses each point from those finished; one point runs
+// alone into a sweep directory as a Slurm array task would run it; and
+// `pipe plot` draws the points across their settings and over the epochs.
+TEST_F(Sweeps, AshaStopsWeakPointsAtItsRungsTpeSearchesAndOnePointRunsAlone) {
+    {
+        // Enough rows that an epoch (about 0.2 s) outlasts the watcher's look at metrics.csv.
+        std::mt19937 rng(5);
+        std::normal_distribution<double> noise(0, 0.05);
+        std::ofstream csv(dir / "wide.csv");
+        csv << "x,y\n";
+        for (int i = 0; i < 6000; ++i) csv << i / 6000.0 << "," << 3 * i / 6000.0 + 1 + noise(rng) << "\n";
+    }
+    std::string base = kLine;
+    base.replace(base.find("line.csv"), 8, "wide.csv");
+    base.replace(base.find("batch_size = 16"), 15, "batch_size = 8");
+    base.replace(base.find("epochs = 2"), 10, "epochs = 4");
+    fs::path file = write("asha.pipe", base + R"(
+sweep {
+    fit.optimizer.lr = loguniform(1e-4, 1e-1)
+    strategy         = asha(min_epochs = 1, reduction = 2, trials = 6, seed = 3)
+    metric           = mae
+}
+)");
+    auto statuses = [&](const fs::path& sweep) {
+        std::map<std::string, std::string> out;  // run -> status, values
+        for (const auto& row : lines(sweep / "sweep.csv")) {
+            std::vector<std::string> cells;
+            std::stringstream in(row);
+            for (std::string cell; std::getline(in, cell, ',');) cells.push_back(cell);
+            if (cells.size() > 4 && cells[0] != "rank") out[cells[2]] = cells[3] + " " + cells[4];
+        }
+        return out;
+    };
+    CommandResult r = runPipeCommand("run " + file.string() + " --threads 1 --runs " + (dir / "asha").string());
+    ASSERT_EQ(r.status, 0) << r.output;  // a point stopped by asha is no failure
+    fs::path sweep = onlyEntry(dir / "asha");
+    EXPECT_NE(r.output.find("6 points (asha(min_epochs = 1, reduction = 2, trials = 6, seed = 3))"), std::string::npos)
+        << r.output;
+    auto first = statuses(sweep);
+    ASSERT_EQ(first.size(), 6u) << r.output;
+    EXPECT_EQ(first["p1"].rfind("finished ", 0), 0u) << "the first point is alone at its rungs";
+    int stopped = 0;
+    for (const auto& [run, status] : first) {
+        if (status.rfind("stopped ", 0) != 0) continue;
+        ++stopped;
+        // It says when and why, and trained no further than the epoch after its rung.
+        toml::value point = toml::parse((sweep / run / "point.toml").string());
+        std::string why = toml::find<std::string>(point, "error");
+        EXPECT_NE(why.find("is not in the top 1/2 of the"), std::string::npos) << why;
+        EXPECT_EQ(why.rfind("after ", 0), 0u) << why;
+        int64_t rungEpochs = std::stoll(why.substr(6));
+        EXPECT_TRUE(rungEpochs == 1 || rungEpochs == 2) << why;
+        EXPECT_LE(toml::find<int64_t>(point, "epochs"), rungEpochs + 1) << run;
+        EXPECT_LT(lines(sweep / run / "fit" / "metrics.csv").size(), 5u) << run;  // fewer than 4 epochs
+        EXPECT_NE(r.output.find(run + " "), std::string::npos);
+    }
+    EXPECT_GE(stopped, 2) << r.output;
+    EXPECT_NE(r.output.find("stopped early by asha"), std::string::npos) << r.output;
+    auto rungs = lines(sweep / "asha.csv");
+    EXPECT_EQ(rungs[0], "rung,epochs,run,value");
+    EXPECT_EQ(rungs[1].rfind("1,1,p1,", 0), 0u) << rungs[1];
+    EXPECT_GE(rungs.size(), 7u);  // every point reached rung 1
+    toml::value summary = toml::parse((sweep / "sweep.toml").string());
+    EXPECT_LT(toml::find<int64_t>(summary, "epochs"), 6 * 4);  // less than every point's 4 epochs
+
+    // The same file and seed, again: the same points and the same decisions.
+    CommandResult again = runPipeCommand("run " + file.string() + " --threads 1 --runs " + (dir / "asha2").string());
+    ASSERT_EQ(again.status, 0) << again.output;
+    EXPECT_EQ(statuses(onlyEntry(dir / "asha2")), first);
+
+    // Parallel coordinates and each point's metric over its epochs, the rungs marked.
+    CommandResult plot = runPipeCommand("plot " + sweep.string());
+    EXPECT_EQ(plot.status, 0) << plot.output;
+    for (const char* picture : {"parallel.png", "epochs.png", "sweep.png"})
+        EXPECT_GT(fs::file_size(sweep / "plots" / picture), 0u) << picture;
+
+    // tpe, two points at once: each point chosen when it starts, none twice.
+    std::string tpe = base + R"(
+sweep {
+    fit.optimizer.lr = loguniform(1e-4, 1e-1)
+    strategy         = tpe(trials = 4, seed = 1, startup = 2)
+    metric           = mae
+}
+)";
+    fs::path tpeFile = write("tpe.pipe", tpe);
+    CommandResult searched = runPipeCommand("run " + tpeFile.string() + " --jobs 2 --runs " + (dir / "tpe").string());
+    ASSERT_EQ(searched.status, 0) << searched.output;
+    auto points = statuses(onlyEntry(dir / "tpe"));
+    ASSERT_EQ(points.size(), 4u);
+    std::set<std::string> values;
+    for (const auto& [run, status] : points) {
+        EXPECT_EQ(status.rfind("finished ", 0), 0u) << run << ": " << status;
+        values.insert(status);
+    }
+    EXPECT_EQ(values.size(), 4u);
+
+    // One point alone into a sweep directory, as a Slurm array task runs it;
+    // run again, it is not run twice.
+    fs::create_directories(dir / "array");
+    std::string task = "run " + file.string() + " --threads 1 --sweep-point 0 --sweep-dir " + (dir / "array").string();
+    CommandResult one = runPipeCommand(task);
+    ASSERT_EQ(one.status, 0) << one.output;
+    toml::value point = toml::parse((dir / "array" / "p1" / "point.toml").string());
+    EXPECT_EQ(toml::find<std::string>(point, "status"), "finished");
+    EXPECT_EQ(first["p1"], "finished " + toml::find<std::vector<std::vector<std::string>>>(point, "values")[0][1]);
+    EXPECT_EQ(runPipeCommand(task).status, 0);
+    EXPECT_EQ(lines(dir / "array" / "asha.csv").size(), 3u);  // p1's reports at rungs 1 and 2, once each
+    EXPECT_EQ(
+        runPipeCommand("run " + file.string() + " --sweep-point 6 --sweep-dir " + (dir / "array").string()).status, 2);
 }
 
 }  // namespace
