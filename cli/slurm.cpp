@@ -10,6 +10,7 @@
 #include "record/project.h"
 #include "record/run.h"
 #include "record/sweep.h"
+#include "record/sweep_run.h"
 
 namespace pipelang::cli {
 
@@ -93,6 +94,36 @@ std::vector<std::string> singleRunCommands(const fs::path& pipe, const fs::path&
     };
 }
 
+// A sweep's array: task k runs point k into the sweep's directory (a point
+// that ended is not run again, one with a checkpoint goes on from it), then
+// `pipe status` writes the table of the points ended so far: the last task's
+// is the whole sweep's.
+std::vector<std::string> arrayCommands(const fs::path& pipe, const fs::path& file, const fs::path& sweepDir,
+                                       const RunFlags& flags) {
+    std::vector<std::string> point = {
+        "srun",          pipe.string(),          "run",         fs::absolute(file).lexically_normal().string(),
+        "--sweep-point", "$SLURM_ARRAY_TASK_ID", "--sweep-dir", "$sweep"};
+    auto rest = runFlags(flags);
+    point.insert(point.end(), rest.begin(), rest.end());
+    std::string pointLine = quoted(point);
+    pointLine.replace(pointLine.find("'$SLURM_ARRAY_TASK_ID'"), 22, "\"$SLURM_ARRAY_TASK_ID\"");
+    pointLine.replace(pointLine.find("'$sweep'"), 8, "\"$sweep\"");
+    return {
+        "sweep=" + cluster::shellQuote(sweepDir.string()),
+        pointLine,
+        "status=$?",
+        "# " + std::to_string(cluster::kRequeueStatus) +
+            ": Slurm's warning signal (USR1) stopped the point at a checkpoint; the task goes back in the queue.",
+        "if [ \"$status\" -eq " + std::to_string(cluster::kRequeueStatus) + " ]; then",
+        "    echo \"pipe: stopped for Slurm's signal with a checkpoint; requeueing job $SLURM_JOB_ID to resume\" >&2",
+        "    scontrol requeue \"$SLURM_JOB_ID\" && exit 0",
+        "fi",
+        "# The table of the points ended so far (sweep.csv, sweep.txt), one task at a time; the last task's is whole.",
+        "flock \"$sweep/table.lock\" " + cluster::shellQuote(pipe.string()) + " status \"$sweep\" >/dev/null",
+        "exit \"$status\"",
+    };
+}
+
 }  // namespace
 
 int submitToSlurm(const RunFlags& flags) {
@@ -105,7 +136,8 @@ int submitToSlurm(const RunFlags& flags) {
         return kBadInput;
     }
     fs::path file = flags.file;
-    fs::path runDir;
+    fs::path runDir;  // the run's, or the sweep's
+    std::unique_ptr<Compilation> compiled;
     if (!flags.resume.empty()) {
         runDir = fs::absolute(flags.resume).lexically_normal();
         if (!record::isRunDirectory(runDir)) {
@@ -114,14 +146,11 @@ int submitToSlurm(const RunFlags& flags) {
         }
         file = record::sourcePath(runDir);
     } else {
-        auto c = compileFile(flags.file, CompileOptions{flags.overrides});
-        printDiagnostics(c->diags);
-        if (!c->ok()) return kBadInput;
-        if (record::hasSweep(c->pipeline)) {
-            std::fprintf(stderr, "%s: a sweep as a Slurm job array is not built yet\n", me);
-            return kBadInput;
-        }
+        compiled = compileFile(flags.file, CompileOptions{flags.overrides});
+        printDiagnostics(compiled->diags);
+        if (!compiled->ok()) return kBadInput;
     }
+    bool sweep = compiled && record::hasSweep(compiled->pipeline);
     record::Project project;
     try {
         project = record::projectFor(file);
@@ -137,10 +166,20 @@ int submitToSlurm(const RunFlags& flags) {
         return kFailed;
     }
     bool made = runDir.empty();
+    record::Strategy strategy;
     try {
         if (made) {
             fs::path runs = !flags.runs.empty() ? fs::path(flags.runs) : project.runs ? *project.runs : "runs";
-            runDir = fs::absolute(record::makeRunDirectory(runs, file)).lexically_normal();
+            runDir = fs::absolute(sweep ? record::makeSweepDirectory(runs, file, "sweep")
+                                        : record::makeRunDirectory(runs, file))
+                         .lexically_normal();
+        }
+        if (sweep) {
+            record::SweepPlan plan = record::sweepPlan(compiled->pipeline);
+            strategy = record::strategyOf(plan);
+            record::SweepSummary summary{"sweep", file, plan.metric, plan.describe(), strategy.count};
+            summary.axes = plan.axes;  // for `pipe plot`: the order of a list's values, a log axis
+            record::writeSweepToml(runDir, summary);
         }
     } catch (const record::RecordError& e) {
         std::fprintf(stderr, "%s: error: %s\n", me, e.what());
@@ -149,12 +188,21 @@ int submitToSlurm(const RunFlags& flags) {
     cluster::BatchScript script;
     script.jobName = file.stem().string();
     script.comment = "Written by `pipe run " + file.filename().string() + " --slurm` on " + now() +
-                     ".\nThe run: " + runDir.string() + "\nSubmit it again with `sbatch " +
-                     (runDir / "slurm.sbatch").string() + "`: it resumes the run.";
+                     (sweep ? ".\nThe sweep: " + runDir.string() + ", " + std::to_string(strategy.count) +
+                                  " points, one an array task\nSubmit it again with `sbatch " +
+                                  (runDir / "slurm.sbatch").string() + "`: it runs the points that have not ended."
+                            : ".\nThe run: " + runDir.string() + "\nSubmit it again with `sbatch " +
+                                  (runDir / "slurm.sbatch").string() + "`: it resumes the run.");
     script.workDir = fs::current_path();
-    script.output = runDir / "slurm-%j.out";
     script.options = slurmOptions(flags, project);
-    script.commands = singleRunCommands(thisExecutable(), file, runDir, flags);
+    if (sweep) {
+        script.output = runDir / "slurm-%A_%a.out";
+        script.arrayTasks = int(strategy.count);
+        script.commands = arrayCommands(thisExecutable(), file, runDir, flags);
+    } else {
+        script.output = runDir / "slurm-%j.out";
+        script.commands = singleRunCommands(thisExecutable(), file, runDir, flags);
+    }
     fs::path scriptFile = runDir / "slurm.sbatch";
     std::string jobId;
     try {
@@ -171,9 +219,11 @@ int submitToSlurm(const RunFlags& flags) {
     std::ofstream jobs(runDir / "slurm.toml", std::ios::app);
     if (made) jobs << "# the Slurm jobs of this run, for `pipe status`\n";
     jobs << "[[job]]\nid = \"" << jobId << "\"\nsubmitted = \"" << now() << "\"\nscript = \"slurm.sbatch\"\n";
-    std::printf("submitted Slurm job %s for %s\n  script %s, log %s\n  follow it with `pipe status %s`\n",
-                jobId.c_str(), runDir.c_str(), scriptFile.c_str(), (runDir / ("slurm-" + jobId + ".out")).c_str(),
-                runDir.c_str());
+    std::string log = sweep ? "slurm-" + jobId + "_K.out for point K" : "slurm-" + jobId + ".out";
+    std::printf("submitted Slurm job %s for %s%s\n  script %s, log %s\n  follow it with `pipe status %s`\n",
+                jobId.c_str(), runDir.c_str(),
+                sweep ? (" (an array of " + std::to_string(strategy.count) + " points)").c_str() : "",
+                scriptFile.c_str(), (runDir / log).c_str(), runDir.c_str());
     return kOk;
 }
 

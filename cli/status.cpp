@@ -1,11 +1,14 @@
 // `pipe status RUN`: how a run is doing, from what it has written (its
 // record's status, each stage's epochs and last metrics) and, for a run
-// submitted with --slurm, what Slurm says of its job.
+// submitted with --slurm, what Slurm says of its job. For a sweep's
+// directory: the table of its points so far, saved as sweep.csv and
+// sweep.txt (what a Slurm array's tasks call as each ends).
 #include <toml.hpp>
 
 #include "cli/common.h"
 #include "cluster/slurm.h"
 #include "record/run.h"
+#include "record/sweep_run.h"
 
 namespace pipelang::cli {
 
@@ -44,6 +47,24 @@ std::vector<std::string> slurmJobs(const fs::path& dir) {
     return ids;
 }
 
+// A sweep's directory: its sweep.toml's metric and number of points.
+struct SweepFile {
+    std::string metric;
+    size_t points = 0;
+};
+std::optional<SweepFile> sweepFile(const fs::path& dir) {
+    std::error_code ec;
+    if (!fs::is_regular_file(dir / "sweep.toml", ec)) return std::nullopt;
+    try {
+        toml::value sweep = toml::parse((dir / "sweep.toml").string());
+        return SweepFile{toml::find<std::string>(sweep, "metric"), size_t(toml::find<int64_t>(sweep, "points"))};
+    } catch (const std::exception& e) {
+        std::string message = e.what();
+        throw record::RecordError((dir / "sweep.toml").string() + " cannot be read (" +
+                                  message.substr(0, message.find('\n')) + ")");
+    }
+}
+
 std::string number(double v) {
     char text[32];
     std::snprintf(text, sizeof text, "%.4g", v);
@@ -62,7 +83,8 @@ int status(const std::vector<std::string>& args) {
     fs::path dir = runArg;
     try {
         auto jobs = slurmJobs(dir);
-        if (!record::isRunDirectory(dir) && jobs.empty())
+        auto sweep = sweepFile(dir);
+        if (!record::isRunDirectory(dir) && jobs.empty() && !sweep)
             throw record::RecordError(runArg + " is not a run directory: it has no source.pipe and no slurm.toml");
         std::printf("run %s\n", record::runName(dir).c_str());
         if (!jobs.empty()) {
@@ -77,6 +99,11 @@ int status(const std::vector<std::string>& args) {
                 said = e.what();
             }
             std::printf("  Slurm job %s: %s\n", id.c_str(), said.c_str());
+        }
+        if (sweep) {
+            auto results = record::readPointResults(dir, sweep->points);
+            std::printf("\n%s", record::saveSweepTable(dir, results, sweep->metric).c_str());
+            return kOk;
         }
         std::string recorded = recordedStatus(dir);
         if (!record::isRunDirectory(dir)) {

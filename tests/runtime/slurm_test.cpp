@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "record/sha256.h"
@@ -208,6 +209,46 @@ TEST_F(Slurm, AJobSignalledMidEpochRequeuesAndEndsBitIdentical) {
     EXPECT_NE(said.find("resume " + run.string()), std::string::npos) << said;
     EXPECT_EQ(record::sha256File(run / "fit" / "weights.safetensors"), expected) << said;
     EXPECT_EQ(rows(), 40);
+}
+
+// sweep.csv without the columns of time, which no two runs share.
+std::vector<std::vector<std::string>> tableWithoutTimes(const fs::path& csv) {
+    std::vector<std::vector<std::string>> rows;
+    std::vector<bool> kept;
+    std::ifstream in(csv);
+    for (std::string line; std::getline(in, line);) {
+        std::vector<std::string> cells, row;
+        std::stringstream split(line);
+        for (std::string cell; std::getline(split, cell, ',');) cells.push_back(cell);
+        if (kept.empty())
+            for (const auto& c : cells) kept.push_back(c != "seconds" && c != "time");
+        for (size_t i = 0; i < cells.size() && i < kept.size(); ++i)
+            if (kept[i]) row.push_back(cells[i]);
+        rows.push_back(row);
+    }
+    return rows;
+}
+
+TEST_F(Slurm, ASweepAsAJobArrayRanksItsPointsAsTheJobsSweep) {
+    fs::path file = writeFile("sweep.pipe", 40, 8, 3);
+    std::ofstream(file, std::ios::app) << "sweep {\n    fit.optimizer.lr = [1e-3, 1e-2, 3e-2]\n}\n";
+    CommandResult local =
+        runPipeCommand("run " + file.string() + " --jobs 2 --threads 1 --runs " + (root_ / "local").string());
+    ASSERT_EQ(local.status, 0) << local.output;
+    CommandResult submitted = runPipeCommand("run " + file.string() + " --slurm --max-parallel 2 --threads 1 --runs " +
+                                             (root_ / "slurm").string());
+    ASSERT_EQ(submitted.status, 0) << submitted.output;
+    EXPECT_NE(submitted.output.find("an array of 3 points"), std::string::npos) << submitted.output;
+    fs::path sweep = onlyRun(root_ / "slurm");
+    EXPECT_NE(readFile(sweep / "slurm.sbatch").find("#SBATCH --array=0-2%2\n"), std::string::npos);
+    for (int i = 0; i < 2400 && !runShell("squeue --noheader").output.empty(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_TRUE(runShell("squeue --noheader").output.empty()) << "the array did not end";
+    auto expected = tableWithoutTimes(onlyRun(root_ / "local") / "sweep.csv");
+    ASSERT_EQ(expected.size(), 4u);
+    EXPECT_EQ(tableWithoutTimes(sweep / "sweep.csv"), expected) << readFile(sweep / "sweep.csv");
+    for (int k = 0; k < 3; ++k)
+        EXPECT_TRUE(fs::exists(sweep / ("p" + std::to_string(k + 1)) / "fit" / "weights.safetensors")) << k;
 }
 
 TEST_F(Slurm, NothingIsSubmittedOrLeftWhenSomethingIsWrong) {
