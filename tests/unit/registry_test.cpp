@@ -107,9 +107,10 @@ TEST(Registry, EveryBackboneHasLayerGroups) {
         EXPECT_NE(b->layerGroups, nullptr) << where(*b) << " has no layer groups";
         EXPECT_FALSE(b->groupsDoc.empty()) << where(*b) << " does not say what its layer groups are";
     }
-    for (Family f : allFamilies())
-        if (f != Family::Backbone)
-            for (const auto* b : registry().all(f)) EXPECT_EQ(b->layerGroups, nullptr) << where(*b);
+    for (Family f : allFamilies()) {
+        if (f == Family::Backbone) continue;
+        for (const auto* b : registry().all(f)) EXPECT_EQ(b->layerGroups, nullptr) << where(*b);
+    }
 }
 
 TEST(Registry, LayerGroupPatternsMatchWholeNames) {
