@@ -63,6 +63,20 @@ std::vector<std::string> runFlags(const RunFlags& flags) {
     return words;
 }
 
+// The lines after a run's srun, the same for a single run and an array's
+// task: on kRequeueStatus the job requeues itself (`what` stopped, `goes` back in the queue).
+void requeueOnSignal(std::vector<std::string>& lines, const std::string& what, const std::string& goes) {
+    std::string code = std::to_string(cluster::kRequeueStatus);
+    lines.insert(lines.end(),
+                 {"status=$?",
+                  "# " + code + ": Slurm's warning signal (USR1) stopped the " + what + " at a checkpoint; the " +
+                      goes + " goes back in the queue.",
+                  "if [ \"$status\" -eq " + code + " ]; then",
+                  "    echo \"pipe: stopped for Slurm's signal with a checkpoint; requeueing job $SLURM_JOB_ID to "
+                  "resume\" >&2",
+                  "    scontrol requeue \"$SLURM_JOB_ID\" && exit 0", "fi"});
+}
+
 // What a requeued job does is decided in the script, where the user sees it:
 // the run's folder exists from the submission on, and once the run has
 // started in it (source.pipe) the job resumes it from its checkpoint.
@@ -75,7 +89,7 @@ std::vector<std::string> singleRunCommands(const fs::path& pipe, const fs::path&
     std::string startLine = quoted(start);
     // `$run` is the shell's, not a word to quote.
     startLine.replace(startLine.find("'$run'"), 6, "\"$run\"");
-    return {
+    std::vector<std::string> lines = {
         "run=" + cluster::shellQuote(runDir.string()),
         "if [ -e \"$run/source.pipe\" ]; then",
         "    # Requeued (or submitted again): go on from the run's checkpoint.",
@@ -83,15 +97,10 @@ std::vector<std::string> singleRunCommands(const fs::path& pipe, const fs::path&
         "else",
         "    " + startLine,
         "fi",
-        "status=$?",
-        "# " + std::to_string(cluster::kRequeueStatus) +
-            ": Slurm's warning signal (USR1) stopped the run at a checkpoint; the job goes back in the queue.",
-        "if [ \"$status\" -eq " + std::to_string(cluster::kRequeueStatus) + " ]; then",
-        "    echo \"pipe: stopped for Slurm's signal with a checkpoint; requeueing job $SLURM_JOB_ID to resume\" >&2",
-        "    scontrol requeue \"$SLURM_JOB_ID\" && exit 0",
-        "fi",
-        "exit \"$status\"",
     };
+    requeueOnSignal(lines, "run", "job");
+    lines.push_back("exit \"$status\"");
+    return lines;
 }
 
 // A sweep's array: task k runs point k into the sweep's directory (a point
@@ -108,20 +117,19 @@ std::vector<std::string> arrayCommands(const fs::path& pipe, const fs::path& fil
     std::string pointLine = quoted(point);
     pointLine.replace(pointLine.find("'$SLURM_ARRAY_TASK_ID'"), 22, "\"$SLURM_ARRAY_TASK_ID\"");
     pointLine.replace(pointLine.find("'$sweep'"), 8, "\"$sweep\"");
-    return {
+    std::vector<std::string> lines = {
         "sweep=" + cluster::shellQuote(sweepDir.string()),
         pointLine,
-        "status=$?",
-        "# " + std::to_string(cluster::kRequeueStatus) +
-            ": Slurm's warning signal (USR1) stopped the point at a checkpoint; the task goes back in the queue.",
-        "if [ \"$status\" -eq " + std::to_string(cluster::kRequeueStatus) + " ]; then",
-        "    echo \"pipe: stopped for Slurm's signal with a checkpoint; requeueing job $SLURM_JOB_ID to resume\" >&2",
-        "    scontrol requeue \"$SLURM_JOB_ID\" && exit 0",
-        "fi",
-        "# The table of the points ended so far (sweep.csv, sweep.txt), one task at a time; the last task's is whole.",
-        "flock \"$sweep/table.lock\" " + cluster::shellQuote(pipe.string()) + " status \"$sweep\" >/dev/null",
-        "exit \"$status\"",
     };
+    requeueOnSignal(lines, "point", "task");
+    lines.insert(lines.end(), {
+                                  "# The table of the points ended so far (sweep.csv, sweep.txt), one task at a time; "
+                                  "the last task's is whole.",
+                                  "flock \"$sweep/table.lock\" " + cluster::shellQuote(pipe.string()) +
+                                      " status \"$sweep\" >/dev/null",
+                                  "exit \"$status\"",
+                              });
+    return lines;
 }
 
 }  // namespace
