@@ -24,6 +24,9 @@ struct Source {
     [[noreturn]] void fail(const std::string& what) const;
     // `kind` "normalizer": refuses `type` and lists `supported`.
     [[noreturn]] void unsupported(const std::string& kind, const std::string& type, const std::string& supported) const;
+    // A token id as Hugging Face's tokenizers reads one (a u32): a whole
+    // number from 0 to 2^32-1, else one message naming `what` it is.
+    int64_t id(const nlohmann::json& value, const std::string& what) const;
 };
 
 // A piece of text between pre-tokenizer splits; `atStart` when it begins the

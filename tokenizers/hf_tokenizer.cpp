@@ -24,6 +24,15 @@ void Source::unsupported(const std::string& kind, const std::string& type, const
     fail("its " + kind + " \"" + type + "\" is not supported; supported " + kind + "s are " + supported);
 }
 
+int64_t Source::id(const json& value, const std::string& what) const {
+    constexpr int64_t kLargest = 0xFFFFFFFFLL;
+    if (!value.is_number_integer() ||
+        (value.is_number_unsigned() ? value.get<uint64_t>() > uint64_t(kLargest) : value.get<int64_t>() < 0))
+        fail("its " + what + " is " + value.dump() + ", not a token id (a whole number from 0 to " +
+             std::to_string(kLargest) + ")");
+    return value.get<int64_t>();
+}
+
 std::string typeOf(const json& j, const std::string& kind, const Source& source) {
     if (!j.is_object() || !j.contains("type") || !j["type"].is_string())
         source.fail("its " + kind + " has no \"type\"");
@@ -190,13 +199,14 @@ std::unique_ptr<HfTokenizer> HfTokenizer::fromJson(const fs::path& file) {
         *t->template_ = makeTemplate(j["post_processor"], source);
     if (j.contains("decoder") && !j["decoder"].is_null()) t->decoder_ = makeDecoder(j["decoder"], source);
     if (j.contains("padding") && j["padding"].is_object() && j["padding"].contains("pad_id"))
-        t->padId_ = j["padding"]["pad_id"].get<int64_t>();
+        t->padId_ = source.id(j["padding"]["pad_id"], "padding's pad_id");
     std::vector<AddedToken> added;
     for (const auto& a : j.value("added_tokens", json::array())) {
         if (!a.is_object() || !a.contains("content") || !a.contains("id"))
             source.fail("its added_tokens hold " + a.dump() + ", not a token with a content and an id");
         bool special = a.value("special", false);
-        added.push_back({a["content"].get<std::string>(), a["id"].get<int64_t>(), special,
+        added.push_back({a["content"].get<std::string>(),
+                         source.id(a["id"], "added token " + a["content"].dump() + "'s id"), special,
                          a.value("single_word", false), a.value("lstrip", false), a.value("rstrip", false),
                          a.value("normalized", !special)});
     }
@@ -250,9 +260,7 @@ std::unique_ptr<HfTokenizer> HfTokenizer::fromVocabJson(const fs::path& file) {
     if (!j.is_object()) source.fail("it is not a map from tokens to ids");
     std::vector<std::pair<std::string, int64_t>> vocab;
     for (auto& [token, id] : j.items()) {
-        if (!id.is_number_integer())
-            source.fail("it gives the token \"" + token + "\" an id that is not a whole number");
-        vocab.emplace_back(token, id.get<int64_t>());
+        vocab.emplace_back(token, source.id(id, "token \"" + token + "\"'s id"));
     }
     std::vector<std::pair<std::string, std::string>> merges;
     std::istringstream in(readFile(mergesFile));

@@ -52,9 +52,7 @@ Vocab vocabFromObject(const nlohmann::json& j, const Source& source) {
     if (!j.is_object()) source.fail("its model's \"vocab\" is not a map from tokens to ids");
     Vocab v;
     for (auto& [token, id] : j.items()) {
-        if (!id.is_number_integer())
-            source.fail("its model's vocab gives the token \"" + token + "\" an id that is not a whole number");
-        v.add(token, id.get<int64_t>());
+        v.add(token, source.id(id, "model's vocab's token \"" + token + "\" id"));
     }
     return v;
 }
@@ -464,7 +462,7 @@ std::unique_ptr<Model> makeModel(const nlohmann::json& j, const Source& source) 
             pieces.emplace_back(p[0].get<std::string>(), p[1].get<double>());
         }
         std::optional<int64_t> unk;
-        if (j.contains("unk_id") && !j["unk_id"].is_null()) unk = j["unk_id"].get<int64_t>();
+        if (j.contains("unk_id") && !j["unk_id"].is_null()) unk = source.id(j["unk_id"], "Unigram model's unk_id");
         if (unk && (*unk < 0 || *unk >= static_cast<int64_t>(pieces.size())))
             source.fail("its Unigram model's unk_id " + std::to_string(*unk) + " is outside its vocabulary");
         return std::make_unique<Unigram>(std::move(pieces), unk, get(j, "byte_fallback", false));

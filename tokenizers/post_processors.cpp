@@ -8,9 +8,10 @@ namespace pipelang::tokenizers {
 namespace {
 
 Template::Item special(const nlohmann::json& pair, const char* key, const Source& source) {
-    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_number_integer())
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string())
         source.fail(std::string("its post_processor's \"") + key + "\" is not a [token, id] pair");
-    return {false, {pair[1].get<int64_t>()}, pair[0].get<std::string>()};
+    return {
+        false, {source.id(pair[1], std::string("post_processor's \"") + key + "\" id")}, pair[0].get<std::string>()};
 }
 
 Template templateOf(const nlohmann::json& j, const Source& source) {
@@ -29,7 +30,10 @@ Template templateOf(const nlohmann::json& j, const Source& source) {
         if (it == specials.end())
             source.fail("its post_processor's template names the special token \"" + name +
                         "\", which its special_tokens do not list");
-        t.items.push_back({false, it->value("ids", std::vector<int64_t>{}), name});
+        std::vector<int64_t> ids;
+        for (const auto& id : it->value("ids", nlohmann::json::array()))
+            ids.push_back(source.id(id, "post_processor's special token \"" + name + "\" id"));
+        t.items.push_back({false, std::move(ids), name});
     }
     return t;
 }

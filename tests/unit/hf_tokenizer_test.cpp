@@ -256,6 +256,39 @@ TEST(HfTokenizer, ClassificationTokenLastInXlnetTemplates) {
     EXPECT_EQ(tok->specials().sep, 2);
 }
 
+// Hugging Face reads ids as u32: a negative, fractional or too large id is
+// refused where the file names it (found by fuzz_tokenizer: a vocab id of -87
+// loaded and then came out of encode).
+TEST(HfTokenizer, RefusesIdsThatAreNotTokenIds) {
+    Scratch s;
+    std::string vocab = kWordPiece;
+    vocab.replace(vocab.find(R"("wor": 4)"), 8, R"("wor": -87)");
+    std::string e = loadError(s.write("negative/tokenizer.json", tokenizerJson("null", vocab)));
+    EXPECT_NE(e.find("token \"wor\" id is -87, not a token id (a whole number from 0 to 4294967295)"),
+              std::string::npos)
+        << e;
+    vocab = kWordPiece;
+    vocab.replace(vocab.find(R"("wor": 4)"), 8, R"("wor": 4294967296)");
+    e = loadError(s.write("large/tokenizer.json", tokenizerJson("null", vocab)));
+    EXPECT_NE(e.find("is 4294967296, not a token id"), std::string::npos) << e;
+
+    std::string json = tokenizerJson("null", kWordPiece);
+    json.replace(json.find(R"("added_tokens": [])"), 18,
+                 R"("added_tokens": [{"id": -1, "content": "[X]", "special": true}])");
+    e = loadError(s.write("added/tokenizer.json", json));
+    EXPECT_NE(e.find("added token \"[X]\"'s id is -1"), std::string::npos) << e;
+
+    std::string post = R"({"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}},
+        {"Sequence": {"id": "A", "type_id": 0}}], "pair": [],
+        "special_tokens": {"[CLS]": {"id": "[CLS]", "ids": [1.5], "tokens": ["[CLS]"]}}})";
+    e = loadError(s.write("template/tokenizer.json", tokenizerJson("null", kWordPiece, post)));
+    EXPECT_NE(e.find("special token \"[CLS]\" id is 1.5, not a token id"), std::string::npos) << e;
+
+    e = loadError(s.write("bert/tokenizer.json", tokenizerJson("null", kWordPiece, R"({"type": "BertProcessing",
+        "sep": ["[SEP]", 2], "cls": ["[CLS]", "one"]})")));
+    EXPECT_NE(e.find("post_processor's \"cls\" id is \"one\", not a token id"), std::string::npos) << e;
+}
+
 TEST(HfTokenizer, RefusesUnknownComponentsNamingThem) {
     Scratch s;
     auto file = s.write("nmt/tokenizer.json", tokenizerJson(R"({"type": "Nmt"})", kWordPiece));
