@@ -28,6 +28,43 @@ std::vector<LayerGroup> resnetGroups(const SizeOf&) {
             {"layer3..layer4", {"layer3.*", "layer4.*"}}};
 }
 
+// torchvision's newer families keep their layers in `features`: two groups,
+// the first `split` entries (the stem and the early stages), then the rest
+// with whatever the backbone keeps after them (a classifier's first layer).
+std::vector<LayerGroup> featureHalves(int64_t split, const std::string& rest, std::vector<std::string> tail) {
+    LayerGroup early{"features.0.." + std::to_string(split - 1), {}};
+    for (int64_t i = 0; i < split; ++i) early.patterns.push_back(numbered("features.", i) + ".*");
+    tail.push_back("features.*");
+    return {early, {rest, tail}};
+}
+
+// The stem and stages 1 to 4 (to 28×28 at 224 px), then stages 5 to 7 and the last conv.
+std::vector<LayerGroup> efficientnetGroups(const SizeOf&) {
+    return featureHalves(5, "features.5..8", {});
+}
+
+// The stem and the blocks to 28×28 (at 224 px), then the rest and classifier.0.
+std::vector<LayerGroup> mobilenetGroups(const SizeOf&) {
+    return featureHalves(7, "features.7.. and classifier.0", {"pre_logits.*"});
+}
+
+// The stem, stage 1, its downsampling and stage 2; then stages 3 and 4 and classifier.0.
+std::vector<LayerGroup> convnextGroups(const SizeOf&) {
+    return featureHalves(4, "features.4..7 and classifier.0", {"norm.*"});
+}
+
+// The patch and position embeddings with the class token, then each encoder
+// block, the final layer norm with the last: as `transformer` splits.
+std::vector<LayerGroup> vitGroups(const SizeOf&) {
+    std::vector<LayerGroup> groups = {{"embeddings", {"class_token", "conv_proj.*", "encoder.pos_embedding"}}};
+    for (int64_t i = 0; i < 12; ++i) {
+        std::string layer = numbered("encoder.layers.encoder_layer_", i);
+        groups.push_back({layer, {layer + ".*"}});
+    }
+    groups.back().patterns.push_back("encoder.ln.*");
+    return groups;
+}
+
 std::vector<LayerGroup> cnnGroups(const SizeOf& size) {
     std::vector<LayerGroup> groups;
     for (int64_t i = 0; i < size("channels"); ++i)
@@ -115,7 +152,11 @@ void addBackbones(Registry& r) {
            .doc = "A residual network (He et al. 2015) with torchvision's parameter names, so its weights load.",
            .params =
                {
-                   {"depth", "int", "18", "the number of layers: deeper is stronger but slower", {"18", "34", "50"}},
+                   {"depth",
+                    "int",
+                    "18",
+                    "the number of layers: deeper is stronger but slower",
+                    {"18", "34", "50", "101", "152"}},
                    {"weights", "path", "none",
                     "pretrained weights with torchvision's names: a safetensors file, or a state dict saved by "
                     "torch.save (`.pth`, `.pt`, `.bin`); a bare file name such as \"resnet18-f37072fd.pth\" is also "
@@ -133,6 +174,136 @@ void addBackbones(Registry& r) {
            .layerGroups = resnetGroups,
            .groupsDoc = "`conv1..layer2` (the stem, layer1 and layer2), then `layer3..layer4`, as fastai splits a "
                         "ResNet"});
+
+    // torchvision's other families: what every image backbone takes.
+    auto imageParams = [](std::vector<Param> own, const std::string& example) {
+        own.push_back({"weights", "path", "none",
+                       "pretrained weights with torchvision's names: a safetensors file, or a state dict saved by "
+                       "torch.save (`.pth`, `.pt`, `.bin`); a bare file name such as \"" +
+                           example +
+                           "\" is also looked up in PyTorch's cache ($TORCH_HOME/hub/checkpoints); by default random"});
+        own.push_back({"in_channels", "int", "3", "the channels of the input images (1 for greyscale)", {}, 1, {}});
+        own.push_back({"freeze", "bool", "false", kFreezeDoc});
+        return own;
+    };
+    const Param stem{"stem",
+                     "string",
+                     "\"imagenet\"",
+                     "the first layers: `imagenet` (7×7 conv, max-pool) for photos, `small` (a 3×3 conv) for tiny ones",
+                     {"imagenet", "small"}};
+
+    r.add(
+        {.name = "resnext",
+         .family = Family::Backbone,
+         .doc = "ResNeXt (Xie et al. 2017): a ResNet whose bottlenecks use grouped convolutions; torchvision's names.",
+         .params = imageParams({{"variant",
+                                 "string",
+                                 "\"50_32x4d\"",
+                                 "depth _ groups x width per group, as torchvision names them (resnext50_32x4d)",
+                                 {"50_32x4d", "101_32x8d", "101_64x4d"}},
+                                stem},
+                               "resnext50_32x4d-7cdf4587.pth"),
+         .accepts = {"image"},
+         .layerGroups = resnetGroups,
+         .groupsDoc = "as `resnet`: `conv1..layer2`, then `layer3..layer4`"});
+
+    r.add({.name = "wide_resnet",
+           .family = Family::Backbone,
+           .doc = "Wide ResNet (Zagoruyko & Komodakis 2016): bottlenecks twice as wide; torchvision's names.",
+           .params = imageParams({{"variant",
+                                   "string",
+                                   "\"50_2\"",
+                                   "depth _ width factor, as torchvision names them (wide_resnet50_2)",
+                                   {"50_2", "101_2"}},
+                                  stem},
+                                 "wide_resnet50_2-95faca4d.pth"),
+           .accepts = {"image"},
+           .layerGroups = resnetGroups,
+           .groupsDoc = "as `resnet`: `conv1..layer2`, then `layer3..layer4`"});
+
+    r.add({.name = "efficientnet",
+           .family = Family::Backbone,
+           .doc = "EfficientNet (Tan & Le 2019): MBConv blocks with squeeze-excitation, scaled in width and depth; "
+                  "torchvision's names (the head is `classifier.1`).",
+           .params = imageParams(
+               {{"variant",
+                 "string",
+                 "\"b0\"",
+                 "the scale: b0 (1.0× wide, 1.0× deep, 224 px in the paper) to b3 (1.2×, 1.4×, 300 px)",
+                 {"b0", "b1", "b2", "b3"}},
+                {"dropout",
+                 "float",
+                 "none",
+                 "the share of pooled features zeroed in training; by default torchvision's (0.2 for b0 and b1, 0.3 "
+                 "for b2 and b3)",
+                 {},
+                 0,
+                 1},
+                {"stochastic_depth",
+                 "float",
+                 "none",
+                 "the largest chance a block is skipped in training (stochastic depth), rising linearly with depth; "
+                 "by default 0.2",
+                 {},
+                 0,
+                 1}},
+               "efficientnet_b0_rwightman-3dd342df.pth"),
+           .accepts = {"image"},
+           .layerGroups = efficientnetGroups,
+           .groupsDoc = "`features.0..4` (the stem and stages 1 to 4), then `features.5..8`"});
+
+    r.add({.name = "mobilenet",
+           .family = Family::Backbone,
+           .doc = "MobileNetV3 (Howard et al. 2019): inverted residuals with hard swish, for small devices; "
+                  "torchvision's names (`classifier.0` with the backbone, the head `classifier.3`).",
+           .params = imageParams(
+               {{"variant", "string", "\"v3_large\"", "the size", {"v3_small", "v3_large"}},
+                {"dropout", "float", "0.2", "the share of features zeroed in training, after classifier.0", {}, 0, 1}},
+               "mobilenet_v3_large-8738ca79.pth"),
+           .accepts = {"image"},
+           .layerGroups = mobilenetGroups,
+           .groupsDoc = "`features.0..6` (the stem and the first blocks), then the rest of `features` with "
+                        "`classifier.0`"});
+
+    r.add({.name = "convnext",
+           .family = Family::Backbone,
+           .doc = "ConvNeXt (Liu et al. 2022): a ResNet modernised after vision transformers; torchvision's names "
+                  "(`classifier.0` the backbone's final norm, the head `classifier.2`); images of 32 px or more.",
+           .params = imageParams(
+               {{"variant",
+                 "string",
+                 "\"tiny\"",
+                 "the size: tiny (3, 3, 9, 3 blocks) or small (3, 3, 27, 3)",
+                 {"tiny", "small"}},
+                {"stochastic_depth",
+                 "float",
+                 "none",
+                 "the largest chance a block is skipped in training, rising linearly with depth; by default "
+                 "torchvision's (0.1 tiny, 0.4 small)",
+                 {},
+                 0,
+                 1},
+                {"layer_scale", "float", "1e-6", "each block's branch starts scaled by this (layer scale)", {}, 0, {}}},
+               "convnext_tiny-983f1562.pth"),
+           .accepts = {"image"},
+           .layerGroups = convnextGroups,
+           .groupsDoc = "`features.0..3` (the stem, stage 1, its downsampling and stage 2), then `features.4..7` with "
+                        "`classifier.0`"});
+
+    r.add(
+        {.name = "vit",
+         .family = Family::Backbone,
+         .doc = "The Vision Transformer (Dosovitskiy et al. 2021) on 16×16 patches; torchvision's names (the head "
+                "is `heads.head`). Any image size: pretrained position embeddings are interpolated to its grid.",
+         .params = imageParams(
+             {{"variant", "string", "\"b_16\"", "the size: b_16 (12 blocks of width 768, 16-pixel patches)", {"b_16"}},
+              {"dropout", "float", "0.0", "the share of activations zeroed in training", {}, 0, 1},
+              {"attention_dropout", "float", "0.0", "the share of attention weights zeroed in training", {}, 0, 1}},
+             "vit_b_16-c867db91.pth"),
+         .accepts = {"image"},
+         .layerGroups = vitGroups,
+         .groupsDoc = "`embeddings` (patches, positions, class token), then one per encoder block "
+                      "(`encoder.layers.encoder_layer_0`, ...), the final layer norm with the last"});
 
     r.add({.name = "embedding_mlp",
            .family = Family::Backbone,

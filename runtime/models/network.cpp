@@ -34,6 +34,9 @@ public:
         : backbone_(std::move(backbone)), head_(std::move(head)), groups_(std::move(groups)) {
         // The parts' modules become this module's children, so names are the
         // reference implementation's (`conv1.weight`, `fc.weight`).
+        // A backbone's own tensors (ViT's `class_token`) come first, as in PyTorch's state dicts.
+        for (const auto& p : backbone_->named_parameters(/*recurse=*/false)) register_parameter(p.key(), p.value());
+        for (const auto& b : backbone_->named_buffers(/*recurse=*/false)) register_buffer(b.key(), b.value());
         for (const auto& child : backbone_->named_children()) register_module(child.key(), child.value());
         if (backbone_->headPrefix().empty()) {
             for (const auto& child : head_->named_children()) {
@@ -47,7 +50,7 @@ public:
         // oneDNN's convolutions run about 1.3 to 1.4 times faster on CPU with
         // channels-last images and filters (measured on this project's CNNs);
         // loading and saving weights copy values, so the layout stays inside.
-        channelsLast_ = backbone_->spatial();
+        channelsLast_ = backbone_->channelsLast();
         if (channelsLast_)
             for (auto& p : parameters())
                 if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
@@ -108,6 +111,15 @@ public:
         return ids;
     }
     std::string firstConv() const { return backbone_->firstConv(); }
+    // The state-dict name of a module's tensor (`fc.weight` is EfficientNet's `classifier.1.weight`).
+    std::string stateName(const std::string& name) const {
+        for (const auto& [ours, theirs] : stateNames_)
+            if (name.starts_with(ours)) return theirs + name.substr(ours.size());
+        return name;
+    }
+    Backbone::Fitted fitWeight(const std::string& name, const torch::Tensor& value, const torch::Tensor& target) const {
+        return backbone_->fitWeight(name, value, target);
+    }
     bool ignoresWeight(const std::string& name) const { return backbone_->ignoresWeight(name); }
     std::string weightName(const std::string& name) const { return backbone_->weightName(name); }
 
@@ -115,6 +127,7 @@ private:
     std::shared_ptr<Backbone> backbone_;
     std::shared_ptr<Head> head_;
     std::vector<stdlib::LayerGroup> groups_;  // the backbone's, then the head's
+    std::vector<std::pair<std::string, std::string>> stateNames_ = backbone_->stateNames();
     bool fixed_ = false;
     bool channelsLast_ = false;
 };
@@ -203,6 +216,20 @@ torch::Tensor DenseImpl::forward(const torch::Tensor& x) {
     return dropout_ ? dropout_->forward(y) : y;
 }
 
+int64_t imageChannels(const Value& call, const DataInfo& info, const char* builtin) {
+    int64_t inChannels = intArg(call, "in_channels");
+    const Value* written = call.arg("in_channels");
+    if (info.input == "image" && info.itemShape.size() == 3 && info.itemShape[0] != inChannels) {
+        // Left at its default, the channel count follows the data (greyscale
+        // Fashion-MNIST needs no `in_channels = 1`); written, it must agree.
+        if (written->origin == Origin::Default) return info.itemShape[0];
+        throw RuntimeError(std::string(builtin) + " has `in_channels = " + std::to_string(inChannels) +
+                           "` but the images have " + std::to_string(info.itemShape[0]) +
+                           (info.itemShape[0] == 1 ? " channel" : " channels"));
+    }
+    return inChannels;
+}
+
 std::string shapeText(torch::IntArrayRef shape) {
     std::string text = "[";
     for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
@@ -245,6 +272,8 @@ std::shared_ptr<Network> buildNetwork(const Section& model, const DataInfo& info
 std::vector<std::pair<std::string, torch::Tensor>> namedState(Network& network) {
     std::vector<std::pair<std::string, torch::Tensor>> state;
     collectState(network, "", state);
+    if (auto* composed = dynamic_cast<ComposedNetwork*>(&network))
+        for (auto& [name, _] : state) name = composed->stateName(name);
     return state;
 }
 
@@ -325,6 +354,7 @@ void loadBackboneWeights(Network& network, const std::filesystem::path& path, co
     std::vector<std::pair<torch::Tensor*, torch::Tensor>> headLoads;
     std::string headProblem;  // why the head keeps its fresh weights
     std::string adapted;
+    std::vector<std::string> adaptedNotes;  // what fitWeight changed
     for (auto& [name, tensor] : state) {
         known.insert(name);
         bool inHead = headIds.contains(tensor.unsafeGetTensorImpl());
@@ -345,8 +375,12 @@ void loadBackboneWeights(Network& network, const std::filesystem::path& path, co
                                   models::shapeText(tensor.sizes());
                 continue;
             }
-            if (name == firstConv && value.dim() == 4 && tensor.dim() == 4 && value.size(0) == tensor.size(0) &&
-                value.size(2) == tensor.size(2) && value.size(3) == tensor.size(3)) {
+            if (auto fitted = composed->fitWeight(name, value, tensor);
+                fitted.value.defined() && fitted.value.sizes() == tensor.sizes()) {
+                value = fitted.value;
+                adaptedNotes.push_back(fitted.note);
+            } else if (name == firstConv && value.dim() == 4 && tensor.dim() == 4 && value.size(0) == tensor.size(0) &&
+                       value.size(2) == tensor.size(2) && value.size(3) == tensor.size(3)) {
                 adapted = "`" + name + "` was made for " + std::to_string(value.size(1)) +
                           " input channels; adapted to " + std::to_string(tensor.size(1));
                 value = adaptChannels(value.to(torch::kFloat32), tensor.size(1));
@@ -371,6 +405,7 @@ void loadBackboneWeights(Network& network, const std::filesystem::path& path, co
 
     for (auto& [target, value] : loads) assign(*target, value);
     if (!adapted.empty()) emit(log, "weights `" + path.string() + "`: " + adapted);
+    for (const auto& note : adaptedNotes) emit(log, "weights `" + path.string() + "`: " + note);
     // A file without any head (a bare backbone) is no news; one whose head is
     // for other outputs is worth a line.
     bool fileHasHead = false;

@@ -42,6 +42,24 @@ public:
     // The name a pretrained file's tensor has here, when the reference model
     // names its parts otherwise (DistilBERT's `q_lin` is BERT's `query`).
     virtual std::string weightName(const std::string& fileName) const { return fileName; }
+    // Where the network's state-dict names differ from its modules' names:
+    // pairs of prefixes (module's, reference's), so that the head's `fc.`
+    // is EfficientNet's `classifier.1.` in every file read and written.
+    virtual std::vector<std::pair<std::string, std::string>> stateNames() const { return {}; }
+    // Whether convolutions run on channels-last maps (as spatial backbones
+    // do), for backbones that pool before the head.
+    virtual bool channelsLast() const { return spatial(); }
+    // A pretrained tensor of another shape made to fit `target` (ViT's
+    // position embeddings for another image size) and a note saying how;
+    // an undefined tensor when it cannot.
+    struct Fitted {
+        torch::Tensor value;
+        std::string note;
+    };
+    virtual Fitted fitWeight(const std::string& /*name*/, const torch::Tensor& /*value*/,
+                             const torch::Tensor& /*target*/) const {
+        return {};
+    }
 };
 
 class Head : public torch::nn::Module {
@@ -80,6 +98,10 @@ void expectTokenIds(const Batch& batch, const char* builtin);
 // Pools a sequence of features {B, T, C} into {B, C} by `pool` ("cls",
 // "mean", "max", "last"), over the real tokens only when `mask` is defined.
 torch::Tensor poolSequence(const std::string& pool, const torch::Tensor& x, const torch::Tensor& mask);
+
+// The input channels of an image backbone: `in_channels` when written
+// (then it must agree with the images), else the images' own.
+int64_t imageChannels(const Value& call, const DataInfo& info, const char* builtin);
 
 // "[1, 3, 7, 7]"
 std::string shapeText(torch::IntArrayRef shape);

@@ -173,6 +173,18 @@ TEST(LayerGroups, EveryBackboneHasEveryParameterInOneGroup) {
          true,
          {"embeddings", "encoder.layer.0", "head"}},
         {"tfidf(max_features = 50)", true, {"head"}},
+        {"resnext(stem = \"small\")", false, {"conv1..layer2", "layer3..layer4", "head"}},
+        {"wide_resnet()", false, {"conv1..layer2", "layer3..layer4", "head"}},
+        {"efficientnet(variant = \"b1\")", false, {"features.0..4", "features.5..8", "head"}},
+        {"mobilenet(variant = \"v3_small\")", false, {"features.0..6", "features.7.. and classifier.0", "head"}},
+        {"convnext()", false, {"features.0..3", "features.4..7 and classifier.0", "head"}},
+        {"vit()", false,
+         [] {
+             std::vector<std::string> groups = {"embeddings"};
+             for (int i = 0; i < 12; ++i) groups.push_back("encoder.layers.encoder_layer_" + std::to_string(i));
+             groups.push_back("head");
+             return groups;
+         }()},
     };
     for (const auto& c : cases) {
         Checked s = setupOf(c.backbone, "sgd(lr = slice(1e-4, 1e-1))", c.text);

@@ -22,6 +22,18 @@ here by hand: an 8-byte little-endian header length, the JSON header, the bytes.
         DIR/dtypes{,_legacy}.pth    the tensors of `dtypes` below, a transposed view among them
         DIR/dtypes.safetensors      the same, as safetensors
 
+    make_weights.py families DIR
+        for every family and variant pipe builds (FAMILIES below):
+        DIR/<arch>.json             [[name, shape], ...] of torchvision's state dict (num_classes = 10)
+        and for those in OUTPUTS, at 64 px:
+        DIR/<arch>.safetensors      the seeded model, norms, layer scales and zero-initialised parts randomised
+        DIR/<arch>_io.safetensors   `input` {2, 3, 64, 64} and its eval-mode `output` {2, 10}
+        vit_b_16 is written for 224 px (its 14×14 position grid); its output is that of torchvision's
+        interpolate_embeddings to 64 px, which pipe must reproduce when it loads the file at 64 px.
+
+    make_weights.py check_arch ARCH WEIGHTS IO NUM_CLASSES OUT
+        as `check`, for torchvision.models.ARCH (a vit at the input's size)
+
     make_weights.py check WEIGHTS IO NUM_CLASSES OUT
         loads WEIGHTS (a pipe export) into resnet18(num_classes = NUM_CLASSES) with strict=True,
         runs IO's `input` in eval mode and writes `output` to OUT; exits 1 with the error if it
@@ -104,6 +116,77 @@ def seeded_resnet18(num_classes):
                 m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
                 m.num_batches_tracked.fill_(7)
     return model.eval()
+
+
+FAMILIES = ["resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2",
+            "wide_resnet101_2", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
+            "mobilenet_v3_small", "mobilenet_v3_large", "convnext_tiny", "convnext_small", "vit_b_16"]
+OUTPUTS = ["resnext50_32x4d", "wide_resnet50_2", "efficientnet_b0", "efficientnet_b3", "mobilenet_v3_small",
+           "mobilenet_v3_large", "convnext_tiny", "vit_b_16"]
+
+
+def build(arch, num_classes, image_size=None):
+    if arch.startswith("vit") and image_size is not None:
+        return getattr(torchvision.models, arch)(num_classes=num_classes, image_size=image_size)
+    return getattr(torchvision.models, arch)(num_classes=num_classes)
+
+
+def randomise(model, seed):
+    """Parts a fresh model starts at constants (norms, layer scales, ViT's
+    class token and zeroed head) made random, so outputs depend on all of them."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.LayerNorm)):
+                m.weight.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
+                m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
+                m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
+                m.num_batches_tracked.fill_(7)
+        for name, p in model.named_parameters():
+            if name.endswith("layer_scale"):
+                p.copy_(torch.rand(p.shape, generator=g) * 0.5 + 0.1)
+            elif name == "class_token" or (p.dim() >= 1 and not p.any()):
+                p.copy_(torch.randn(p.shape, generator=g) * 0.05)
+    return model.eval()
+
+
+def families(out):
+    from torchvision.models.vision_transformer import interpolate_embeddings
+    for arch in FAMILIES:
+        model = build(arch, 10)
+        with open(f"{out}/{arch}.json", "w") as f:
+            json.dump([[k, list(v.shape)] for k, v in model.state_dict().items()], f)
+        if arch not in OUTPUTS:
+            continue
+        torch.manual_seed(0)
+        model = randomise(build(arch, 10), 1)
+        write(f"{out}/{arch}.safetensors", model.state_dict(), {"format": "pt"})
+        torch.manual_seed(2)
+        x = torch.randn(2, 3, 64, 64)
+        if arch.startswith("vit"):
+            state = interpolate_embeddings(64, 16, model.state_dict())
+            model = build(arch, 10, 64)
+            model.load_state_dict(state, strict=True)
+            model.eval()
+        with torch.no_grad():
+            y = model(x)
+        write(f"{out}/{arch}_io.safetensors", {"input": x, "output": y})
+
+
+def check_arch(arch, weights, io, num_classes, out):
+    x = read(io)["input"]
+    model = build(arch, int(num_classes), x.shape[-1])
+    try:
+        model.load_state_dict(read(weights), strict=True)
+    except RuntimeError as e:
+        print(e, file=sys.stderr)
+        sys.exit(1)
+    model.eval()
+    with torch.no_grad():
+        y = model(x)
+    write(out, {"output": y})
 
 
 def reference(out):
@@ -193,6 +276,10 @@ if __name__ == "__main__":
         dtypes(sys.argv[2])
     elif len(sys.argv) == 3 and sys.argv[1] == "pth":
         pth(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "families":
+        families(sys.argv[2])
+    elif len(sys.argv) == 7 and sys.argv[1] == "check_arch":
+        check_arch(*sys.argv[2:])
     elif len(sys.argv) == 6 and sys.argv[1] == "check":
         check(*sys.argv[2:])
     else:

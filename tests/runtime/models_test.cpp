@@ -135,6 +135,138 @@ TEST_F(ModelsTorchvision, TorchvisionHeadForOtherClassesIsReinitialised) {
     EXPECT_NE(log[0].find("[10, 512]"), std::string::npos) << log[0];
 }
 
+namespace {
+
+// torchvision's builder → pipe's backbone, for every family and variant.
+const std::vector<std::pair<std::string, std::string>> kFamilies = {
+    {"resnet101", "resnet(depth = 101)"},
+    {"resnet152", "resnet(depth = 152)"},
+    {"resnext50_32x4d", "resnext(variant = \"50_32x4d\")"},
+    {"resnext101_32x8d", "resnext(variant = \"101_32x8d\")"},
+    {"resnext101_64x4d", "resnext(variant = \"101_64x4d\")"},
+    {"wide_resnet50_2", "wide_resnet(variant = \"50_2\")"},
+    {"wide_resnet101_2", "wide_resnet(variant = \"101_2\")"},
+    {"efficientnet_b0", "efficientnet(variant = \"b0\")"},
+    {"efficientnet_b1", "efficientnet(variant = \"b1\")"},
+    {"efficientnet_b2", "efficientnet(variant = \"b2\")"},
+    {"efficientnet_b3", "efficientnet(variant = \"b3\")"},
+    {"mobilenet_v3_small", "mobilenet(variant = \"v3_small\")"},
+    {"mobilenet_v3_large", "mobilenet(variant = \"v3_large\")"},
+    {"convnext_tiny", "convnext(variant = \"tiny\")"},
+    {"convnext_small", "convnext(variant = \"small\")"},
+    {"vit_b_16", "vit(variant = \"b_16\")"},
+};
+// Those whose outputs are compared (make_weights.py's OUTPUTS): every block
+// type and scaling rule at least once.
+const std::vector<std::string> kCompared = {
+    "resnext50_32x4d",    "wide_resnet50_2",    "efficientnet_b0", "efficientnet_b3",
+    "mobilenet_v3_small", "mobilenet_v3_large", "convnext_tiny",   "vit_b_16"};
+
+std::string backboneOf(const std::string& arch) {
+    for (const auto& [name, backbone] : kFamilies)
+        if (name == arch) return backbone;
+    throw std::runtime_error("no family " + arch);
+}
+
+// `backbone(...)` with one more argument.
+std::string withArg(const std::string& backbone, const std::string& arg) {
+    return backbone.substr(0, backbone.size() - 1) + (backbone.ends_with("()") ? "" : ", ") + arg + ")";
+}
+
+class ModelsFamilies : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        if (!pythonCanImport("torch, torchvision")) return;
+        dir_ = new TempDir();
+        std::string command = kScript + " families " + dir_->path().string();
+        made_ = std::system(command.c_str()) == 0;
+    }
+    static void TearDownTestSuite() {
+        delete dir_;
+        dir_ = nullptr;
+    }
+    void SetUp() override {
+        if (!pythonCanImport("torch, torchvision"))
+            GTEST_SKIP() << "/usr/bin/python3 cannot import torch and torchvision";
+        ASSERT_TRUE(made_) << "make_weights.py families failed";
+    }
+    static inline TempDir* dir_ = nullptr;
+    static inline bool made_ = false;
+};
+
+}  // namespace
+
+TEST_F(ModelsFamilies, NamesAndShapesAreTorchvisions) {
+    for (const auto& [arch, backbone] : kFamilies) {
+        std::ifstream in(dir_->path() / (arch + ".json"));
+        auto reference = nlohmann::json::parse(in);
+        auto net = buildNetwork(modelSection("backbone = " + backbone), imageInfo({3, 224, 224}, 10), "/tmp");
+        auto state = namedState(*net);
+        ASSERT_EQ(state.size(), reference.size()) << arch;
+        for (size_t i = 0; i < state.size(); ++i) {
+            EXPECT_EQ(state[i].first, reference[i][0].get<std::string>()) << arch << " #" << i;
+            EXPECT_EQ(state[i].second.sizes().vec(), reference[i][1].get<std::vector<int64_t>>())
+                << arch << " " << state[i].first;
+        }
+    }
+}
+
+TEST_F(ModelsFamilies, TorchvisionWeightsGiveTorchvisionsOutputs) {
+    for (const auto& arch : kCompared) {
+        std::vector<std::string> log;
+        auto net = buildNetwork(
+            modelSection("backbone = " + withArg(backboneOf(arch), "weights = \"" + arch + ".safetensors\"")),
+            imageInfo({3, 64, 64}, 10), dir_->path(), [&](const std::string& l) { log.push_back(l); });
+        NamedTensors io = readSafetensors(dir_->path() / (arch + "_io.safetensors"));
+        net->eval();
+        torch::NoGradGuard noGrad;
+        torch::Tensor y = net->forward(imageBatch(io.tensors[0].second));
+        ASSERT_EQ(y.sizes(), io.tensors[1].second.sizes()) << arch;
+        // Within 1e-4 of logits of order one; relative to their size beyond
+        // (torchvision's wide_resnet50_2 with random norms reaches 142, where
+        // float32 sums over its 2048-wide layers differ by 2.5e-4).
+        double diff = (y - io.tensors[1].second).abs().max().item<double>();
+        double scale = std::max(1.0, io.tensors[1].second.abs().max().item<double>());
+        EXPECT_LE(diff, 1e-4 * scale) << arch;
+        std::cout << "pipe vs torchvision " << arch << " logits (largest " << scale << "): max abs difference " << diff
+                  << "\n";
+        if (arch == "vit_b_16") {
+            // Made at 224 px (14×14 patches), loaded at 64 px.
+            ASSERT_EQ(log.size(), 1u);
+            EXPECT_NE(log[0].find("`encoder.pos_embedding` was made for a grid of 14×14 patches; interpolated to 4×4"),
+                      std::string::npos)
+                << log[0];
+        } else {
+            EXPECT_TRUE(log.empty()) << arch << ": " << log[0];
+        }
+    }
+}
+
+TEST_F(ModelsFamilies, ExportsLoadInTorchvisionStrictly) {
+    for (const std::string arch : {"mobilenet_v3_small", "efficientnet_b0", "convnext_tiny", "vit_b_16"}) {
+        torch::manual_seed(3);
+        auto net = buildNetwork(modelSection("backbone = " + backboneOf(arch) + "  head = classifier()"),
+                                imageInfo({3, 64, 64}, 7), "/tmp");
+        net->train();
+        {
+            torch::NoGradGuard noGrad;
+            for (int i = 0; i < 2; ++i) net->forward(imageBatch(torch::randn({4, 3, 64, 64}) * 2 + 1));
+            for (auto& p : net->parameters()) p.add_(torch::randn_like(p) * 0.01);  // as if trained
+        }
+        TempDir out;
+        saveWeights(*net, out / "pipe.safetensors");
+        std::string io = (dir_->path() / (arch + "_io.safetensors")).string();
+        std::string command = kScript + " check_arch " + arch + " " + (out / "pipe.safetensors").string() + " " + io +
+                              " 7 " + (out / "y.safetensors").string();
+        ASSERT_EQ(std::system(command.c_str()), 0) << command;
+        NamedTensors theirs = readSafetensors(out / "y.safetensors");
+        net->eval();
+        torch::NoGradGuard noGrad;
+        torch::Tensor ours = net->forward(imageBatch(readSafetensors(io).tensors[0].second));
+        EXPECT_LE((ours - theirs.tensors[0].second).abs().max().item<double>(), 1e-4) << arch;
+    }
+}
+
 TEST_F(ModelsTorchvision, GreyscaleAdaptsTheFirstConvolution) {
     std::vector<std::string> log;
     auto net = buildNetwork(modelSection("backbone = resnet(weights = \"resnet18.safetensors\")"),
