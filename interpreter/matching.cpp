@@ -92,14 +92,21 @@ std::optional<std::vector<std::string>> csvHeader(const std::filesystem::path& p
     return names;
 }
 
-// Every column a data section names: `column("x")` wherever it stands, and
-// the columns of a `tabular(cont = [...], cat = [...])` block.
+// Every column a data section names: `column("x")` wherever it stands, the
+// columns of a `tabular(cont = [...], cat = [...])` block, and a series' time,
+// targets and inputs.
 void namedColumns(const Value& v, std::vector<const Value*>& out) {
     if (v.kind == Value::Kind::Call && v.builtin) {
         if (v.builtin->name == "column") {
             if (const Value* name = v.arg("name"); name && name->kind == Value::Kind::String) out.push_back(name);
         } else if (v.builtin->family == Family::Block && v.builtin->produces == "tabular") {
             for (const char* list : {"cont", "cat"})
+                if (const Value* names = v.arg(list))
+                    for (const auto& item : names->items)
+                        if (item.kind == Value::Kind::String) out.push_back(&item);
+        } else if (v.builtin->family == Family::Block && v.builtin->produces == "series") {
+            if (const Value* time = v.arg("time"); time && time->kind == Value::Kind::String) out.push_back(time);
+            for (const char* list : {"targets", "inputs"})
                 if (const Value* names = v.arg(list))
                     for (const auto& item : names->items)
                         if (item.kind == Value::Kind::String) out.push_back(&item);
@@ -194,6 +201,16 @@ void Checker::derive() {
     };
     for (auto& model : c_.pipeline.sections)
         if (model.kind == "model") configureFromWeights(model);
+    // A series is split in time unless told how: its last share validates.
+    if (const auto* last = stdlib::registry().find(Family::Splitter, "last"))
+        for (auto& data : c_.pipeline.sections) {
+            auto calls = data.kind == "data" ? blockCalls(data) : std::vector<const Value*>{};
+            Value* split = data.kind == "data" ? data.field("split") : nullptr;
+            if (calls.empty() || !calls[0]->builtin || !calls[0]->builtin->timeOrdered || !split ||
+                split->origin != Origin::Default)
+                continue;
+            *split = bare(*last);
+        }
     for (auto& train : c_.pipeline.sections) {
         if (train.kind != "train") continue;
         pickOnly(train, "model", "model");
@@ -330,6 +347,41 @@ void Checker::checkTokenizer(const Section& t) {
         c_.diags.error("tokenizer", train->span, "a trained tokenizer needs `from`: the text it learns from")
             .hints.push_back("add `from = data.train.column`");
     if (from->kind == Value::Kind::Ref) {
+    checkTimeOrder(data, *calls[0]);
+}
+
+// A series is split in time and scaled on its training span alone: a split
+// that mixes times, or a transform that measures the whole series, would
+// let the future into training.
+void Checker::checkTimeOrder(const Section& data, const Value& input) {
+    const Value* split = data.field("split");
+    if (!input.builtin || !split || split->kind != Value::Kind::Call || !split->builtin) return;
+    const bool ordered = input.builtin->timeOrdered, byTime = split->builtin->timeOrdered;
+    if (ordered && !byTime) {
+        auto& d = c_.diags.error("leakage", spanOr(*split, data.nameSpan),
+                                 "`" + split->text + "` mixes the times of the series `" + data.name +
+                                     "`: training would learn from steps that come after the ones it is judged on");
+        d.hints.push_back("split in time: `last(valid = 0.2)`, or `before(\"2014-01-01\")` with a time of the series");
+    } else if (!ordered && byTime) {
+        auto& d = c_.diags.error(
+            "does-not-fit", spanOr(*split, data.nameSpan),
+            "`" + split->text + "` splits a series in time, but `" + input.text + "` items have no time order");
+        d.hints.push_back("use a `series(...)` block, or another splitter such as `random(valid = 0.2)`");
+    }
+    if (!ordered) return;
+    for (const char* field : {"item", "batch"}) {
+        const Value* list = data.field(field);
+        if (!list || list->kind != Value::Kind::List) continue;
+        for (const auto& t : list->items) {
+            auto& d = c_.diags.error("leakage", spanOr(t, data.nameSpan),
+                                     "`" + t.text + "` would scale or change the series `" + data.name +
+                                         "` outside its block: a series is scaled by its block, on the training "
+                                         "span only");
+            d.hints.push_back("remove `" + std::string(field) +
+                              "`; `series(scale = \"standard\")` standardises each "
+                              "column with the training span's mean and standard deviation");
+        }
+    }
         auto dot = from->text.find('.');
         std::string split = from->text.substr(dot + 1, from->text.find('.', dot + 1) - dot - 1);
         if (split != "train") {
@@ -535,11 +587,22 @@ void Checker::checkFit() {
             if (!on || on->kind != Value::Kind::Ref) continue;
             const Section* data = c_.pipeline.find("data", on->text.substr(0, on->text.find('.')));
             const Value* source = data ? data->field("source") : nullptr;
-            if (on->text.ends_with(".test") && source && source->builtin && !source->builtin->param("test")) {
+            const Value* split = data ? data->field("split") : nullptr;
+            const Value* splitTest = split && split->kind == Value::Kind::Call ? split->arg("test") : nullptr;
+            bool splitTests =
+                splitTest && (splitTest->kind == Value::Kind::String ||
+                              ((splitTest->kind == Value::Kind::Float || splitTest->kind == Value::Kind::Int) &&
+                               splitTest->number > 0));
+            if (on->text.ends_with(".test") && source && source->builtin && !source->builtin->param("test") &&
+                !splitTests) {
                 auto& d = c_.diags.error(
                     "no-test-split", on->span,
                     "`" + data->name + "` has no test split: its source `" + source->text + "` gives none");
-                d.hints.push_back("evaluate on `" + data->name + ".valid`, or use a source with a test split");
+                if (split && split->builtin && split->builtin->param("test"))
+                    d.hints.push_back("evaluate on `" + data->name + ".valid`, or give `" + split->text +
+                                      "` a test span with `test = ...`");
+                else
+                    d.hints.push_back("evaluate on `" + data->name + ".valid`, or use a source with a test split");
             }
             const Value* stage = s.field("stage");
             const Section* train =

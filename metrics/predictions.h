@@ -18,12 +18,18 @@ namespace pipelang::metrics {
 
 // A split's predictions, gathered: `rows` items, each with `columns` outputs.
 struct Predictions {
-    std::string target;            // the target kind: category, multi_category, number or tokens
+    std::string target;            // the target kind: category, multi_category, number, series or tokens
     int64_t rows = 0;              // items (tokens: predicted tokens)
     int64_t columns = 0;           // outputs per item: classes, labels or values
     std::vector<float> outputs;    // rows × columns, row-major: logits for category and multi_category
     std::vector<int64_t> classes;  // category: each item's right class
-    std::vector<float> targets;    // multi_category: rows × columns of 0/1; number: rows × columns values
+    std::vector<float> targets;    // multi_category: rows × columns of 0/1; number, series: rows × columns values
+    // series: outputs and targets in the columns' own units, each row a
+    // window's horizon × target columns (column j is target j % seriesColumns);
+    // and per target column the mean absolute error of the seasonal naive
+    // forecast over the training span, which `mase` divides by (M4's scale).
+    int64_t seriesColumns = 0;
+    std::vector<double> naiveScale;
     // tokens: each predicted token's cross-entropy and whether its top score was right
     std::vector<double> tokenLoss;
     std::vector<uint8_t> tokenRight;

@@ -198,6 +198,12 @@ private:
         }
         record_.addStage(done);
         networks_[i] = network;
+        if (d.size(Split::Valid) > 0 && !d.baselines(Split::Valid).empty()) {
+            // The kept weights scored on the validation windows, beside the naive forecasts of the same windows.
+            Evaluation ev =
+                runtime::evaluate(*network, d, dataSection, Split::Valid, section, *section.field("metrics"), device);
+            reportBaselines(stage.name, d, Split::Valid, *section.field("metrics"), ev);
+        }
     }
 
     void evaluate(size_t i) {
@@ -227,6 +233,25 @@ private:
         if (to.is_relative()) to = runDir_ / to;  // outputs stay in the run unless a path says otherwise
         Network& network = *networks_[trainStage];
         if (distributed::isMain()) {
+        reportBaselines(section.name, *data_[dataStage], splitOf(section.field("on")->text), *section.field("with"),
+                        ev);
+    }
+
+    // A series' naive forecasts beside the model's scores on the same
+    // windows, printed and recorded as the stage `NAME_baselines`.
+    void reportBaselines(const std::string& name, const PreparedData& d, Split split, const Value& metrics,
+                         const Evaluation& model) {
+        BaselineComparison c = compareWithBaselines(d, split, metrics, model.metrics);
+        if (c.lines.empty()) return;
+        log::info("");
+        log::info(std::string(splitName(split)) + ": the model beside naive forecasts of the same " +
+                  std::to_string(model.items) + " windows");
+        for (const auto& line : c.lines) log::info(line);
+        if (distributed::isMain()) {
+            std::ofstream out(runDir_ / (name + "-baselines.txt"));
+            for (const auto& line : c.lines) out << line << "\n";
+        }
+        record_.addStage({name + "_baselines", "", 0, c.scores});
             auto device = deviceOf(network);
             network.to(torch::kCPU);
             saveWeights(network, to);

@@ -162,6 +162,40 @@ void addBlocks(Registry& r) {
            .produces = "tokens",
            .canBeTarget = true,
            .canBeInput = true});
+
+    r.add({.name = "series",
+           .family = Family::Block,
+           .doc = "Forecasting: the rows of a table in time order, cut into windows of `lookback` steps that predict "
+                  "the `horizon` steps after them; input and target at once.",
+           .params =
+               {
+                   {"time", "string", "",
+                    "the column of each row's time: a date (`2014-01-31`, `2014/01/31 13:00`), "
+                    "a month (`2014-01`) or a number; one row per step, in order"},
+                   {"targets", "list<string>", "", "the numeric columns to forecast, e.g. `[\"temp_max\"]`"},
+                   {"inputs", "list<string>", "[]",
+                    "more numeric columns the model sees over the lookback (never over the horizon)"},
+                   {"lookback", "int", "24", "the steps each window sees", {}, 1, {}},
+                   {"horizon", "int", "1", "the steps after the window that it predicts", {}, 1, {}},
+                   {"season",
+                    "int",
+                    "1",
+                    "the steps of one season (7 for days in a week, 12 for months in a year): the seasonal naive "
+                    "baseline and `mase` compare with the value one season back",
+                    {},
+                    1,
+                    {}},
+                   {"scale",
+                    "string",
+                    "\"standard\"",
+                    "`standard`: each column less its mean, over its standard deviation, both measured on the "
+                    "training span only; `none`: as read. Metrics and baselines are in the columns' own units",
+                    {"standard", "none"}},
+               },
+           .produces = "series",
+           .canBeTarget = true,
+           .canBeInput = true,
+           .timeOrdered = true});
 }
 
 void addLabels(Registry& r) {
@@ -247,6 +281,32 @@ void addSplitters(Registry& r) {
                {"group", "column", "", "the column naming each item's group, e.g. `column(\"prompt_name\")`"},
                {"seed", "int", "42", "the seed of the shuffle before the groups are dealt into folds", {}, 0, {}},
            }});
+
+    r.add({.name = "before",
+           .family = Family::Splitter,
+           .doc = "Splits a series in time: steps before `date` train, the rest validate (and, from `test` on, test).",
+           .params =
+               {
+                   {"date", "string", "", "the first time of the validation span, written as the time column is"},
+                   {"test", "string", "none", "the first time of a test span after validation, scored by `evaluate`"},
+               },
+           .timeOrdered = true});
+
+    r.add({.name = "last",
+           .family = Family::Splitter,
+           .doc = "Splits a series in time: the last share of its steps validates (and a last share after it tests).",
+           .params =
+               {
+                   {"valid",
+                    "float",
+                    "0.2",
+                    "the share of the steps, just before the test span, that validate",
+                    {},
+                    0,
+                    1},
+                   {"test", "float", "0.0", "the share of the last steps kept for `evaluate` on `DATA.test`", {}, 0, 1},
+               },
+           .timeOrdered = true});
 }
 
 }  // namespace

@@ -67,26 +67,45 @@ void addMetrics(Registry& r) {
     r.add({.name = "mse",
            .family = Family::Metric,
            .doc = "Mean squared error.",
-           .accepts = {"number"},
+           .accepts = {"number", "series"},
            .lowerIsBetter = true});
 
     r.add({.name = "mae",
            .family = Family::Metric,
            .doc = "Mean absolute error, in the target's own units.",
-           .accepts = {"number"},
+           .accepts = {"number", "series"},
+           .defaultFor = {"series"},
            .lowerIsBetter = true});
 
     r.add({.name = "rmse",
            .family = Family::Metric,
            .doc = "Root mean squared error, in the target's own units.",
-           .accepts = {"number"},
-           .defaultFor = {"number"},
+           .accepts = {"number", "series"},
+           .defaultFor = {"number", "series"},
            .lowerIsBetter = true});
 
     r.add({.name = "r2",
            .family = Family::Metric,
            .doc = "The coefficient of determination: the share of the target's variance explained (1 is perfect).",
-           .accepts = {"number"}});
+           .accepts = {"number", "series"}});
+
+    // ---- forecasts (series) -------------------------------------------------
+    r.add({.name = "smape",
+           .family = Family::Metric,
+           .doc = "Symmetric mean absolute percentage error as the M4 competition defines it: the mean of "
+                  "200·|y − ŷ| / (|y| + |ŷ|) over every forecast step, from 0 (perfect) to 200.",
+           .accepts = {"series"},
+           .defaultFor = {"series"},
+           .lowerIsBetter = true});
+
+    r.add({.name = "mase",
+           .family = Family::Metric,
+           .doc = "Mean absolute scaled error as the M4 competition defines it: the mean absolute error over the "
+                  "mean absolute error of the seasonal naive forecast (the block's `season`) within the training "
+                  "span; below 1 beats that naive forecast.",
+           .accepts = {"series"},
+           .defaultFor = {"series"},
+           .lowerIsBetter = true});
 
     // ---- language models ----------------------------------------------------
     r.add({.name = "perplexity",

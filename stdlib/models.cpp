@@ -128,7 +128,8 @@ void addBackbones(Registry& r) {
 
     r.add({.name = "cnn",
            .family = Family::Backbone,
-           .doc = "A plain convolutional net: one stage per entry of `channels`, each halving the image's size.",
+           .doc = "A plain convolutional net: one stage per entry of `channels`, each halving the image's size (or a "
+                  "series' steps, with 1-D convolutions over time).",
            .params =
                {
                    {"channels", "list<int>", "[32, 64, 128]", "the number of filters of each stage", {}, 1, {}},
@@ -143,7 +144,7 @@ void addBackbones(Registry& r) {
                    {"batch_norm", "bool", "true", "normalise after each convolution: faster, steadier training"},
                    {"dropout", "float", "0.0", "the share of activations zeroed during training", {}, 0, 1},
                },
-           .accepts = {"image"},
+           .accepts = {"image", "series"},
            .layerGroups = cnnGroups,
            .groupsDoc = "one per stage, from the input: `features.0`, `features.1`, ..."});
 
@@ -326,7 +327,7 @@ void addBackbones(Registry& r) {
 
     r.add({.name = "lstm",
            .family = Family::Backbone,
-           .doc = "A recurrent network of LSTM layers over token embeddings (as in ULMFiT).",
+           .doc = "A recurrent network of LSTM layers over token embeddings (as in ULMFiT), or over a series' steps.",
            .params =
                {
                    {"dim", "int", "256", "the size of the embeddings and of the hidden state", {}, 1, {}},
@@ -334,14 +335,14 @@ void addBackbones(Registry& r) {
                    {"bidirectional", "bool", "false", "read the text both ways (not for language modelling)"},
                    {"dropout", "float", "0.0", "the share of activations zeroed between layers in training", {}, 0, 1},
                },
-           .accepts = {"text", "tokens"},
+           .accepts = {"text", "tokens", "series"},
            .layerGroups = recurrentGroups,
            .groupsDoc = "`embedding`, then one per LSTM layer (`rnn.l0`, `rnn.l1`, ...), as fastai splits "
                         "ULMFiT's AWD-LSTM"});
 
     r.add({.name = "gru",
            .family = Family::Backbone,
-           .doc = "A recurrent network of GRU layers over token embeddings: lighter than an LSTM.",
+           .doc = "A recurrent network of GRU layers over token embeddings (or a series' steps): lighter than an LSTM.",
            .params =
                {
                    {"dim", "int", "256", "the size of the embeddings and of the hidden state", {}, 1, {}},
@@ -349,13 +350,15 @@ void addBackbones(Registry& r) {
                    {"bidirectional", "bool", "false", "read the text both ways (not for language modelling)"},
                    {"dropout", "float", "0.0", "the share of activations zeroed between layers in training", {}, 0, 1},
                },
-           .accepts = {"text", "tokens"},
+           .accepts = {"text", "tokens", "series"},
            .layerGroups = recurrentGroups,
            .groupsDoc = "`embedding`, then one per GRU layer (`rnn.l0`, `rnn.l1`, ...)"});
 
     r.add({.name = "transformer",
            .family = Family::Backbone,
-           .doc = "A transformer encoder over token embeddings, with Hugging Face BERT's parameter names.",
+           .doc =
+               "A transformer encoder over token embeddings (or a series' steps), with Hugging Face BERT's parameter "
+               "names.",
            .params =
                {
                    {"layers", "int", "4", "the number of transformer blocks", {}, 1, {}},
@@ -391,7 +394,7 @@ void addBackbones(Registry& r) {
                     "`roberta.`, `distilbert.`) and pretraining heads are passed over; by default random"},
                    {"freeze", "bool", "false", kFreezeDoc},
                },
-           .accepts = {"text", "tokens"},
+           .accepts = {"text", "tokens", "series"},
            .layerGroups = transformerGroups,
            .groupsDoc = "`embeddings`, then one per block (`encoder.layer.0`, `encoder.layer.1`, ...; a pre-norm "
                         "encoder's final layer norm with the last)"});
@@ -435,8 +438,8 @@ void addHeads(Registry& r) {
                    {"dropout", "float", "0.0", "the share of features zeroed during training", {}, 0, 1},
                    {"hidden", "list<int>", "[]", "the widths of extra hidden layers before the output", {}, 1, {}},
                },
-           .accepts = {"number"},
-           .defaultFor = {"number"}});
+           .accepts = {"number", "series"},
+           .defaultFor = {"number", "series"}});
 
     r.add({.name = "next_token",
            .family = Family::Head,

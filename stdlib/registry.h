@@ -113,6 +113,11 @@ struct Builtin {
 
     const Param* param(std::string_view name) const;
 };
+    // Splitters: every validation (and test) item comes after every training
+    // item in time (`before`, `last`). Data blocks: the items are windows of
+    // a series in time, which only such splitters may split, or the future
+    // would leak into training (`series`).
+    bool timeOrdered = false;
 
 class Registry {
 public:

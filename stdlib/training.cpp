@@ -43,13 +43,13 @@ void addLosses(Registry& r) {
     r.add({.name = "mse",
            .family = Family::Loss,
            .doc = "Mean squared error: the usual loss for regression.",
-           .accepts = {"number"},
-           .defaultFor = {"number"}});
+           .accepts = {"number", "series"},
+           .defaultFor = {"number", "series"}});
 
     r.add({.name = "l1",
            .family = Family::Loss,
            .doc = "Mean absolute error: less swayed by outliers than `mse`.",
-           .accepts = {"number"}});
+           .accepts = {"number", "series"}});
 
     r.add({.name = "huber",
            .family = Family::Loss,
@@ -58,7 +58,7 @@ void addLosses(Registry& r) {
                {
                    {"delta", "float", "1.0", "the error size where squared turns into absolute", {}, 0, {}},
                },
-           .accepts = {"number"}});
+           .accepts = {"number", "series"}});
 }
 
 void addOptimizers(Registry& r) {

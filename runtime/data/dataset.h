@@ -39,6 +39,12 @@ struct DataInfo {
     int64_t context = 0;      // tokens: window length; text: max_len
     // cross-validation
     int64_t folds = 0;  // k of a k-fold splitter (its `fold` picks the valid one), else 0
+    // series: itemShape is {lookback, columns}; outputs = horizon × targets,
+    // predicted scaled, each target column c as (value − mean[c]) / std[c]
+    int64_t horizon = 0;
+    std::vector<std::string> seriesTargets;     // the target columns, in output order
+    std::vector<double> seriesMean, seriesStd;  // per target column
+    std::vector<double> naiveScale;             // per target column: `mase`'s divisor, in its units
 };
 
 // Text contract. `text` input: x is int64 token ids {B, T}, padded to the
@@ -49,6 +55,8 @@ struct DataInfo {
 // ignore index). A network whose predictions are {B, V} (a model that reads the
 // whole window, such as embedding_mlp) is compared with y's last column; one
 // whose predictions are {B, T, V} with every column.
+// Series: x is float32 {B, lookback, columns} (the targets, then the inputs)
+// and y float32 {B, horizon × targets}, step-major, both scaled.
 struct Batch {
     torch::Tensor x;             // float32: {B, C, H, W} images; {B, F} continuous tabular features;
                                  // int64 {B, T} token ids for text and tokens
@@ -96,6 +104,15 @@ struct Inputs {
 };
 
 class InputEncoder {
+
+    // Naive forecasts of a split's items, to score beside the model's (a
+    // series' last value and seasonal naive): outputs shaped and scaled as
+    // the network's predictions, with the split's targets in loader order.
+    struct Baseline {
+        std::string name;
+        torch::Tensor output, target;
+    };
+    virtual std::vector<Baseline> baselines(Split) const { return {}; }
 public:
     virtual ~InputEncoder() = default;
     virtual const DataInfo& info() const = 0;

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "runtime/data/random.h"
+#include "runtime/data/series.h"
 #include "runtime/error.h"
 #include "runtime/makers.h"
 #include "runtime/values.h"
@@ -83,6 +84,7 @@ struct SplitInput {
     const Listing& listing;
     const std::vector<std::string>& labels;
     std::optional<int64_t> fold;
+    const TimeAxis* time = nullptr;
 };
 using SplitterMaker = std::vector<Side> (*)(const Value& splitter, const SplitInput& in);
 using SplitterMakers = stdlib::Implementations<stdlib::Family::Splitter, SplitterMaker>;
@@ -201,6 +203,62 @@ const SplitterMakers::Add kKfold{"kfold", foldSplit<dealKfold>};
 const SplitterMakers::Add kStratifiedKfold{"stratified_kfold", foldSplit<dealStratified>};
 const SplitterMakers::Add kGroupKfold{"group_kfold", foldSplit<dealGroups>};
 
+// Splits in time: the series' steps before a time (or all but a last
+// share) train, the next ones validate, the last ones test.
+const TimeAxis& timeOf(const Value& splitter, const SplitInput& in) {
+    if (!in.time)
+        throw RuntimeError("`" + splitter.text + "` splits a series in time; use it with a `series(...)` block");
+    return *in.time;
+}
+
+double timeArg(const Value& splitter, const char* name, const TimeAxis& time) {
+    std::string text = stringArg(&splitter, name);
+    auto t = parseTime(text);
+    if (!t || t->date != time.dates)
+        throw RuntimeError("`" + splitter.text + "(" + name + " = \"" + text + "\")` is not a time like the series' `" +
+                           time.written.front() + "`; write it as the time column does");
+    return t->key;
+}
+
+std::vector<Side> sidesOf(const Value& splitter, const TimeAxis& time, int64_t valid, int64_t test) {
+    const int64_t n = int64_t(time.keys.size());
+    if (valid >= n || test >= n || valid + test >= n)
+        throw RuntimeError("`" + splitter.text + "` leaves no step of the series (" + time.written.front() + " to " +
+                           time.written.back() + ") for training; train on an earlier span");
+    std::vector<Side> sides(size_t(n), Side::Train);
+    for (int64_t r = n - valid - test; r < n; ++r) sides[size_t(r)] = r < n - test ? Side::Valid : Side::Test;
+    return sides;
+}
+
+std::vector<Side> beforeSplit(const Value& splitter, const SplitInput& in) {
+    const TimeAxis& time = timeOf(splitter, in);
+    const int64_t n = int64_t(time.keys.size());
+    double from = timeArg(splitter, "date", time);
+    const Value* testArg = argOf(&splitter, "test");
+    bool tests = testArg && testArg->kind == Value::Kind::String;
+    double testFrom = tests ? timeArg(splitter, "test", time) : 0;
+    if (tests && testFrom <= from)
+        throw RuntimeError("`" + splitter.text + "`: the test span starts at `" + testArg->text +
+                           "`, not after validation's `" + stringArg(&splitter, "date") + "`; give a later `test`");
+    auto at = [&](double key) {
+        return int64_t(std::lower_bound(time.keys.begin(), time.keys.end(), key) - time.keys.begin());
+    };
+    const int64_t validStart = at(from), testStart = tests ? at(testFrom) : n;
+    if (validStart == n)
+        throw RuntimeError("`" + splitter.text + "` validates from `" + stringArg(&splitter, "date") +
+                           "`, after the series' last step `" + time.written.back() + "`; give an earlier date");
+    return sidesOf(splitter, time, testStart - validStart, n - testStart);
+}
+const SplitterMakers::Add kBefore{"before", beforeSplit};
+
+std::vector<Side> lastSplit(const Value& splitter, const SplitInput& in) {
+    const TimeAxis& time = timeOf(splitter, in);
+    const auto n = double(time.keys.size());
+    return sidesOf(splitter, time, std::llround(n * numberArg(&splitter, "valid")),
+                   std::llround(n * numberArg(&splitter, "test")));
+}
+const SplitterMakers::Add kLast{"last", lastSplit};
+
 }  // namespace
 
 int64_t foldCount(const Value& splitter) {
@@ -209,8 +267,8 @@ int64_t foldCount(const Value& splitter) {
 }
 
 std::vector<Side> assignSplits(const Value& splitter, const Listing& listing, const std::vector<std::string>& labels,
-                               std::optional<int64_t> fold) {
-    return makerOf<SplitterMakers>(splitter)(splitter, SplitInput{listing, labels, fold});
+                               std::optional<int64_t> fold, const TimeAxis* time) {
+    return makerOf<SplitterMakers>(splitter)(splitter, SplitInput{listing, labels, fold, time});
 }
 
 }  // namespace pipelang::runtime

@@ -130,10 +130,13 @@ static std::shared_ptr<Head> makeClassifier(const Value& call, const DataInfo& i
 }
 const HeadMakers::Add kClassifier{"classifier", makeClassifier};
 
+// Over a series' window a sequence of features is read at its last step,
+// which has seen the whole window; a forecast is always {B, horizon × targets}.
 static std::shared_ptr<Head> makeRegressor(const Value& call, const DataInfo& info, const Backbone& backbone) {
     int64_t outputs = outputsOf(info, "regressor");
-    return std::make_shared<LinearHead>("mean", backbone.features(), intsArg(call, "hidden"),
-                                        numberArg(call, "dropout"), outputs, /*squeeze=*/outputs == 1);
+    const bool series = info.target == "series";
+    return std::make_shared<LinearHead>(series ? "last" : "mean", backbone.features(), intsArg(call, "hidden"),
+                                        numberArg(call, "dropout"), outputs, /*squeeze=*/outputs == 1 && !series);
 }
 const HeadMakers::Add kRegressor{"regressor", makeRegressor};
 

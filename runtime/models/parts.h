@@ -94,6 +94,9 @@ using HeadMakers = stdlib::Implementations<stdlib::Family::Head, HeadMaker>;
 // holds token ids; both throw a RuntimeError naming `builtin`.
 int64_t vocabOf(const DataInfo& info, const char* builtin);
 void expectTokenIds(const Batch& batch, const char* builtin);
+// Backbones over a series: a check that a batch holds its windows, float32
+// {B, lookback, columns}; a RuntimeError naming `builtin` otherwise.
+void expectSeriesWindows(const Batch& batch, const char* builtin, int64_t columns);
 
 // Pools a sequence of features {B, T, C} into {B, C} by `pool` ("cls",
 // "mean", "max", "last"), over the real tokens only when `mask` is defined.

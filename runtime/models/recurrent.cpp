@@ -42,13 +42,18 @@ private:
 
 // An embedding then stacked LSTM or GRU layers: {B, T, dim × directions}.
 // Text batches are packed by their masks, so padding never reaches the
-// backward direction nor the states of real tokens.
+// backward direction nor the states of real tokens. Over a series (`columns`
+// > 0) the `embedding` is a linear map of each step's columns to `dim`.
 template <typename Rnn, typename Options>
 class Recurrent : public Backbone {
 public:
-    Recurrent(const char* name, int64_t vocab, int64_t dim, int64_t layers, bool bidirectional, double dropout)
+    Recurrent(const char* name, int64_t vocab, int64_t columns, int64_t dim, int64_t layers, bool bidirectional,
+              double dropout)
         : name_(name), features_(dim * (bidirectional ? 2 : 1)) {
-        embedding_ = register_module("embedding", nn::Embedding(vocab, dim));
+        if (columns > 0)
+            steps_ = register_module("embedding", nn::Linear(columns, dim));
+        else
+            embedding_ = register_module("embedding", nn::Embedding(vocab, dim));
         rnn_ = register_module("rnn", Rnn(Options(dim, dim)
                                               .num_layers(layers)
                                               .bidirectional(bidirectional)
@@ -56,6 +61,10 @@ public:
                                               .dropout(layers > 1 ? dropout : 0.0)));
     }
     torch::Tensor forward(const Batch& batch) override {
+        if (steps_) {
+            expectSeriesWindows(batch, name_, steps_->weight.size(1));
+            return std::get<0>(rnn_->forward(steps_->forward(batch.x)));
+        }
         expectTokenIds(batch, name_);
         torch::Tensor x = embedding_->forward(batch.x);
         if (!batch.mask.defined()) return std::get<0>(rnn_->forward(x));
@@ -69,12 +78,13 @@ public:
     int64_t features() const override { return features_; }
     bool spatial() const override { return false; }
     std::string builtinName() const override { return name_; }
-    torch::Tensor tokenEmbedding() const override { return embedding_->weight; }
+    torch::Tensor tokenEmbedding() const override { return embedding_ ? embedding_->weight : torch::Tensor(); }
 
 private:
     const char* name_;
     int64_t features_;
     nn::Embedding embedding_{nullptr};
+    nn::Linear steps_{nullptr};
     Rnn rnn_{nullptr};
 };
 
@@ -85,7 +95,11 @@ std::shared_ptr<Backbone> makeRecurrent(const char* name, const Value& call, con
         throw RuntimeError(std::string("a bidirectional `") + name +
                            "` sees the tokens it must predict; a language model reads one way: set "
                            "`bidirectional = false`");
-    return std::make_shared<Recurrent<Rnn, Options>>(name, vocabOf(info, name), intArg(call, "dim"),
+    if (info.input == "series")  // the window is all past: reading it both ways leaks nothing
+        return std::make_shared<Recurrent<Rnn, Options>>(name, 0, info.itemShape.at(1), intArg(call, "dim"),
+                                                         intArg(call, "layers"), bidirectional,
+                                                         numberArg(call, "dropout"));
+    return std::make_shared<Recurrent<Rnn, Options>>(name, vocabOf(info, name), 0, intArg(call, "dim"),
                                                      intArg(call, "layers"), bidirectional, numberArg(call, "dropout"));
 }
 
@@ -102,6 +116,13 @@ void expectTokenIds(const Batch& batch, const char* builtin) {
     if (batch.x.dim() != 2 || batch.x.scalar_type() != torch::kInt64)
         throw RuntimeError(std::string("`") + builtin + "` reads int64 token ids {batch, length}, but got " +
                            shapeText(batch.x.sizes()) + " of " + std::string(c10::toString(batch.x.scalar_type())));
+}
+
+void expectSeriesWindows(const Batch& batch, const char* builtin, int64_t columns) {
+    if (batch.x.dim() != 3 || batch.x.size(2) != columns || batch.x.scalar_type() != torch::kFloat32)
+        throw RuntimeError(std::string("`") + builtin + "` reads a series' windows, float32 {batch, lookback, " +
+                           std::to_string(columns) + "}, but got " + shapeText(batch.x.sizes()) + " of " +
+                           std::string(c10::toString(batch.x.scalar_type())));
 }
 
 static std::shared_ptr<Backbone> makeEmbeddingMlp(const Value& call, const DataInfo& info) {

@@ -136,11 +136,16 @@ torch::Tensor sinusoids(int64_t length, int64_t dim, const torch::TensorOptions&
 
 class Transformer : public Backbone {
 public:
-    Transformer(Arch arch, int64_t vocab, int64_t layers, int64_t dim, int64_t heads, int64_t ffn, double dropout,
-                bool preNorm, bool learnedPositions, bool causal, int64_t positions)
+    // Over a series (`columns` > 0) each step's columns are mapped to `dim`
+    // by `embeddings.value_embeddings`, in place of the token embedding.
+    Transformer(Arch arch, int64_t vocab, int64_t columns, int64_t layers, int64_t dim, int64_t heads, int64_t ffn,
+                double dropout, bool preNorm, bool learnedPositions, bool causal, int64_t positions)
         : arch_(std::move(arch)), dim_(dim), positions_(positions), causal_(causal), preNorm_(preNorm) {
         auto embeddings = register_module("embeddings", std::make_shared<Group>());
-        words_ = embeddings->register_module("word_embeddings", nn::Embedding(vocab, dim));
+        if (columns > 0)
+            values_ = embeddings->register_module("value_embeddings", nn::Linear(columns, dim));
+        else
+            words_ = embeddings->register_module("word_embeddings", nn::Embedding(vocab, dim));
         if (learnedPositions)
             positionTable_ = embeddings->register_module("position_embeddings", nn::Embedding(positions, dim));
         // BERT's segment embeddings: one segment here (type 0), kept so that
@@ -166,12 +171,15 @@ public:
     }
 
     torch::Tensor forward(const Batch& batch) override {
-        expectTokenIds(batch, "transformer");
+        if (values_)
+            expectSeriesWindows(batch, "transformer", values_->weight.size(1));
+        else
+            expectTokenIds(batch, "transformer");
         int64_t t = batch.x.size(1);
         if (t > positions_ - arch_.firstPosition)
             throw RuntimeError("`transformer` encodes at most " + std::to_string(positions_ - arch_.firstPosition) +
                                " positions, but a batch has " + std::to_string(t) + " tokens; shorten the texts");
-        torch::Tensor x = words_->forward(batch.x);
+        torch::Tensor x = values_ ? values_->forward(batch.x) : words_->forward(batch.x);
         if (types_) x = x + types_->weight[0];
         if (positionTable_)
             x = x + positionTable_->weight.narrow(0, arch_.firstPosition, t);
@@ -192,7 +200,7 @@ public:
     int64_t features() const override { return dim_; }
     bool spatial() const override { return false; }
     std::string builtinName() const override { return "transformer"; }
-    torch::Tensor tokenEmbedding() const override { return words_->weight; }
+    torch::Tensor tokenEmbedding() const override { return words_ ? words_->weight : torch::Tensor(); }
     // A BertModel's file also holds its pooler (a tanh layer over [CLS], a
     // head here) and, from transformers before 4.31, the constant position_ids.
     bool ignoresWeight(const std::string& name) const override {
@@ -229,6 +237,7 @@ private:
     int64_t dim_, positions_;
     bool causal_, preNorm_;
     nn::Embedding words_{nullptr}, positionTable_{nullptr}, types_{nullptr};
+    nn::Linear values_{nullptr};
     nn::LayerNorm embeddingNorm_{nullptr}, finalNorm_{nullptr};
     nn::Dropout dropout_{nullptr};
     nn::ModuleList layers_{nullptr};
@@ -247,9 +256,10 @@ static std::shared_ptr<Backbone> makeTransformer(const Value& call, const DataIn
     if (info.input == "tokens" && !causal)
         throw RuntimeError("a language model must not see the tokens it predicts: write `transformer(causal = true)`");
     Arch arch = archNamed(stringArg(call, "arch"));
+    const bool series = info.input == "series";
     // A pretrained model's embedding may hold more rows than its tokenizer
     // uses, never fewer.
-    int64_t vocab = vocabOf(info, "transformer");
+    int64_t vocab = series ? 0 : vocabOf(info, "transformer");
     if (const Value* v = call.arg("vocab"); v && v->kind == Value::Kind::Int) {
         if (vocab > v->integer)
             throw RuntimeError("the tokenizer has " + std::to_string(vocab) + " tokens, but the transformer's " +
@@ -265,8 +275,8 @@ static std::shared_ptr<Backbone> makeTransformer(const Value& call, const DataIn
                                " positions (`max_positions`); lower `max_len`");
         positions = p->integer;
     }
-    return std::make_shared<Transformer>(arch, vocab, intArg(call, "layers"), dim, heads, ffn,
-                                         numberArg(call, "dropout"), stringArg(call, "norm") == "pre",
+    return std::make_shared<Transformer>(arch, vocab, series ? info.itemShape.at(1) : 0, intArg(call, "layers"), dim,
+                                         heads, ffn, numberArg(call, "dropout"), stringArg(call, "norm") == "pre",
                                          stringArg(call, "positions") == "learned", causal, positions);
 }
 const BackboneMakers::Add kTransformer{"transformer", makeTransformer};

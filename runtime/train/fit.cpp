@@ -27,6 +27,36 @@ std::string formatNumber(double value) {
     return buffer;
 }
 
+BaselineComparison compareWithBaselines(const PreparedData& data, Split split, const Value& metricList,
+                                        const std::vector<std::pair<std::string, double>>& model) {
+    BaselineComparison out;
+    auto baselines = data.baselines(split);
+    if (baselines.empty() || model.empty()) return out;
+    std::vector<std::pair<std::string, std::vector<std::pair<std::string, double>>>> rows = {{"model", model}};
+    for (const auto& b : baselines) {
+        Metrics metrics(metricList, data.info());
+        metrics.add(b.output, b.target);
+        rows.push_back({b.name, metrics.compute()});
+    }
+    size_t width = 10;
+    for (const auto& [name, _] : rows) width = std::max(width, name.size() + 2);
+    auto cell = [](const std::string& text, size_t w) {
+        return text + std::string(w > text.size() ? w - text.size() : 1, ' ');
+    };
+    std::string header = cell("forecast", width);
+    for (const auto& [metric, _] : model) header += cell(metric, 12);
+    out.lines.push_back(header.substr(0, header.find_last_not_of(' ') + 1));
+    for (const auto& [name, scores] : rows) {
+        std::string line = cell(name, width);
+        for (const auto& [metric, value] : scores) {
+            line += cell(formatNumber(value), 12);
+            out.scores.push_back({name + "_" + metric, value});
+        }
+        out.lines.push_back(line.substr(0, line.find_last_not_of(' ') + 1));
+    }
+    return out;
+}
+
 Evaluation evaluate(Network& network, const PreparedData& data, const Section& dataSection, Split split,
                     const Section& train, const Value& metricList, const torch::Device& device) {
     Evaluation result;

@@ -52,4 +52,16 @@ Evaluation evaluate(Network& network, const PreparedData& data, const Section& d
 
 std::string formatNumber(double value);  // a table cell: 0.9123, 1.234e-05, nan
 
+// The naive forecasts of a split (PreparedData::baselines), scored with
+// `metrics` beside the model's scores `model` on the same items, so that a
+// user sees whether the network earns its keep: the lines of a table (a
+// header, the model, then each forecast) and every score as
+// "FORECAST_METRIC" (model_mae, last_value_mae). Empty when the data has none.
+struct BaselineComparison {
+    std::vector<std::string> lines;
+    std::vector<std::pair<std::string, double>> scores;
+};
+BaselineComparison compareWithBaselines(const PreparedData& data, Split split, const Value& metrics,
+                                        const std::vector<std::pair<std::string, double>>& model);
+
 }  // namespace pipelang::runtime

@@ -98,7 +98,24 @@ std::vector<std::string> Metrics::names() const {
 }
 
 metrics::Predictions Metrics::gathered() const {
-    return predictions(torch::cat(outputs_), targets_.empty() ? torch::Tensor() : torch::cat(targets_), info_.target);
+    metrics::Predictions p =
+        predictions(torch::cat(outputs_), targets_.empty() ? torch::Tensor() : torch::cat(targets_), info_.target);
+    if (info_.target == "series") seriesUnits(p, info_);
+    return p;
+}
+
+void seriesUnits(metrics::Predictions& p, const DataInfo& info) {
+    const size_t k = info.seriesMean.size();
+    if (k == 0 || p.columns % int64_t(k) != 0)
+        throw RuntimeError("internal error: a series' predictions have " + std::to_string(p.columns) + " columns for " +
+                           std::to_string(k) + " target columns");
+    for (size_t i = 0; i < p.outputs.size(); ++i) {
+        size_t c = (i % size_t(p.columns)) % k;
+        p.outputs[i] = float(double(p.outputs[i]) * info.seriesStd[c] + info.seriesMean[c]);
+        p.targets[i] = float(double(p.targets[i]) * info.seriesStd[c] + info.seriesMean[c]);
+    }
+    p.seriesColumns = int64_t(k);
+    p.naiveScale = info.naiveScale;
 }
 
 std::vector<std::pair<std::string, double>> Metrics::compute() const {

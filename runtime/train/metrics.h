@@ -50,6 +50,10 @@ inline bool higherIsBetter(const std::string& metric) {
 // a tokens target, `output` is the epoch's token summary.
 metrics::Predictions predictions(const torch::Tensor& output, const torch::Tensor& target, const std::string& kind);
 
+// A series' predictions and targets, scaled as the network sees them,
+// turned back into the target columns' own units, with `mase`'s scales.
+void seriesUnits(metrics::Predictions& p, const DataInfo& info);
+
 // One metric on gathered outputs and targets (exposed for tests).
 double computeMetric(const Value& metric, const torch::Tensor& output, const torch::Tensor& target,
                      const std::string& targetKind);

@@ -14,8 +14,8 @@
 namespace pipelang::stdlib {
 namespace {
 
-const std::vector<std::string> kInputKinds = {"image", "tabular", "text", "tokens"};
-const std::vector<std::string> kTargetKinds = {"category", "multi_category", "number", "tokens"};
+const std::vector<std::string> kInputKinds = {"image", "tabular", "text", "tokens", "series"};
+const std::vector<std::string> kTargetKinds = {"category", "multi_category", "number", "tokens", "series"};
 
 bool contains(const std::vector<std::string>& list, const std::string& value) {
     return std::find(list.begin(), list.end(), value) != list.end();
