@@ -256,7 +256,7 @@ void Checker::checkContract(const Value& v, const std::string& kind, const char*
     if (v.kind != Value::Kind::Call || !v.builtin || kind.empty() || v.builtin->accepts.empty()) return;
     if (contains(v.builtin->accepts, kind)) return;
     auto& d = c_.diags.error("does-not-fit", spanOr(v, fallback),
-                             "`" + v.text + "` does not fit " + (kind[0] == 'i' ? "an " : "a ") + kind + " " + role);
+                             "`" + v.text + "` does not fit " + (std::string("aeiou").find(kind[0]) != std::string::npos ? "an " : "a ") + kind + " " + role);
     if (v.origin == Origin::Derived) d.hints.push_back("`" + v.text + "` was chosen from the data; write another");
     std::vector<std::string> fits;
     for (const auto* b : stdlib::registry().all(family))
@@ -294,6 +294,26 @@ void Checker::checkData(const Section& data) {
             d.hints.push_back("combine table columns in one `tabular(...)` block");
         }
     }
+    // Item transforms that name the input blocks they work on (sound's) take
+    // only those; the others are image transforms, which sound refuses.
+    const std::string block = calls[0]->builtin->produces;
+    if (const Value* items = data.field("item"); items && items->kind == Value::Kind::List && !block.empty())
+        for (const auto& t : items->items) {
+            if (t.kind != Value::Kind::Call || !t.builtin) continue;
+            const auto& accepts = t.builtin->accepts;
+            bool fits = accepts.empty() ? block != "audio" : contains(accepts, block);
+            if (fits) continue;
+            auto& d = c_.diags.error("does-not-fit", spanOr(t, data.nameSpan),
+                                     "`" + t.text + "` does not work on " + block + " items");
+            if (accepts.empty()) {
+                std::vector<std::string> own;
+                for (const auto* b : stdlib::registry().all(Family::Item))
+                    if (contains(b->accepts, block)) own.push_back(b->name);
+                d.hints.push_back("`" + t.text + "` changes images; for " + block + " use " + joinNames(own));
+            } else {
+                d.hints.push_back("`" + t.text + "` works on " + joinNames(accepts) + " items");
+            }
+        }
     // A k-fold run picks one fold, which must exist.
     const Value* split = data.field("split");
     const Value* fold = data.field("fold");

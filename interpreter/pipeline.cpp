@@ -163,6 +163,11 @@ DataShape Pipeline::shape(const Section& data) const {
     }
     if (calls[0]->builtin) shape.input = calls[0]->builtin->produces;
     shape.target = calls.back()->builtin->produces;
+    // An item transform may change what the input is (a spectrogram of a sound is an image).
+    if (const Value* items = data.field("item"); items && items->kind == Value::Kind::List)
+        for (const auto& t : items->items)
+            if (t.kind == Value::Kind::Call && t.builtin && !t.builtin->produces.empty())
+                shape.input = t.builtin->produces;
     return shape;
 }
 

@@ -155,6 +155,7 @@ const Registry& registry() {
         addTraining(reg);
         addMetrics(reg);
         addTokenizers(reg);
+        addAudio(reg);
         return reg;
     }();
     return r;

@@ -90,7 +90,9 @@ using SizeOf = std::function<int64_t(std::string_view param)>;
 
 // What kind of thing a data block yields and a model part or loss works on.
 // Data blocks declare `produces`; heads, losses and metrics declare `accepts`
-// (target kinds); backbones declare `accepts` (input kinds). The checker
+// (target kinds); backbones declare `accepts` (input kinds); item transforms
+// that declare `accepts` work only on those input blocks (the others act on
+// images and refuse sound). The checker
 // enforces these generically, with no case per built-in.
 //   inputs:  image  tabular  text  tokens
 //   targets: category  multi_category  number  tokens
@@ -101,7 +103,8 @@ struct Builtin {
     std::vector<Param> params;
     std::vector<std::string> accepts = {};
     std::vector<std::string> defaultFor = {};  // target kinds for which this is the default
-    std::string produces = {};                 // data blocks only
+    std::string produces = {};                 // data blocks; item transforms that change the input's kind
+                                               // (`mel_spectrogram`: audio in, an image out)
     bool canBeTarget = false;                  // data blocks only: may stand last as the label
     bool canBeInput = false;                   // data blocks only
     bool lowerIsBetter = false;                // metrics only: a smaller value is better (error_rate, mse)
@@ -149,6 +152,7 @@ void addModels(Registry& r);    // backbones, heads
 void addTraining(Registry& r);  // losses, optimizers, schedules, ranges, callbacks, strategies, sweep ranges
 void addMetrics(Registry& r);
 void addTokenizers(Registry& r);
+void addAudio(Registry& r);  // the audio block, its spectrogram transforms and masks, cnn1d
 
 // A parsed type expression.
 struct Type {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <numeric>
 
+#include "runtime/data/audio_encoder.h"
 #include "runtime/data/dataset.h"
 #include "runtime/data/image_items.h"
 #include "runtime/data/tabular.h"
@@ -217,3 +218,4 @@ std::unique_ptr<InputEncoder> loadInputEncoder(const Section& data, const std::f
 }
 
 }  // namespace pipelang::runtime
+        if (input == "audio") return audioEncoder(data, classes, stats);
