@@ -65,6 +65,11 @@ struct Batch {
     torch::Tensor y;             // int64 {B} category; float32 {B, classes} multi_category; float32 {B} number;
                                  // int64 {B, T} next tokens
     std::vector<int64_t> index;  // the items' positions in their split, for interpretation
+    // A training batch mixed by `mixup` or `cutmix` (mix.h): each item is
+    // part its own and part item perm[i]'s; yMix holds those partners'
+    // targets (y's shape) and lam {B} float32 the share of each item's own
+    // target in its loss. Undefined in unmixed batches.
+    torch::Tensor yMix, lam;
     int64_t size() const { return x.size(0); }
 };
 
@@ -90,6 +95,12 @@ public:
     // A loader over a split. Training loaders shuffle and apply random
     // transforms; the others keep order and are deterministic.
     virtual std::unique_ptr<Loader> loader(Split split, int64_t batchSize, int64_t workers) const = 0;
+    // Test-time augmentation (fastai's Learner.tta): a loader over `split`
+    // in its own order whose items get the training item transforms, drawn
+    // afresh for each `pass` but the same for the same seed and pass, with
+    // no batch mixed. Null where the data has no such transforms (images
+    // only have them).
+    virtual std::unique_ptr<Loader> augmentedLoader(Split, int64_t, int64_t, int64_t) const { return nullptr; }
     // Writes what `predict` needs to turn raw inputs into batches and outputs
     // into labels (vocabulary, statistics) into the run directory.
     virtual void save(const std::filesystem::path& runDir) const = 0;

@@ -12,6 +12,7 @@
 #include "runtime/data/image_items.h"
 #include "runtime/data/labels.h"
 #include "runtime/data/loader.h"
+#include "runtime/data/mix.h"
 #include "runtime/data/prepared.h"
 #include "runtime/data/random.h"
 #include "runtime/data/transforms.h"
@@ -24,11 +25,23 @@ namespace pipelang::runtime {
 
 namespace {
 
-// Image batches are converted and normalised in one pass (toFloat), so a
-// batch transform's maker hands over the call whose settings that pass reads.
-using BatchMaker = const Value* (*)(const Value& call);
+// Image batches are converted and normalised in one pass (toFloat), so
+// normalize's maker hands over the call whose settings that pass reads; the
+// mixing transforms (mix.h) hand over what they do to a training batch.
+struct BatchStep {
+    const Value* normalize = nullptr;
+    void (*mix)(Batch& batch, double alpha, Rng& rng) = nullptr;
+    double alpha = 0;
+};
+using BatchMaker = BatchStep (*)(const Value& call);
 using BatchMakers = stdlib::Implementations<stdlib::Family::Batch, BatchMaker>;
-const BatchMakers::Add kNormalize{"normalize", [](const Value& call) { return &call; }};
+const BatchMakers::Add kNormalize{"normalize", [](const Value& call) { return BatchStep{&call}; }};
+const BatchMakers::Add kMixUp{"mixup", [](const Value& call) {
+                                  return BatchStep{nullptr, mixUp, numberArg(&call, "alpha")};
+                              }};
+const BatchMakers::Add kCutMix{"cutmix", [](const Value& call) {
+                                   return BatchStep{nullptr, cutMix, numberArg(&call, "alpha")};
+                               }};
 
 constexpr int64_t kCacheBytes = int64_t(1) << 30;  // decoded images kept from a folder
 constexpr int64_t kStatsInMemory = 10000;          // items measured for normalize(), in memory
@@ -70,7 +83,19 @@ public:
         LoaderOptions options = splitLoaderOptions(size(split), batchSize, workers, training, seed_);
         const ImageSplit* data = &splits_[size_t(split)];
         return std::make_unique<ThreadedLoader>(options, [this, data, training](const auto& positions, int64_t epoch) {
-            return makeBatch(*data, positions, epoch, training);
+            return makeBatch(*data, positions, epoch, training, training);
+        });
+    }
+
+    std::unique_ptr<Loader> augmentedLoader(Split split, int64_t batchSize, int64_t workers,
+                                            int64_t pass) const override {
+        LoaderOptions options = splitLoaderOptions(size(split), batchSize, workers, false, seed_);
+        const ImageSplit* data = &splits_[size_t(split)];
+        // Pass k draws its items' transforms as an epoch numbered past any
+        // training epoch would; nothing is mixed.
+        const int64_t epoch = kAugmentedEpochs + pass;
+        return std::make_unique<ThreadedLoader>(options, [this, data, epoch](const auto& positions, int64_t) {
+            return makeBatch(*data, positions, epoch, true, false);
         });
     }
 
@@ -115,7 +140,11 @@ public:
 private:
     void readNormalize(const Value* batches) {
         const Value* normalize = nullptr;
-        for (const Value* call : calls(batches)) normalize = makerOf<BatchMakers>(*call)(*call);
+        for (const Value* call : calls(batches)) {
+            BatchStep step = makerOf<BatchMakers>(*call)(*call);
+            if (step.normalize) normalize = step.normalize;
+            if (step.mix) mix_ = step;
+        }
         if (!normalize) return;
         normalize_ = true;
         const size_t channels = size_t(info_.itemShape[0]);
@@ -201,7 +230,8 @@ private:
         return {mean, std};
     }
 
-    Batch makeBatch(const ImageSplit& data, const std::vector<int64_t>& positions, int64_t epoch, bool training) const {
+    Batch makeBatch(const ImageSplit& data, const std::vector<int64_t>& positions, int64_t epoch, bool training,
+                    bool mixes) const {
         const int64_t c = info_.itemShape[0], h = info_.itemShape[1], w = info_.itemShape[2];
         const int64_t b = int64_t(positions.size());
         Batch batch;
@@ -224,6 +254,12 @@ private:
         }
         batch.y = gatherRows(data.y, positions);
         batch.index = positions;
+        // mixup / cutmix: training batches only, drawn from (seed, epoch,
+        // the batch's first position), which no two batches of an epoch share.
+        if (mixes && mix_.mix) {
+            Rng rng(seed_, uint64_t(epoch), kMixStream ^ uint64_t(positions.front()));
+            mix_.mix(batch, mix_.alpha, rng);
+        }
         return batch;
     }
 
@@ -235,6 +271,9 @@ private:
     DataInfo info_;
     bool normalize_ = false;
     std::vector<float> mean_, std_;
+    BatchStep mix_;
+    static constexpr uint64_t kMixStream = 0x6d69780000000000ULL;
+    static constexpr int64_t kAugmentedEpochs = int64_t(1) << 40;
 };
 
 ImageBlock imageBlock(const Value* call) {

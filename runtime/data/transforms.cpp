@@ -11,14 +11,6 @@
 
 namespace pipelang::runtime {
 
-namespace {
-
-// Each item transform's maker reads its call into one step. A new
-// transform is its registry entry and its maker here (or in a file of its
-// own), nothing else.
-using ItemMaker = ItemTransform (*)(const Value& call);
-using ItemMakers = stdlib::Implementations<stdlib::Family::Item, ItemMaker>;
-
 // fastai's lighting transforms work in logit space: x → σ(f(logit(x))).
 std::array<uint8_t, 256> logitTable(double add, double multiply) {
     std::array<uint8_t, 256> table{};
@@ -31,6 +23,8 @@ std::array<uint8_t, 256> logitTable(double add, double multiply) {
     }
     return table;
 }
+
+namespace {
 
 ItemTransform makeResize(const Value& call) {
     auto [height, width] = sizeArg(&call, "size");

@@ -5,6 +5,8 @@
 // deterministic counterpart (centre crop) or nothing, so validation is fixed.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "interpreter/pipeline.h"
 #include "runtime/data/image.h"
 #include "runtime/data/random.h"
+#include "stdlib/implementations.h"
 
 namespace pipelang::runtime {
 
@@ -27,6 +30,12 @@ struct ItemTransform {
     Size size = Size::NeedsFull;
     int height = 0, width = 0;
 };
+
+// Each item transform's maker reads its call into one step. A new
+// transform is its registry entry and its maker in transforms.cpp or a file
+// of its own (augment.cpp), nothing else.
+using ItemMaker = ItemTransform (*)(const Value& call);
+using ItemMakers = stdlib::Implementations<stdlib::Family::Item, ItemMaker>;
 
 // The steps with arguments of their own, as their makers build them (tests
 // build them directly).
@@ -52,6 +61,10 @@ public:
 private:
     std::vector<ItemTransform> steps_;
 };
+
+// fastai's lighting in logit space, as a table over the 256 byte values:
+// x → σ(logit(x) · multiply + add).
+std::array<uint8_t, 256> logitTable(double add, double multiply);
 
 // Resizes as fastai's Resize: `squish` stretches to the size; `crop` scales
 // to cover it and cuts the overflow (at a random place when `randomPlace`

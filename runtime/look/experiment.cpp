@@ -123,6 +123,8 @@ Batch onDevice(Batch batch, const torch::Device& device) {
     if (batch.xCat.defined()) batch.xCat = batch.xCat.to(device);
     if (batch.mask.defined()) batch.mask = batch.mask.to(device);
     if (batch.y.defined()) batch.y = batch.y.to(device);
+    if (batch.yMix.defined()) batch.yMix = batch.yMix.to(device);
+    if (batch.lam.defined()) batch.lam = batch.lam.to(device);
     return batch;
 }
 

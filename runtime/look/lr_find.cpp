@@ -137,7 +137,7 @@ int lrFind(const LrFindOptions& o) {
         setRates(*optimizer, lr, lr);
         Batch b = onDevice(std::move(*batch), device);
         clearGradients(*optimizer);
-        torch::Tensor value = loss(network->forward(b), b.y);
+        torch::Tensor value = mixedLoss(loss, network->forward(b), b.y, b.yMix, b.lam);
         double v = value.item<double>();
         if (!std::isfinite(v)) {
             stopped = "at batch " + std::to_string(i + 1) + ": the loss became " + (std::isnan(v) ? "nan" : "inf");

@@ -42,7 +42,17 @@ int show(const ShowOptions& o) {
     std::vector<std::string> labels, names;
     for (int64_t j = 0; j < n; ++j) {
         items.push_back(views.view(*batch, j));
-        labels.push_back(labelled ? targetText(info, batch->y[j]) : "");
+        std::string label = labelled ? targetText(info, batch->y[j]) : "";
+        // A mixed batch (mixup, cutmix): both targets, with their shares.
+        if (labelled && batch->lam.defined()) {
+            char shares[64];
+            double lam = batch->lam[j].item<double>();
+            std::snprintf(shares, sizeof shares, "%.2f", lam);
+            label += std::string(" ") + shares + " / " + targetText(info, batch->yMix[j]);
+            std::snprintf(shares, sizeof shares, " %.2f", 1 - lam);
+            label += shares;
+        }
+        labels.push_back(label);
         names.push_back(views.itemName(Split::Train, batch->index[size_t(j)]));
     }
     TextTable table;

@@ -68,6 +68,8 @@ Batch toDevice(Batch batch, const torch::Device& device) {
     if (batch.xCat.defined()) batch.xCat = batch.xCat.pin_memory().to(device, true);
     if (batch.mask.defined()) batch.mask = batch.mask.pin_memory().to(device, true);
     batch.y = batch.y.pin_memory().to(device, true);
+    if (batch.yMix.defined()) batch.yMix = batch.yMix.pin_memory().to(device, true);
+    if (batch.lam.defined()) batch.lam = batch.lam.pin_memory().to(device, true);
     return batch;
 }
 
@@ -187,7 +189,7 @@ void Loop::trainBatch(Batch next) {
     stepsNow = true;
     emit(&Callback::beforeBatch);
     output = forwardAt(network, batch, precision, device);
-    loss = lossFn(output, batch.y);
+    loss = mixedLoss(lossFn, output, batch.y, batch.yMix, batch.lam);
     lossValue = loss.item<double>();
     emit(&Callback::afterLoss);
     loss.backward();

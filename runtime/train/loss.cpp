@@ -68,6 +68,22 @@ const LossMakers::Add kHuber{"huber", huber};
 
 }  // namespace
 
+torch::Tensor mixedLoss(const LossFn& loss, const torch::Tensor& output, const torch::Tensor& y,
+                        const torch::Tensor& yMix, const torch::Tensor& lam) {
+    if (!yMix.defined() || !lam.defined()) return loss(output, y);
+    if (y.scalar_type() == torch::kInt64 && y.dim() == 1) {
+        const int64_t classes = output.size(-1);
+        torch::Tensor own = F::one_hot(y, classes).to(output.scalar_type());
+        torch::Tensor other = F::one_hot(yMix, classes).to(output.scalar_type());
+        torch::Tensor w = lam.to(output.scalar_type()).unsqueeze(1);
+        return loss(output, w * own + (1 - w) * other);
+    }
+    std::vector<int64_t> shape(size_t(y.dim()), 1);
+    shape[0] = y.size(0);
+    torch::Tensor w = lam.to(y.scalar_type()).view(shape);
+    return loss(output, w * y + (1 - w) * yMix);
+}
+
 LossFn makeLoss(const Value& loss) {
     return makerOf<LossMakers>(loss)(loss);
 }
