@@ -73,6 +73,20 @@ int predict(const PredictOptions& o) {
             }
         }
         std::printf("%s\n", line.c_str());
+        } else if (info.target == "series") {
+            // One line per step of the horizon, each target in its own units.
+            const int64_t k = int64_t(info.seriesTargets.size());
+            torch::Tensor steps = out[i].reshape({-1, k}).to(torch::kDouble);
+            for (int64_t h = 0; h < steps.size(0); ++h) {
+                std::snprintf(cell, sizeof cell, "\n  +%lld", (long long)(h + 1));
+                line += cell;
+                for (int64_t c = 0; c < k; ++c) {
+                    double value = steps[h][c].item<double>() * info.seriesStd[size_t(c)] + info.seriesMean[size_t(c)];
+                    std::snprintf(cell, sizeof cell, "%s %s %.6g", c ? "," : "", info.seriesTargets[size_t(c)].c_str(),
+                                  value);
+                    line += cell;
+                }
+            }
     }
     return 0;
 }

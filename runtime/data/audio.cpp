@@ -1,7 +1,7 @@
 #include "runtime/data/audio.h"
 
-#include <samplerate.h>
 #include <sndfile.h>
+#include <soxr.h>
 
 #include <cmath>
 #include <cstring>
@@ -80,8 +80,9 @@ torch::Tensor readSound(const std::filesystem::path& path, int64_t& sampleRate) 
     sampleRate = info.samplerate;
     // A copy: the samples' buffer ends here (and a one-channel transpose
     // is already contiguous, so contiguous() alone would not copy).
-    return torch::from_blob(interleaved.data(), {frames, channels}, torch::kFloat32).t().clone(
-        torch::MemoryFormat::Contiguous);
+    return torch::from_blob(interleaved.data(), {frames, channels}, torch::kFloat32)
+        .t()
+        .clone(torch::MemoryFormat::Contiguous);
 }
 
 torch::Tensor resample(const torch::Tensor& wave, int64_t from, int64_t to) {
@@ -94,19 +95,14 @@ torch::Tensor resample(const torch::Tensor& wave, int64_t from, int64_t to) {
     torch::Tensor interleaved = wave.t().contiguous();
     std::memcpy(in.data(), interleaved.data_ptr<float>(), in.size() * sizeof(float));
     std::vector<float> out(size_t(channels * (length + 16)));
-    SRC_DATA data;
-    std::memset(&data, 0, sizeof data);
-    data.data_in = in.data();
-    data.data_out = out.data();
-    data.input_frames = long(frames);
-    data.output_frames = long(length + 16);
-    data.src_ratio = double(to) / double(from);
-    data.end_of_input = 1;
-    if (int status = src_simple(&data, SRC_SINC_MEDIUM_QUALITY, int(channels)))
-        throw RuntimeError(std::string("resampling failed: ") + src_strerror(status));
+    const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_HQ, 0);
+    size_t made = 0;
+    if (soxr_error_t error = soxr_oneshot(double(from), double(to), unsigned(channels), in.data(), size_t(frames),
+                                          nullptr, out.data(), size_t(length + 16), &made, nullptr, &quality, nullptr))
+        throw RuntimeError(std::string("resampling failed: ") + error);
     torch::Tensor result = torch::zeros({length, channels}, torch::kFloat32);
-    const int64_t made = std::min<int64_t>(length, data.output_frames_gen);
-    std::memcpy(result.data_ptr<float>(), out.data(), size_t(made * channels) * sizeof(float));
+    const int64_t kept = std::min<int64_t>(length, int64_t(made));
+    std::memcpy(result.data_ptr<float>(), out.data(), size_t(kept * channels) * sizeof(float));
     return result.t().contiguous();
 }
 
@@ -132,6 +128,11 @@ torch::Tensor fitDuration(const torch::Tensor& wave, int64_t samples, Rng* rando
 // ---- spectrograms -------------------------------------------------------------
 
 torch::Tensor spectrogram(const torch::Tensor& wave, const StftSettings& stft, double power, bool normalized) {
+    return spectrogram(wave, stft, torch::hann_window(stft.winLength, torch::kFloat32), power, normalized);
+}
+
+torch::Tensor spectrogram(const torch::Tensor& wave, const StftSettings& stft, const torch::Tensor& window,
+                          double power, bool normalized) {
     const int64_t length = wave.size(-1);
     if (stft.center && length <= stft.nFft / 2)
         throw RuntimeError("a spectrogram with n_fft = " + std::to_string(stft.nFft) + " needs more than " +
@@ -141,7 +142,6 @@ torch::Tensor spectrogram(const torch::Tensor& wave, const StftSettings& stft, d
         throw RuntimeError("a spectrogram with n_fft = " + std::to_string(stft.nFft) + " and center = false needs " +
                            std::to_string(stft.nFft) + " samples per item, but items have " + std::to_string(length) +
                            "; lengthen `duration` or lower `n_fft`.");
-    torch::Tensor window = torch::hann_window(stft.winLength, torch::kFloat32);
     auto shape = wave.sizes().vec();
     torch::Tensor flat = wave.reshape({-1, length});
     torch::Tensor spec = torch::stft(flat, stft.nFft, stft.hopLength, stft.winLength, window, stft.center, "reflect",
@@ -255,8 +255,9 @@ const AudioMakers::Add kMelSpectrogram{"mel_spectrogram", [](const Value& call, 
                                            StftSettings stft = stftOf(call);
                                            double power = numberArg(call, "power");
                                            torch::Tensor bank = melBankOf(call, stft.nFft, sampleRate);
+                                           torch::Tensor window = torch::hann_window(stft.winLength, torch::kFloat32);
                                            return AudioTransform{[=](torch::Tensor x, Rng&, bool) {
-                                               return applyBank(spectrogram(x, stft, power, false), bank);
+                                               return applyBank(spectrogram(x, stft, window, power, false), bank);
                                            }};
                                        }};
 
@@ -270,8 +271,9 @@ const AudioMakers::Add kMfcc{"mfcc", [](const Value& call, int64_t sampleRate) {
                                                         "); keep at most as many coefficients as mel bands.");
                                  torch::Tensor dct = dctMatrix(nMfcc, nMels, stringArg(call, "dct_norm") == "ortho");
                                  bool logMels = boolArg(call, "log_mels");
+                                 torch::Tensor window = torch::hann_window(stft.winLength, torch::kFloat32);
                                  return AudioTransform{[=](torch::Tensor x, Rng&, bool) {
-                                     torch::Tensor mel = applyBank(spectrogram(x, stft, 2.0, false), bank);
+                                     torch::Tensor mel = applyBank(spectrogram(x, stft, window, 2.0, false), bank);
                                      mel = logMels ? torch::log(mel + 1e-6) : amplitudeToDb(mel, 10.0, 80.0);
                                      return applyBank(mel, dct);
                                  }};

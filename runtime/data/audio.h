@@ -1,5 +1,5 @@
 // Sound for the `audio` block: files read with libsndfile (WAV, FLAC, Ogg
-// Vorbis and the rest it knows), resampled with libsamplerate, made mono or
+// Vorbis and the rest it knows), resampled with soxr, made mono or
 // kept whole, cut or padded to the block's length; and the item transforms
 // that turn a waveform {channels, samples} into a spectrogram {channels,
 // bins, frames} as torchaudio 0.13 computes it, through LibTorch's own stft.
@@ -32,9 +32,9 @@ AudioBlock audioBlock(const Value* call);
 // holds), or is empty.
 torch::Tensor readSound(const std::filesystem::path& path, int64_t& sampleRate);
 
-// {channels, frames} at rate `from` to rate `to` with libsamplerate's
-// SRC_SINC_MEDIUM_QUALITY converter; the result has ceil(frames × to / from)
-// frames, as torchaudio.functional.resample gives.
+// {channels, frames} at rate `from` to rate `to` with soxr's high quality
+// (SOXR_HQ: 20-bit precision, its delay compensated); the result has
+// ceil(frames × to / from) frames, as torchaudio.functional.resample gives.
 torch::Tensor resample(const torch::Tensor& wave, int64_t from, int64_t to);
 
 // A file read for the block: resampled to its rate, averaged to one channel
@@ -58,6 +58,9 @@ struct StftSettings {
 // |STFT|^power of {..., samples} with a periodic Hann window: {..., n_fft/2+1, frames}.
 // `normalized` divides by the window's L2 norm (torchaudio's normalized = True).
 torch::Tensor spectrogram(const torch::Tensor& wave, const StftSettings& stft, double power, bool normalized);
+// The same with the window made once (a periodic Hann window of win_length).
+torch::Tensor spectrogram(const torch::Tensor& wave, const StftSettings& stft, const torch::Tensor& window,
+                          double power, bool normalized);
 // torchaudio.functional.melscale_fbanks: {nFreqs, nMels}.
 torch::Tensor melFilterbank(int64_t nFreqs, double fMin, double fMax, int64_t nMels, int64_t sampleRate,
                             bool slaneyNorm, bool slaneyScale);

@@ -224,7 +224,7 @@ private:
 
     // Per-channel mean and standard deviation of the training items after
     // the deterministic (validation) transforms: all of them up to
-    // kSoundStatsItems, else a seeded sample of that many; summed in double, in order.
+    // kSoundStatsItems, else a seeded sample of that many; summed in double.
     std::pair<std::vector<double>, std::vector<double>> measure() const {
         const SoundSplit& train = splits_[0];
         const int64_t n = int64_t(train.rows.size());
@@ -236,17 +236,42 @@ private:
             sample.clear();
             for (int64_t i : order) sample.push_back(train.rows[size_t(i)]);
         }
+        // Each item's sums on all cores, added up in order: the same result
+        // for any number of threads.
         const int64_t channels = info_.itemShape[0];
+        std::vector<double> itemSums(sample.size() * size_t(2 * channels), 0.0);
+        std::vector<int64_t> itemCounts(sample.size(), 0);
+        std::vector<std::exception_ptr> errors(sample.size());
+        std::atomic<size_t> next{0};
+        std::vector<std::thread> pool;
+        const int threads = int(std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 16));
+        for (int t = 0; t < threads; ++t)
+            pool.emplace_back([&] {
+                for (size_t i = next++; i < sample.size(); i = next++) {
+                    try {
+                        torch::Tensor x = itemOf(sample[i], nullptr, false).to(torch::kFloat64).reshape({channels, -1});
+                        torch::Tensor s = x.sum(1), q = x.pow(2).sum(1);
+                        for (int64_t c = 0; c < channels; ++c) {
+                            itemSums[i * size_t(2 * channels) + size_t(2 * c)] = s[c].item<double>();
+                            itemSums[i * size_t(2 * channels) + size_t(2 * c + 1)] = q[c].item<double>();
+                        }
+                        itemCounts[i] = x.size(1);
+                    } catch (...) {
+                        errors[i] = std::current_exception();
+                    }
+                }
+            });
+        for (auto& thread : pool) thread.join();
+        for (auto& error : errors)
+            if (error) std::rethrow_exception(error);
         std::vector<double> sum(size_t(channels), 0), squares(size_t(channels), 0);
         int64_t count = 0;
-        for (int64_t row : sample) {
-            torch::Tensor x = itemOf(row, nullptr, false).to(torch::kFloat64).reshape({channels, -1});
-            torch::Tensor s = x.sum(1), q = x.pow(2).sum(1);
-            for (int64_t c = 0; c < channels; ++c) {
-                sum[size_t(c)] += s[c].item<double>();
-                squares[size_t(c)] += q[c].item<double>();
+        for (size_t i = 0; i < sample.size(); ++i) {
+            for (size_t c = 0; c < size_t(channels); ++c) {
+                sum[c] += itemSums[i * size_t(2 * channels) + 2 * c];
+                squares[c] += itemSums[i * size_t(2 * channels) + 2 * c + 1];
             }
-            count += x.size(1);
+            count += itemCounts[i];
         }
         const size_t width = size_t(channels);
         std::vector<double> means(width, 0.0), deviations(width, 0.0);

@@ -9,6 +9,7 @@
 #include "runtime/data/audio_encoder.h"
 #include "runtime/data/dataset.h"
 #include "runtime/data/image_items.h"
+#include "runtime/data/series_encoder.h"
 #include "runtime/data/tabular.h"
 #include "runtime/data/text_data.h"
 #include "runtime/data/text_sources.h"
@@ -219,3 +220,4 @@ std::unique_ptr<InputEncoder> loadInputEncoder(const Section& data, const std::f
 
 }  // namespace pipelang::runtime
         if (input == "audio") return audioEncoder(data, classes, stats);
+        if (input == "series") return seriesEncoder(data, stats);

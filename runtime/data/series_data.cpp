@@ -7,6 +7,7 @@
 #include "runtime/data/loader.h"
 #include "runtime/data/prepared.h"
 #include "runtime/data/series.h"
+#include "runtime/data/series_encoder.h"
 #include "runtime/error.h"
 #include "runtime/values.h"
 
@@ -154,7 +155,72 @@ private:
     DataInfo info_;
 };
 
+class SeriesEncoder : public InputEncoder {
+public:
+    SeriesEncoder(const Section& data, const nlohmann::json& stats) {
+        const Value* source = data.field("source");
+        if (callName(source) == "csv") {
+            std::string d = stringArg(source, "delimiter");
+            delimiter_ = d.empty() ? ',' : d[0];
+        }
+        spec_.time = stats.at("time").get<std::string>();
+        spec_.lookback = stats.at("lookback").get<int64_t>();
+        spec_.horizon = stats.at("horizon").get<int64_t>();
+        for (const auto& c : stats.at("columns")) {
+            const std::string name = c.at("name").get<std::string>();
+            (c.at("role").get<std::string>() == "target" ? spec_.targets : spec_.inputs).push_back(name);
+            scaling_.mean.push_back(c.at("mean").get<double>());
+            scaling_.std.push_back(c.at("std").get<double>());
+        }
+        const size_t k = spec_.targets.size();
+        info_.input = info_.target = "series";
+        info_.itemShape = {spec_.lookback, int64_t(scaling_.mean.size())};
+        info_.context = spec_.lookback;
+        info_.horizon = spec_.horizon;
+        info_.outputs = spec_.horizon * int64_t(k);
+        info_.seriesTargets = spec_.targets;
+        info_.seriesMean.assign(scaling_.mean.begin(), scaling_.mean.begin() + int64_t(k));
+        info_.seriesStd.assign(scaling_.std.begin(), scaling_.std.begin() + int64_t(k));
+    }
+    const DataInfo& info() const override { return info_; }
+
+    // Each table's last `lookback` rows, checked as training checked its series.
+    Inputs encode(const std::vector<std::filesystem::path>& inputs) const override {
+        Inputs out;
+        std::vector<float> x;
+        for (const auto& path : inputs) {
+            std::string ext = path.extension().string();
+            Table table = ext == ".json"    ? readJsonArray(path)
+                          : ext == ".jsonl" ? readJsonLines(path)
+                                            : readCsv(path, ext == ".tsv" ? '\t' : delimiter_, true);
+            Series series = readSeries(table, spec_);
+            if (series.rows() < spec_.lookback)
+                throw RuntimeError("`" + path.string() + "` has " + std::to_string(series.rows()) +
+                                   " rows, but the model forecasts from the last " + std::to_string(spec_.lookback) +
+                                   " steps (`lookback`); give at least that many");
+            std::vector<float> window = windowInputs(series, scaling_, {series.rows()}, spec_.lookback);
+            x.insert(x.end(), window.begin(), window.end());
+            out.names.push_back(path.string() + " after " + series.time.written.back() + " (steps of " +
+                                series.time.step + ")");
+        }
+        const int64_t n = int64_t(inputs.size());
+        out.batch.x = floats(std::move(x), {n, spec_.lookback, int64_t(scaling_.mean.size())});
+        for (int64_t i = 0; i < n; ++i) out.batch.index.push_back(i);
+        return out;
+    }
+
+private:
+    SeriesSpec spec_;
+    SeriesScaling scaling_;
+    DataInfo info_;
+    char delimiter_ = ',';
+};
+
 }  // namespace
+
+std::unique_ptr<InputEncoder> seriesEncoder(const Section& data, const nlohmann::json& stats) {
+    return std::make_unique<SeriesEncoder>(data, stats);
+}
 
 static std::unique_ptr<PreparedData> prepareSeries(const DataRequest& request) {
     if (request.x || request.y)

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -157,6 +158,46 @@ TEST_F(Run, LearnsStripesAndWritesTheRunDirectory) {
     CommandResult bad = runPipeCommand("predict " + (root_ / "not-a-run").string() + " " + h.string());
     EXPECT_EQ(bad.status, 1) << bad.output;
     EXPECT_NE(bad.output.find("is this a run directory"), std::string::npos) << bad.output;
+}
+
+// A torchvision family end to end: MobileNetV3 fine-tunes on the stripes
+// (as RGB, 32 px), `pipe predict` uses the run, and the export loads into
+// torchvision's mobilenet_v3_small with strict=True (its classifier.0 and
+// classifier.3 where torchvision has them).
+TEST_F(Run, TorchvisionFamilyTrainsPredictsAndExports) {
+    std::string text = kStripes;
+    text.replace(text.find("image(channels = 1)"), 19, "image(channels = 3)");
+    text.replace(text.find("    batch      = [normalize()]"), 0, "    item       = [resize(32)]\n");
+    text.replace(text.find("cnn(channels = [8, 16])"), 23, "mobilenet(variant = \"v3_small\")");
+    text.replace(text.find("one_cycle(epochs = 4)"), 21, "one_cycle(epochs = 2)");
+    fs::path file = write("stripes.pipe", text);
+    CommandResult r = runPipeCommand("run " + file.string() + " --runs " + (root_ / "runs").string() + " --threads 2");
+    ASSERT_EQ(r.status, 0) << r.output;
+    fs::path run = fs::directory_iterator(root_ / "runs")->path();
+
+    auto weights = readSafetensors(run / "stripes.safetensors");
+    std::map<std::string, std::vector<int64_t>> shapes;
+    for (const auto& [name, t] : weights.tensors) shapes[name] = t.sizes().vec();
+    EXPECT_EQ(shapes["features.0.0.weight"], (std::vector<int64_t>{16, 3, 3, 3}));
+    EXPECT_EQ(shapes["classifier.0.weight"], (std::vector<int64_t>{1024, 576}));
+    EXPECT_EQ(shapes["classifier.3.weight"], (std::vector<int64_t>{2, 1024}));
+
+    fs::path h = root_ / "images" / "horizontal" / "1.png";
+    CommandResult p = runPipeCommand("predict " + run.string() + " " + h.string());
+    ASSERT_EQ(p.status, 0) << p.output;
+    EXPECT_EQ(p.output.rfind(h.string() + ": ", 0), 0u) << p.output;
+
+    if (!pythonCanImport("torch, torchvision")) GTEST_SKIP() << "/usr/bin/python3 cannot import torchvision";
+    NamedTensors io;
+    io.tensors.push_back({"input", torch::randn({2, 3, 32, 32})});
+    writeSafetensors(root_ / "io.safetensors", io);
+    CommandResult strict = runShell("/usr/bin/python3 " PIPE_SOURCE_DIR
+                                    "/tests/runtime/make_weights.py check_arch "
+                                    "mobilenet_v3_small " +
+                                    (run / "stripes.safetensors").string() + " " + (root_ / "io.safetensors").string() +
+                                    " 2 " + (root_ / "y.safetensors").string());
+    ASSERT_EQ(strict.status, 0) << strict.output;
+    EXPECT_EQ(readSafetensors(root_ / "y.safetensors").tensors[0].second.sizes(), (std::vector<int64_t>{2, 2}));
 }
 
 // The same file gives the same weights and metrics with 1 or 4 loader

@@ -403,6 +403,23 @@ TEST(Series, PipeRunPrintsAndRecordsTheBaselines) {
     EXPECT_GT(naive, 0.5);
     EXPECT_LT(naive, 2.0);
     EXPECT_TRUE(std::filesystem::exists(run.dir / "d" / "stats.json"));
+
+    // `pipe predict` forecasts the horizon after a table's last row, in the target's units.
+    CommandResult predicted = runPipeCommand("predict " + run.dir.string() + " " + (dir / "series.csv").string());
+    ASSERT_EQ(predicted.status, 0) << predicted.output;
+    EXPECT_NE(predicted.output.find("series.csv after 119 (steps of 1):\n  +1 y "), std::string::npos)
+        << predicted.output;
+    size_t third = predicted.output.find("\n  +3 y ");
+    ASSERT_NE(third, std::string::npos) << predicted.output;
+    double forecast = std::stod(predicted.output.substr(third + 9));
+    EXPECT_GT(forecast, 0.0);  // the series lies between 5 and 27
+    EXPECT_LT(forecast, 35.0);
+    writeText(dir / "short.csv", "step,y,x\n0,1,2\n1,2,3\n");
+    CommandResult tooShort = runPipeCommand("predict " + run.dir.string() + " " + (dir / "short.csv").string());
+    EXPECT_EQ(tooShort.status, 1) << tooShort.output;
+    EXPECT_NE(tooShort.output.find("short.csv` has 2 rows, but the model forecasts from the last 12 steps"),
+              std::string::npos)
+        << tooShort.output;
 }
 
 }  // namespace pipelang::runtime
