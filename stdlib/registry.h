@@ -94,7 +94,7 @@ using SizeOf = std::function<int64_t(std::string_view param)>;
 // that declare `accepts` work only on those input blocks (the others act on
 // images and refuse sound). The checker
 // enforces these generically, with no case per built-in.
-//   inputs:  image  tabular  text  tokens
+//   inputs:  image  tabular  text  tokens  audio
 //   targets: category  multi_category  number  tokens
 struct Builtin {
     std::string name;

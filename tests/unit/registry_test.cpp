@@ -14,7 +14,7 @@
 namespace pipelang::stdlib {
 namespace {
 
-const std::vector<std::string> kInputKinds = {"image", "tabular", "text", "tokens", "series"};
+const std::vector<std::string> kInputKinds = {"image", "tabular", "text", "tokens", "series", "audio"};
 const std::vector<std::string> kTargetKinds = {"category", "multi_category", "number", "tokens", "series"};
 
 bool contains(const std::vector<std::string>& list, const std::string& value) {
@@ -91,6 +91,21 @@ TEST(Registry, EveryDataBlockProducesSomething) {
             EXPECT_TRUE(contains(kTargetKinds, b->produces)) << where(*b) << ": " << b->produces;
         }
     }
+}
+
+// Item transforms that name the input blocks they work on (sound's) name
+// input kinds, and one that changes the input's kind (a spectrogram: an
+// image) makes an input kind.
+TEST(Registry, ItemTransformsAcceptAndProduceInputKinds) {
+    int changing = 0;
+    for (const auto* b : registry().all(Family::Item)) {
+        for (const auto& kind : b->accepts) EXPECT_TRUE(contains(kInputKinds, kind)) << where(*b) << ": " << kind;
+        if (b->produces.empty()) continue;
+        EXPECT_TRUE(contains(kInputKinds, b->produces)) << where(*b) << ": " << b->produces;
+        EXPECT_FALSE(b->accepts.empty()) << where(*b) << " changes the input's kind, so it must say from which";
+        ++changing;
+    }
+    EXPECT_GE(changing, 3);  // spectrogram, mel_spectrogram, mfcc
 }
 
 TEST(Registry, EveryBackboneAcceptsInputKinds) {
