@@ -12,7 +12,7 @@ statement : SEED expr                                   # seedStatement
           | IMPORT STRING                               # importStatement
           | LET name '=' expr                           # letStatement
           | kind=(TOKENIZER | DATA | MODEL | TRAIN | SWEEP) name? '{' field* '}'  # blockStatement
-          | EVALUATE path ON path (WITH expr)?          # evaluateStatement
+          | EVALUATE path ON path (WITH withExpr=expr)? (TTA ttaExpr=expr)?  # evaluateStatement
           | EXPORT path TO expr                         # exportStatement
           ;
 
@@ -32,7 +32,7 @@ literal   : '-'? NUMBER | STRING | BAD_STRING | TRUE | FALSE ;
 path      : name ('.' name)* ;
 
 name      : IDENT | SEED | IMPORT | LET | TOKENIZER | DATA | MODEL | TRAIN | SWEEP
-          | EVALUATE | EXPORT | ON | WITH | TO ;
+          | EVALUATE | EXPORT | ON | WITH | TO | TTA ;
 
 SEED      : 'seed' ;
 IMPORT    : 'import' ;
@@ -47,6 +47,7 @@ EXPORT    : 'export' ;
 ON        : 'on' ;
 WITH      : 'with' ;
 TO        : 'to' ;
+TTA       : 'tta' ;
 TRUE      : 'true' ;
 FALSE     : 'false' ;
 

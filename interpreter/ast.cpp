@@ -79,6 +79,7 @@ std::string dump(const Module& m) {
         case Statement::Kind::Evaluate:
             out += "evaluate " + s.subject.text() + " on " + s.target.text();
             if (s.value) out += " with " + dump(*s.value);
+            if (s.tta) out += " tta " + dump(*s.tta);
             break;
         case Statement::Kind::Export: out += "export " + s.subject.text() + " to " + dump(*s.value); break;
         }

@@ -81,6 +81,7 @@ struct Statement {
     std::vector<std::string> danglingComments;  // Block: comments before `}`
     Path subject;                               // Evaluate, Export: the train stage
     Path target;                                // Evaluate: `data.split`
+    std::unique_ptr<Expr> tta;                  // Evaluate: `tta N`, optional
 };
 
 struct Module {

@@ -91,4 +91,21 @@ void Checker::checkAugmentation(const Section& data) {
     }
 }
 
+// `evaluate ... tta N` repeats the training item transforms, which only
+// image data has.
+void Checker::checkTta(const Section& evaluate) {
+    const Value* tta = evaluate.field("tta");
+    const Value* on = evaluate.field("on");
+    if (!tta || tta->kind != Value::Kind::Int || tta->integer == 0 || !on || on->kind != Value::Kind::Ref) return;
+    const Section* data = c_.pipeline.find("data", on->text.substr(0, on->text.find('.')));
+    if (!data) return;
+    const std::string input = shapeOf(*data).input;
+    if (input.empty() || input == "image") return;
+    c_.diags
+        .error(
+            "does-not-fit", spanOf(*tta, evaluate.span),
+            "`tta` repeats the training item transforms of images, but `" + data->name + "` has " + input + " inputs")
+        .hints.push_back("remove `tta " + std::to_string(tta->integer) + "`");
+}
+
 }  // namespace pipelang

@@ -94,6 +94,7 @@ private:
     DataShape shapeOf(const Section& data) const;  // empty when the blocks are malformed
     void checkData(const Section& data);
     void checkAugmentation(const Section& data);  // augment_checks.cpp
+    void checkTta(const Section& evaluate);       // augment_checks.cpp
     void checkTimeOrder(const Section& data, const Value& input);
     void checkColumns(const Section& data, const Value& source, const std::filesystem::path& file);
     void checkTrain(const Section& train);

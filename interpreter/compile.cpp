@@ -312,6 +312,10 @@ Section Checker::resolveStatement(const ast::Statement& s) {
             add("with", s.value.get());
         else
             section.fields.push_back({"with", defaultValue(*section.schema->param("with"), "evaluate")});
+        if (s.tta)
+            add("tta", s.tta.get());
+        else
+            section.fields.push_back({"tta", defaultValue(*section.schema->param("tta"), "evaluate")});
     } else {
         section.name = s.subject.text() + " to " + (s.value->kind == ast::Expr::Kind::String ? s.value->text : "?");
         add("to", s.value.get());

@@ -158,6 +158,10 @@ private:
         case Kind::Export: out_ += "export " + s.subject.text() + " to "; break;
         }
         if (s.value) expr(*s.value, 0, 0);
+        if (s.kind == Kind::Evaluate && s.tta) {
+            out_ += " tta ";
+            expr(*s.tta, 0, 0);
+        }
         endLine(s.comments);
     }
 

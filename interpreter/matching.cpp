@@ -601,6 +601,7 @@ void Checker::checkFit() {
     for (const auto& s : c_.pipeline.sections) {
         if (s.kind == "data") checkData(s);
         if (s.kind == "data") checkAugmentation(s);
+        if (s.kind == "evaluate") checkTta(s);
         if (s.kind == "tokenizer") checkTokenizer(s);
         if (s.kind == "train") checkTrain(s);
         if (s.kind == "evaluate") {

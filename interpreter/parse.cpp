@@ -86,7 +86,8 @@ bool isKeyword(size_t type) {
     case PipeLexer::EXPORT:
     case PipeLexer::ON:
     case PipeLexer::WITH:
-    case PipeLexer::TO: return true;
+    case PipeLexer::TO:
+    case PipeLexer::TTA: return true;
     default: return false;
     }
 }
@@ -440,8 +441,12 @@ private:
             if (ev->path().size() != 2 || !path(ev->path(0), s.subject) || !path(ev->path(1), s.target))
                 return std::nullopt;
             if (ev->WITH()) {
-                s.value = expr(ev->expr());
+                s.value = expr(ev->withExpr);
                 if (!s.value) return std::nullopt;
+            }
+            if (ev->TTA()) {
+                s.tta = expr(ev->ttaExpr);
+                if (!s.tta) return std::nullopt;
             }
         } else if (auto* ex = dynamic_cast<PipeParser::ExportStatementContext*>(ctx)) {
             s.kind = ast::Statement::Kind::Export;

@@ -57,7 +57,7 @@ struct Frame {
 
     // Top level only: the statement being read and how far.
     std::string statement;  // "", "seed", "import", "let", a block kind, "evaluate", "export"
-    int step = 0;           // evaluate: 0 stage, 1 `on`, 2 split, 3 `with`; export: 0 stage, 1 `to`
+    int step = 0;           // evaluate: 0 stage, 1 `on`, 2 split, 3 `with`, 4 `tta`; export: 0 stage, 1 `to`
 
     // The parameter a value here is for: the named one, else the next positional one.
     const Param* currentParam() const {
@@ -73,6 +73,7 @@ struct Frame {
                 if (step == 0) return Type::parse("train_ref");
                 if (step == 2) return Type::parse("split_ref");
                 if (step == 3) return Type::parse("list<metric>");
+                if (step == 4) return Type::parse("int");
             }
             if (statement == "export") return Type::parse(step == 0 ? "train_ref" : "path");
             if (statement == "seed") return Type::parse("int");
@@ -197,6 +198,13 @@ private:
 
     // `on`, `with`, `to` after the stage (or split) of evaluate and export.
     static bool keywordStep(Frame& f, const std::string& word) {
+        // `tta` after the split or after the `with` list.
+        if (f.statement == "evaluate" && word == "tta" && (f.step == 2 || f.step == 3) &&
+            (f.state == Frame::State::Path || f.state == Frame::State::Done)) {
+            f.step = 4;
+            f.nextItem();
+            return true;
+        }
         if (f.state != Frame::State::Path) return false;
         int next = f.statement == "evaluate" && f.step == 0 && word == "on"     ? 2
                    : f.statement == "evaluate" && f.step == 2 && word == "with" ? 3
@@ -295,7 +303,8 @@ private:
         }
         if (f.state == Frame::State::Path || f.state == Frame::State::Done) {
             if (f.statement == "evaluate" && f.step == 0) c.keywords = {"on"};
-            if (f.statement == "evaluate" && f.step == 2) c.keywords = {"with"};
+            if (f.statement == "evaluate" && f.step == 2) c.keywords = {"with", "tta"};
+            if (f.statement == "evaluate" && f.step == 3 && f.state == Frame::State::Done) c.keywords = {"tta"};
             if (f.statement == "export" && f.step == 0) c.keywords = {"to"};
             c.where = c.keywords.empty() ? Context::Where::Statement : Context::Where::Keyword;
             return c;

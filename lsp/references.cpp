@@ -77,7 +77,7 @@ RenameResult rename(const Document& doc, Position p, const std::string& newName)
         return {nullptr, "`" + newName + "` is not a name: letters, digits and `_`, not starting with a digit"};
     static const std::vector<std::string> reserved = {"seed",  "import", "let",      "tokenizer", "data",  "model",
                                                       "train", "sweep",  "evaluate", "export",    "on",    "with",
-                                                      "to",    "true",   "false",    "none",      "valid", "test"};
+                                                      "to",    "tta",    "true",   "false",    "none",      "valid", "test"};
     if (std::find(reserved.begin(), reserved.end(), newName) != reserved.end())
         return {nullptr, "`" + newName + "` is a word of the language; choose another name"};
     if (newName != d->name && doc.declaration(newName))

@@ -13,6 +13,7 @@
 #include "runtime/error.h"
 #include "runtime/execute.h"
 #include "runtime/models/network.h"
+#include "runtime/train/tta.h"
 
 namespace pipelang::runtime {
 
@@ -52,6 +53,19 @@ int predict(const PredictOptions& o) {
     Inputs inputs = encoder->encode(o.inputs);
     torch::NoGradGuard noGrad;
     torch::Tensor out = network->forward(inputs.batch);
+    if (o.tta > 0) {
+        // fastai's Learner.tta: the augmented copies' mean prediction,
+        // blended with the plain one; printed as the probabilities below.
+        const uint64_t seed = uint64_t(c->pipeline.seed.value_or(0));
+        torch::Tensor sum;
+        for (int k = 0; k < o.tta; ++k) {
+            std::optional<Inputs> copy = encoder->encodeAugmented(o.inputs, seed, k);
+            if (!copy) throw RuntimeError("--tta needs image data: data `" + data->name + "` has no item transforms");
+            torch::Tensor p = predictionsOf(network->forward(copy->batch), info.target);
+            sum = k == 0 ? p : sum + p;
+        }
+        out = outputsOf(ttaBlend(sum / double(o.tta), predictionsOf(out, info.target)), info.target);
+    }
 
     for (int64_t i = 0; i < out.size(0); ++i) {
         std::string line = inputs.names[size_t(i)] + ":";

@@ -14,6 +14,7 @@ struct PredictOptions {
     std::vector<std::filesystem::path> inputs;
     std::string stage;  // the train stage; empty: the last one
     int top = 3;        // labels shown per item
+    int tta = 0;        // augmented copies averaged in (fastai's Learner.tta), 0: none
 };
 
 // Returns the exit code: 0, or 1 when the run or an input cannot be used.

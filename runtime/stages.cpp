@@ -20,6 +20,7 @@
 #include "runtime/run_record.h"
 #include "runtime/train/checkpoint.h"
 #include "runtime/train/fit.h"
+#include "runtime/train/tta.h"
 #include "runtime/train/valid_predictions.h"
 
 namespace pipelang::runtime {
@@ -211,11 +212,18 @@ private:
         const size_t trainStage = input(i, StageKind::Train), dataStage = input(i, StageKind::Prepare);
         const Section& train = sectionOf(trainStage);
         Network& network = *networks_[trainStage];
-        Evaluation ev =
-            runtime::evaluate(network, *data_[dataStage], sectionOf(dataStage), splitOf(section.field("on")->text),
-                              train, *section.field("with"), deviceOf(network));
-        std::string line =
-            "evaluate " + section.name + ": " + std::to_string(ev.items) + " items, loss " + formatNumber(ev.loss);
+        // `tta N`: fastai's test-time augmentation over N augmented copies.
+        const Value* tta = section.field("tta");
+        const int64_t passes = tta && tta->kind == Value::Kind::Int ? tta->integer : 0;
+        Evaluation ev = passes > 0 ? runtime::evaluateWithTta(network, *data_[dataStage], sectionOf(dataStage),
+                                                              splitOf(section.field("on")->text), train,
+                                                              *section.field("with"), deviceOf(network), passes)
+                                   : runtime::evaluate(network, *data_[dataStage], sectionOf(dataStage),
+                                                       splitOf(section.field("on")->text), train,
+                                                       *section.field("with"), deviceOf(network));
+        std::string line = "evaluate " + section.name +
+                           (passes > 0 ? " (tta " + std::to_string(passes) + ")" : std::string()) + ": " +
+                           std::to_string(ev.items) + " items, loss " + formatNumber(ev.loss);
         for (const auto& [name, value] : ev.metrics) line += ", " + name + " " + formatNumber(value);
         log::info("");
         log::info(line);

@@ -100,11 +100,19 @@ void addSections(Registry& r) {
 
     r.add({"evaluate",
            Family::Section,
-           "`evaluate STAGE on DATA.SPLIT [with METRICS]`: scores a trained model.",
+           "`evaluate STAGE on DATA.SPLIT [with METRICS] [tta N]`: scores a trained model.",
            {
                {"stage", "train_ref", "", "the train stage whose model is scored"},
                {"on", "split_ref", "", "the data split to score it on, e.g. `fashion.test`"},
                {"with", "list<metric>", "auto", "the metrics; by default the stage's own"},
+               {"tta",
+                "int",
+                "0",
+                "test-time augmentation, as fastai's `tta`: the predictions on N copies of each image made with the "
+                "training item transforms, averaged, count 3/4 and the plain prediction 1/4 (images only)",
+                {},
+                0,
+                64},
            }});
 
     r.add({"export",

@@ -16,6 +16,10 @@ int predict(int argc, char** argv) {
         ->required();
     app.add_option("--stage", options.stage, "the train stage whose model predicts (default: the last)");
     app.add_option("--top", options.top, "labels shown per input (default: 3)")->check(CLI::PositiveNumber);
+    app.add_option("--tta", options.tta,
+                   "test-time augmentation: average in N copies of each image made with the training item "
+                   "transforms, as fastai's tta (default: 0, none)")
+        ->check(CLI::Range(0, 64));
     if (int code = parse(app, argc, argv); code >= 0) return code;
     return pipelang::runtime::predict(options);
 }

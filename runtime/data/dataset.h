@@ -130,6 +130,13 @@ public:
     // Image data: image files (JPEG or PNG). Tabular data: csv, json or jsonl
     // files with the feature columns, every row an item.
     virtual Inputs encode(const std::vector<std::filesystem::path>& inputs) const = 0;
+    // Test-time augmentation: the inputs with the training item transforms,
+    // drawn for augmented copy `pass` from `seed`. Nothing where the data
+    // has no such transforms (only images have them).
+    virtual std::optional<Inputs> encodeAugmented(const std::vector<std::filesystem::path>&, uint64_t,
+                                                  int64_t) const {
+        return std::nullopt;
+    }
 };
 
 std::unique_ptr<InputEncoder> loadInputEncoder(const Section& data, const std::filesystem::path& baseDir,

@@ -61,15 +61,27 @@ public:
     }
     const DataInfo& info() const override { return info_; }
     Inputs encode(const std::vector<std::filesystem::path>& inputs) const override {
+        return encodeWith(inputs, false, 0, 0);
+    }
+    std::optional<Inputs> encodeAugmented(const std::vector<std::filesystem::path>& inputs, uint64_t seed,
+                                          int64_t pass) const override {
+        return encodeWith(inputs, true, seed, pass);
+    }
+
+private:
+    // Item i of augmented copy `pass` draws from (seed, pass, i); the plain
+    // copy is the validation form.
+    Inputs encodeWith(const std::vector<std::filesystem::path>& inputs, bool training, uint64_t seed,
+                      int64_t pass) const {
         auto items = fileImages(inputs, block_, transforms_.firstSize(), 0);
         const int64_t n = int64_t(inputs.size()), c = info_.itemShape[0], h = info_.itemShape[1],
                       w = info_.itemShape[2];
         Inputs out;
         out.batch.x = torch::empty({n, c, h, w}, torch::kFloat32);
         float* x = out.batch.x.data_ptr<float>();
-        Rng unused(0);
         for (int64_t i = 0; i < n; ++i) {
-            Image image = transforms_.apply(items->get(i), unused, false);
+            Rng rng(seed, uint64_t(pass), uint64_t(i));
+            Image image = transforms_.apply(items->get(i), rng, training);
             if (image.channels != c || image.height != h || image.width != w)
                 throw RuntimeError("image `" + inputs[size_t(i)].string() + "` is " + std::to_string(image.height) +
                                    "×" + std::to_string(image.width) +
@@ -85,7 +97,6 @@ public:
         return out;
     }
 
-private:
     DataInfo info_;
     ImageBlock block_;
     ItemTransforms transforms_;

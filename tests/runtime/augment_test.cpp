@@ -13,8 +13,11 @@
 #include "runtime/data/augment.h"
 #include "runtime/data/mix.h"
 #include "runtime/data/transforms.h"
+#include "runtime/models/network.h"
 #include "runtime/safetensors.h"
+#include "runtime/train/fit.h"
 #include "runtime/train/loss.h"
+#include "runtime/train/tta.h"
 #include "tests/runtime/compiled.h"
 #include "tests/runtime/pipe_command.h"
 #include "tests/runtime/temp_dir.h"
@@ -580,6 +583,49 @@ TEST(AugmentData, SameSeedSameBatchesAndValidationUntouched) {
     }
 }
 
+// Without a random item transform every augmented copy is the plain item:
+// TTA's blend gives back the plain predictions, and the loss and accuracy
+// of evaluate(); with aug_transforms the copies differ.
+TEST(AugmentTta, NoRandomTransformMeansThePlainScores) {
+    TempDir dir("pipe-augment-tta");
+    makeStripes(dir.path(), 24);
+    for (const char* item : {"[]", "[aug_transforms()]"}) {
+        std::string text = R"(seed 3
+data d {
+    source     = folder("images", extensions = [".png"])
+    blocks     = (image(channels = 1), category)
+    label      = parent_label
+    split      = random(valid = 0.25, seed = 1)
+    item       = ITEM
+    batch      = [normalize(mean = [0.5], std = [0.25])]
+    batch_size = 8
+}
+model m { backbone = cnn(channels = [4]) }
+train t { loss = cross_entropy(label_smoothing = 0.1)  metrics = [accuracy] }
+)";
+        text.replace(text.find("ITEM"), 4, item);
+        auto c = compile(dir.path(), text);
+        ASSERT_TRUE(c.data);
+        auto data = prepareData(*c.data, dir.path(), 42);
+        const Section& train = *c.compilation->pipeline.find("train", "t");
+        torch::manual_seed(1);
+        auto net = buildNetwork(*c.compilation->pipeline.find("model", "m"), data->info(), dir.path());
+        torch::Device cpu(torch::kCPU);
+        Evaluation plain = evaluate(*net, *data, *c.data, Split::Valid, train, *train.field("metrics"), cpu);
+        Evaluation tta = evaluateWithTta(*net, *data, *c.data, Split::Valid, train, *train.field("metrics"), cpu, 3);
+        EXPECT_EQ(tta.items, plain.items);
+        if (std::string(item) == "[]") {
+            EXPECT_NEAR(tta.loss, plain.loss, 1e-5);
+            EXPECT_EQ(tta.metrics, plain.metrics);
+        } else {
+            EXPECT_GT(std::abs(tta.loss - plain.loss), 1e-6) << "the augmented copies changed nothing";
+            Evaluation again =
+                evaluateWithTta(*net, *data, *c.data, Split::Valid, train, *train.field("metrics"), cpu, 3);
+            EXPECT_EQ(again.loss, tta.loss);  // seeded
+        }
+    }
+}
+
 // ---- end to end ------------------------------------------------------------------
 
 TEST(AugmentRun, MixupTrainsAndPipeShowShowsTheMixedBatch) {
@@ -601,6 +647,8 @@ train fit {
     schedule  = one_cycle(epochs = 5)
     metrics   = [accuracy]
 }
+evaluate fit on stripes.valid with [accuracy]
+evaluate fit on stripes.valid with [accuracy] tta 3
 )");
     TrainedRun run = trainRun(file, dir / "runs");
     ASSERT_EQ(run.result.status, 0) << run.result.output;
@@ -618,6 +666,25 @@ train fit {
     EXPECT_TRUE(std::isfinite(std::stod(trainLoss))) << last;
     EXPECT_TRUE(std::isfinite(std::stod(validLoss))) << last;
     EXPECT_GE(std::stod(accuracy), 0.8) << "two classes: chance is 0.5\n" << run.result.output;
+    // Both evaluations, the second with test-time augmentation.
+    EXPECT_NE(run.result.output.find("evaluate fit on stripes.valid: 20 items"), std::string::npos)
+        << run.result.output;
+    size_t at = run.result.output.find("evaluate fit on stripes.valid (tta 3): 20 items, loss ");
+    ASSERT_NE(at, std::string::npos) << run.result.output;
+    size_t acc = run.result.output.find("accuracy ", at);
+    ASSERT_NE(acc, std::string::npos);
+    EXPECT_GE(std::stod(run.result.output.substr(acc + 9)), 0.8) << run.result.output;
+
+    // pipe predict --tta: the same probabilities every time, for the same seed.
+    std::string image = (dir / "images" / "vertical" / "3.png").string();
+    CommandResult once = runPipeCommand("predict " + run.dir.string() + " " + image + " --tta 4");
+    CommandResult twice = runPipeCommand("predict " + run.dir.string() + " " + image + " --tta 4");
+    ASSERT_EQ(once.status, 0) << once.output;
+    EXPECT_EQ(once.output, twice.output);
+    EXPECT_NE(once.output.find("3.png: vertical "), std::string::npos) << once.output;
+    CommandResult bad = runPipeCommand("predict " + run.dir.string() + " " + image + " --tta 100");
+    EXPECT_EQ(bad.status, 2) << bad.output;
+
     // pipe show draws the mixed training batch: both labels and their shares.
     CommandResult shown = runPipeCommand("show " + file.string() + " --out " + (dir / "shown").string());
     ASSERT_EQ(shown.status, 0) << shown.output;
