@@ -178,7 +178,7 @@ int submitToSlurm(const RunFlags& flags) {
     try {
         if (made) {
             fs::path runs = !flags.runs.empty() ? fs::path(flags.runs) : project.runs ? *project.runs : "runs";
-            runDir = fs::absolute(sweep ? record::makeSweepDirectory(runs, file, "sweep")
+            runDir = fs::absolute(sweep ? record::makeRunDirectory(runs, file, "sweep")
                                         : record::makeRunDirectory(runs, file))
                          .lexically_normal();
         }

@@ -9,6 +9,7 @@
 #include "cli/common.h"
 #include "interpreter/compile.h"
 #include "record/project.h"
+#include "record/run.h"
 #include "record/sweep_run.h"
 
 namespace pipelang::cli {
@@ -59,7 +60,7 @@ SweepOutcome runSweep(const RunFlags& command, const record::Strategy& strategy,
     record::SweepRunOptions options = runOptions(command, metric, outcome.code);
     if (outcome.code) return outcome;
     try {
-        options.sweepDir = record::makeSweepDirectory(options.sweepDir, command.file, kind);
+        options.sweepDir = record::makeRunDirectory(options.sweepDir, command.file, kind);
     } catch (const record::RecordError& e) {
         std::fprintf(stderr, "pipe run: error: %s\n", e.what());
         outcome.code = 1;

@@ -103,17 +103,17 @@ bool isRunDirectory(const fs::path& dir) {
     return fs::is_directory(dir, ec) && fs::is_regular_file(dir / "source.pipe", ec);
 }
 
-fs::path makeRunDirectory(const fs::path& runsDir, const fs::path& file) {
+fs::path makeRunDirectory(const fs::path& runsDir, const fs::path& file, const std::string& kind) {
     std::time_t now = std::time(nullptr);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
-    std::string base = file.stem().string() + "-" + stamp;
+    std::string base = file.stem().string() + "-" + (kind.empty() ? "" : kind + "-") + stamp;
     std::error_code ec;
     fs::create_directories(runsDir, ec);
-    if (ec) throw RecordError("cannot create the run directory under `" + runsDir.string() + "`: " + ec.message());
+    if (ec) throw RecordError("cannot create the runs folder `" + runsDir.string() + "`: " + ec.message());
     fs::path dir = runsDir / base;
     for (int n = 2; !fs::create_directory(dir, ec); ++n) {
-        if (ec) throw RecordError("cannot create the run directory `" + dir.string() + "`: " + ec.message());
+        if (ec) throw RecordError("cannot create the directory `" + dir.string() + "`: " + ec.message());
         dir = runsDir / (base + "-" + std::to_string(n));
     }
     return dir;

@@ -68,10 +68,12 @@ std::unique_ptr<Compilation> compileRun(const std::filesystem::path& dir);
 std::filesystem::path sourcePath(const std::filesystem::path& dir);
 
 // A new, empty directory `runsDir/<stem>-YYYYmmdd-HHMMSS` for a run of
-// `file` (`-2`, `-3`... for runs started in the same second: the name is
-// claimed atomically, so runs started at once never share one). Throws
-// RecordError when it cannot be made.
-std::filesystem::path makeRunDirectory(const std::filesystem::path& runsDir, const std::filesystem::path& file);
+// `file`, or `<stem>-<kind>-YYYYmmdd-HHMMSS` for a sweep or cross-validation
+// (`-2`, `-3`... for those started in the same second: the name is claimed
+// atomically, so runs started at once never share one). Throws RecordError
+// when it cannot be made.
+std::filesystem::path makeRunDirectory(const std::filesystem::path& runsDir, const std::filesystem::path& file,
+                                       const std::string& kind = "");
 
 // The name a run is shown by: its directory's name (trailing slashes ignored).
 std::string runName(const std::filesystem::path& dir);

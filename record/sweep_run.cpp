@@ -416,22 +416,6 @@ int threadsPerJob(int jobs) {
     return std::max(1, cores / std::max(1, jobs));
 }
 
-fs::path makeSweepDirectory(const fs::path& runsDir, const fs::path& file, const std::string& kind) {
-    std::time_t now = std::time(nullptr);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
-    std::string base = file.stem().string() + "-" + kind + "-" + stamp;
-    std::error_code ec;
-    fs::create_directories(runsDir, ec);
-    if (ec) throw RecordError("cannot create the runs folder `" + runsDir.string() + "`: " + ec.message());
-    fs::path dir = runsDir / base;
-    for (int n = 2; !fs::create_directory(dir, ec); ++n) {
-        if (ec) throw RecordError("cannot create `" + dir.string() + "`: " + ec.message());
-        dir = runsDir / (base + "-" + std::to_string(n));
-    }
-    return dir;
-}
-
 std::vector<PointResult> runPoints(const Strategy& strategy, const SweepRunOptions& o, bool& interrupted,
                                    FILE* progress) {
     Signals signals;

@@ -88,8 +88,4 @@ std::string saveSweepTable(const std::filesystem::path& sweepDir, const std::vec
 // The threads each of `jobs` concurrent points gets: the cores split evenly, at least 1.
 int threadsPerJob(int jobs);
 
-// A new sweep directory under `runsDir`: `<stem>-<kind>-YYYYmmdd-HHMMSS`.
-std::filesystem::path makeSweepDirectory(const std::filesystem::path& runsDir, const std::filesystem::path& file,
-                                         const std::string& kind);
-
 }  // namespace pipelang::record
