@@ -63,7 +63,7 @@ void addAudio(Registry& r) {
                    {"sample_rate",
                     "int",
                     "16000",
-                    "samples per second; other rates are resampled (libsamplerate)",
+                    "samples per second; other rates are resampled (soxr, high quality)",
                     {},
                     1000,
                     384000},

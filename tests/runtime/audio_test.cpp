@@ -135,7 +135,7 @@ TEST_F(AudioTorchaudio, ResamplesToTheBlocksRateAsTorchaudioDoes) {
     // The same length, ceil(11025 × 16000 / 22050) = 8000 ...
     ASSERT_EQ(ours.sizes(), theirs.sizes());
     EXPECT_EQ(ours.size(1), 8000);
-    // ... and, two windowed-sinc resamplers (libsamplerate's medium quality,
+    // ... and, two resamplers (soxr's high quality,
     // torchaudio's Hann-windowed width 6) agreeing away from the ends, where
     // each pads differently, to within 2e-3 on a signal of peak ~0.6.
     auto middle = [](const torch::Tensor& t) { return t.narrow(1, 64, t.size(1) - 128); };
