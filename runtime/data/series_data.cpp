@@ -3,11 +3,13 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <cmath>
 
 #include "runtime/data/loader.h"
 #include "runtime/data/prepared.h"
 #include "runtime/data/series.h"
 #include "runtime/data/series_encoder.h"
+#include "runtime/data/views.h"
 #include "runtime/error.h"
 #include "runtime/values.h"
 
@@ -24,7 +26,7 @@ torch::Tensor floats(std::vector<float> values, std::vector<int64_t> shape) {
     return torch::tensor(values, torch::kFloat32).reshape(shape);
 }
 
-class SeriesData : public PreparedData {
+class SeriesData : public PreparedData, public ItemViews {
 public:
     SeriesData(const DataRequest& request, SeriesSpec spec, Series series, std::vector<Side> sides)
         : seed_(request.seed), spec_(std::move(spec)), series_(std::move(series)), sides_(std::move(sides)) {
@@ -132,6 +134,29 @@ public:
         stats["spans"] = spans;
         writeJson(runDir, "stats.json", stats.dump(2));
         writeItemRows(runDir, {&splits_[0].origins, &splits_[1].origins, &splits_[2].origins});
+    }
+
+    // A window by the row of its first forecast step, as a table row is named.
+    std::string itemName(Split split, int64_t position) const override {
+        int64_t origin = splits_[size_t(split)].origins.at(size_t(position));
+        return series_.file + " line " + std::to_string(series_.lines[size_t(origin)]) + " (" +
+               series_.time.written[size_t(origin)] + ")";
+    }
+
+    // Each column's last value before the forecast, in its own units (the
+    // item's name says when the forecast starts).
+    ItemView view(const Batch& batch, int64_t j) const override {
+        ItemView item;
+        const int64_t lookback = spec_.lookback;
+        torch::Tensor x = batch.x[j].detach().to(torch::kCPU, torch::kFloat64).contiguous();
+        for (int64_t c = 0; c < series_.columnCount(); ++c) {
+            char value[32];
+            double v = x[lookback - 1][c].item<double>() * scaling_.std[size_t(c)] + scaling_.mean[size_t(c)];
+            if (std::fabs(v) < 1e-6 * scaling_.std[size_t(c)]) v = 0;  // float32's rounding, not a value
+            std::snprintf(value, sizeof value, "%.4g", v);
+            item.fields.push_back({series_.columns[size_t(c)] + " last", value});
+        }
+        return item;
     }
 
 private:

@@ -1,5 +1,6 @@
 #include "runtime/data/views.h"
 
+#include <cmath>
 #include <cstdio>
 
 #include "runtime/error.h"
@@ -24,6 +25,21 @@ std::string targetText(const DataInfo& info, const torch::Tensor& y) {
         return out.empty() ? "(none)" : out;
     }
     char number[32];
+    if (info.target == "series") {
+        // Each target's steps in its own units: "temp_max 8.1 8.9 9.4".
+        const size_t k = info.seriesTargets.size();
+        std::string out;
+        for (size_t c = 0; c < k; ++c) {
+            out += (c ? "; " : "") + info.seriesTargets[c];
+            for (int64_t i = int64_t(c); i < t.size(0); i += int64_t(k)) {
+                double v = t[i].item<double>() * info.seriesStd[c] + info.seriesMean[c];
+                if (std::fabs(v) < 1e-6 * info.seriesStd[c]) v = 0;  // float32's rounding, not a value
+                std::snprintf(number, sizeof number, " %.4g", v);
+                out += number;
+            }
+        }
+        return out;
+    }
     std::snprintf(number, sizeof number, "%.6g", t[0].item<double>());
     return number;
 }

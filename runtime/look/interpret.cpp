@@ -59,6 +59,8 @@ Scored scoreItem(const DataInfo& info, const LossFn& loss, const torch::Tensor& 
         double predicted = out[j].reshape({-1})[0].item<double>();
         s.predicted = targetText(info, out[j]);
         s.residual = predicted - batch.y[j].item<double>();
+    } else if (info.target == "series") {
+        s.predicted = targetText(info, out[j]);
     } else {
         s.predicted = targetText(info, out[j].sigmoid());
     }

@@ -404,6 +404,18 @@ TEST(Series, PipeRunPrintsAndRecordsTheBaselines) {
     EXPECT_LT(naive, 2.0);
     EXPECT_TRUE(std::filesystem::exists(run.dir / "d" / "stats.json"));
 
+    // `pipe show` lists the first training batch's windows, `pipe interpret` the worst validation windows.
+    CommandResult shown = runPipeCommand("show " + (dir / "run.pipe").string() + " --out " + (dir / "show").string());
+    ASSERT_EQ(shown.status, 0) << shown.output;
+    EXPECT_NE(shown.output.find("y last"), std::string::npos) << shown.output;
+    std::ifstream batchCsv(dir / "show" / "batch.csv");
+    std::string header;
+    std::getline(batchCsv, header);
+    EXPECT_EQ(header, "#,item,y last,x last,label");
+    CommandResult interpreted = runPipeCommand("interpret " + run.dir.string());
+    ASSERT_EQ(interpreted.status, 0) << interpreted.output;
+    EXPECT_NE(interpreted.output.find("series.csv line "), std::string::npos) << interpreted.output;
+
     // `pipe predict` forecasts the horizon after a table's last row, in the target's units.
     CommandResult predicted = runPipeCommand("predict " + run.dir.string() + " " + (dir / "series.csv").string());
     ASSERT_EQ(predicted.status, 0) << predicted.output;
