@@ -144,6 +144,31 @@ TEST(Series, ScaledWithTheTrainingSpansStatisticsOnly) {
     EXPECT_EQ(none.std[0], 1.0);
 }
 
+TEST(Series, SplitsInTimeWithATestSpan) {
+    TempDir dir;
+    writeText(dir / "series.csv", dailyCsv(range(1, 10), range(0, 10)));
+    std::string block = "series(time = \"date\", targets = [\"y\"], lookback = 2, scale = \"none\")";
+    // Steps 0..4 train, 5..7 validate, 8 and 9 test; windows of one step after two.
+    auto d = prepare(dir.path(), seriesPipe(block, "before(\"2024-01-06\", test = \"2024-01-09\")"));
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->size(Split::Train), 3);
+    EXPECT_EQ(d->size(Split::Valid), 3);
+    EXPECT_EQ(d->size(Split::Test), 2);
+    EXPECT_EQ(seen(*d, Split::Test).y, (std::vector<float>{9, 10}));
+    EXPECT_EQ(seen(*d, Split::Valid).y, (std::vector<float>{6, 7, 8}));
+    // The same spans as shares: 3 of 10 steps validate, the last 2 test.
+    auto shares = prepare(dir.path(), seriesPipe(block, "last(valid = 0.3, test = 0.2)"));
+    ASSERT_TRUE(shares);
+    EXPECT_EQ(seen(*shares, Split::Test).y, (std::vector<float>{9, 10}));
+    EXPECT_EQ(seen(*shares, Split::Valid).y, (std::vector<float>{6, 7, 8}));
+    // A test span must come after validation.
+    auto c = compile(dir.path(), seriesPipe(block, "before(\"2024-01-06\", test = \"2024-01-03\")"));
+    std::string message = errorOf([&] { prepareData(*c.data, dir.path(), 1); });
+    EXPECT_NE(message.find("the test span starts at `2024-01-03`, not after validation's `2024-01-06`"),
+              std::string::npos)
+        << message;
+}
+
 // A spike planted after the split, in a target and in an input: nothing the
 // training split serves, and no statistic, may have seen it; validation must.
 TEST(Series, NoValueAfterTheSplitReachesTraining) {
