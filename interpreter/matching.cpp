@@ -347,26 +347,6 @@ void Checker::checkData(const Section& data) {
             }
         }
     }
-}
-
-void Checker::checkTokenizer(const Section& t) {
-    const Value* train = t.field("train");
-    const Value* from = t.field("from");
-    const Value* load = t.field("load");
-    if (failed(train) || failed(load) || failed(from)) {
-        // the value's own error says enough
-    } else if (!train->isNone() && !load->isNone()) {
-        auto& d = c_.diags.error("tokenizer", load->span, "a tokenizer is either trained or loaded, not both");
-        d.hints.push_back("remove `load` to train a new one, or `train` and `from` to load this one");
-        d.notes.push_back({train->span, "`train` is set here"});
-    } else if (train->isNone() && load->isNone()) {
-        auto& d = c_.diags.error("tokenizer", t.nameSpan, "the tokenizer `" + t.name + "` needs `train` or `load`");
-        d.hints.push_back("train one: `train = sentencepiece(vocab = 8000)` with `from = data.train.text`");
-    }
-    if (!train->isNone() && from->isNone() && !failed(from))
-        c_.diags.error("tokenizer", train->span, "a trained tokenizer needs `from`: the text it learns from")
-            .hints.push_back("add `from = data.train.column`");
-    if (from->kind == Value::Kind::Ref) {
     checkTimeOrder(data, *calls[0]);
 }
 
@@ -389,6 +369,15 @@ void Checker::checkTimeOrder(const Section& data, const Value& input) {
         d.hints.push_back("use a `series(...)` block, or another splitter such as `random(valid = 0.2)`");
     }
     if (!ordered) return;
+    const Value* valid = split->arg("valid");
+    const Value* test = split->arg("test");
+    if (valid && test && (valid->kind == Value::Kind::Float || valid->kind == Value::Kind::Int) &&
+        (test->kind == Value::Kind::Float || test->kind == Value::Kind::Int) && valid->number + test->number >= 1) {
+        auto& d = c_.diags.error("split", spanOr(*split, data.nameSpan),
+                                 "`" + split->text + "` keeps " + shown(*valid) + " of the series for validation and " +
+                                     shown(*test) + " for testing: nothing is left to train on");
+        d.hints.push_back("keep the two shares under 1 together, e.g. `last(valid = 0.2, test = 0.1)`");
+    }
     for (const char* field : {"item", "batch"}) {
         const Value* list = data.field(field);
         if (!list || list->kind != Value::Kind::List) continue;
@@ -402,6 +391,26 @@ void Checker::checkTimeOrder(const Section& data, const Value& input) {
                               "column with the training span's mean and standard deviation");
         }
     }
+}
+
+void Checker::checkTokenizer(const Section& t) {
+    const Value* train = t.field("train");
+    const Value* from = t.field("from");
+    const Value* load = t.field("load");
+    if (failed(train) || failed(load) || failed(from)) {
+        // the value's own error says enough
+    } else if (!train->isNone() && !load->isNone()) {
+        auto& d = c_.diags.error("tokenizer", load->span, "a tokenizer is either trained or loaded, not both");
+        d.hints.push_back("remove `load` to train a new one, or `train` and `from` to load this one");
+        d.notes.push_back({train->span, "`train` is set here"});
+    } else if (train->isNone() && load->isNone()) {
+        auto& d = c_.diags.error("tokenizer", t.nameSpan, "the tokenizer `" + t.name + "` needs `train` or `load`");
+        d.hints.push_back("train one: `train = sentencepiece(vocab = 8000)` with `from = data.train.text`");
+    }
+    if (!train->isNone() && from->isNone() && !failed(from))
+        c_.diags.error("tokenizer", train->span, "a trained tokenizer needs `from`: the text it learns from")
+            .hints.push_back("add `from = data.train.column`");
+    if (from->kind == Value::Kind::Ref) {
         auto dot = from->text.find('.');
         std::string split = from->text.substr(dot + 1, from->text.find('.', dot + 1) - dot - 1);
         if (split != "train") {
