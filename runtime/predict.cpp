@@ -73,20 +73,6 @@ int predict(const PredictOptions& o) {
         if (info.target == "number") {
             std::snprintf(cell, sizeof cell, " %.6g", out[i].reshape({-1})[0].item<double>());
             line += cell;
-        } else {
-            bool multi = info.target == "multi_category";
-            auto prob = multi ? out[i].sigmoid() : out[i].softmax(0);
-            int64_t k = std::min<int64_t>(o.top, prob.size(0));
-            auto [values, indices] = prob.topk(k);
-            for (int64_t j = 0; j < k; ++j) {
-                int64_t index = indices[j].item<int64_t>();
-                const std::string& label =
-                    size_t(index) < info.classes.size() ? info.classes[size_t(index)] : std::to_string(index);
-                std::snprintf(cell, sizeof cell, "%s %s %.3f", j ? "," : "", label.c_str(), values[j].item<double>());
-                line += cell;
-            }
-        }
-        std::printf("%s\n", line.c_str());
         } else if (info.target == "series") {
             // One line per step of the horizon, each target in its own units.
             const int64_t k = int64_t(info.seriesTargets.size());
@@ -101,6 +87,20 @@ int predict(const PredictOptions& o) {
                     line += cell;
                 }
             }
+        } else {
+            bool multi = info.target == "multi_category";
+            auto prob = multi ? out[i].sigmoid() : out[i].softmax(0);
+            int64_t k = std::min<int64_t>(o.top, prob.size(0));
+            auto [values, indices] = prob.topk(k);
+            for (int64_t j = 0; j < k; ++j) {
+                int64_t index = indices[j].item<int64_t>();
+                const std::string& label =
+                    size_t(index) < info.classes.size() ? info.classes[size_t(index)] : std::to_string(index);
+                std::snprintf(cell, sizeof cell, "%s %s %.3f", j ? "," : "", label.c_str(), values[j].item<double>());
+                line += cell;
+            }
+        }
+        std::printf("%s\n", line.c_str());
     }
     return 0;
 }

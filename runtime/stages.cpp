@@ -198,13 +198,13 @@ private:
             for (const auto& m : last.metrics) done.metrics.push_back(m);
         }
         record_.addStage(done);
-        networks_[i] = network;
         if (d.size(Split::Valid) > 0 && !d.baselines(Split::Valid).empty()) {
             // The kept weights scored on the validation windows, beside the naive forecasts of the same windows.
             Evaluation ev =
                 runtime::evaluate(*network, d, dataSection, Split::Valid, section, *section.field("metrics"), device);
             reportBaselines(stage.name, d, Split::Valid, *section.field("metrics"), ev);
         }
+        networks_[i] = network;
     }
 
     void evaluate(size_t i) {
@@ -233,14 +233,6 @@ private:
         StageRecord scored{section.name, "", 0, {{"loss", ev.loss}}};
         for (const auto& m : ev.metrics) scored.metrics.push_back(m);
         record_.addStage(scored);
-    }
-
-    void exportWeights(size_t i) {
-        const size_t trainStage = input(i, StageKind::Train);
-        fs::path to = sectionOf(i).field("to")->text;
-        if (to.is_relative()) to = runDir_ / to;  // outputs stay in the run unless a path says otherwise
-        Network& network = *networks_[trainStage];
-        if (distributed::isMain()) {
         reportBaselines(section.name, *data_[dataStage], splitOf(section.field("on")->text), *section.field("with"),
                         ev);
     }
@@ -260,6 +252,14 @@ private:
             for (const auto& line : c.lines) out << line << "\n";
         }
         record_.addStage({name + "_baselines", "", 0, c.scores});
+    }
+
+    void exportWeights(size_t i) {
+        const size_t trainStage = input(i, StageKind::Train);
+        fs::path to = sectionOf(i).field("to")->text;
+        if (to.is_relative()) to = runDir_ / to;  // outputs stay in the run unless a path says otherwise
+        Network& network = *networks_[trainStage];
+        if (distributed::isMain()) {
             auto device = deviceOf(network);
             network.to(torch::kCPU);
             saveWeights(network, to);

@@ -113,14 +113,14 @@ struct Builtin {
     // The split lives here so that `pipe plan` names the groups the runtime makes.
     std::vector<LayerGroup> (*layerGroups)(const SizeOf& size) = nullptr;
     std::string groupsDoc = {};
-
-    const Param* param(std::string_view name) const;
-};
     // Splitters: every validation (and test) item comes after every training
     // item in time (`before`, `last`). Data blocks: the items are windows of
     // a series in time, which only such splitters may split, or the future
     // would leak into training (`series`).
     bool timeOrdered = false;
+
+    const Param* param(std::string_view name) const;
+};
 
 class Registry {
 public:

@@ -104,6 +104,15 @@ public:
     // Writes what `predict` needs to turn raw inputs into batches and outputs
     // into labels (vocabulary, statistics) into the run directory.
     virtual void save(const std::filesystem::path& runDir) const = 0;
+
+    // Naive forecasts of a split's items, to score beside the model's (a
+    // series' last value and seasonal naive): outputs shaped and scaled as
+    // the network's predictions, with the split's targets in loader order.
+    struct Baseline {
+        std::string name;
+        torch::Tensor output, target;
+    };
+    virtual std::vector<Baseline> baselines(Split) const { return {}; }
 };
 
 // `pipe predict`: raw inputs made into a batch as a finished run's
@@ -115,15 +124,6 @@ struct Inputs {
 };
 
 class InputEncoder {
-
-    // Naive forecasts of a split's items, to score beside the model's (a
-    // series' last value and seasonal naive): outputs shaped and scaled as
-    // the network's predictions, with the split's targets in loader order.
-    struct Baseline {
-        std::string name;
-        torch::Tensor output, target;
-    };
-    virtual std::vector<Baseline> baselines(Split) const { return {}; }
 public:
     virtual ~InputEncoder() = default;
     virtual const DataInfo& info() const = 0;
