@@ -221,6 +221,8 @@ std::unique_ptr<InputEncoder> loadInputEncoder(const Section& data, const std::f
         if (input == "image") return std::make_unique<ImageEncoder>(data, classes, stats);
         if (input == "tabular") return std::make_unique<TabularEncoder>(data, classes, stats);
         if (input == "text") return std::make_unique<TextEncoder>(classes, stats, runDir);
+        if (input == "audio") return audioEncoder(data, classes, stats);
+        if (input == "series") return seriesEncoder(data, stats);
     } catch (const nlohmann::json::exception& e) {
         throw RuntimeError("`" + (runDir / "stats.json").string() + "` is incomplete (" + e.what() +
                            "); rerun the training.");
@@ -230,5 +232,3 @@ std::unique_ptr<InputEncoder> loadInputEncoder(const Section& data, const std::f
 }
 
 }  // namespace pipelang::runtime
-        if (input == "audio") return audioEncoder(data, classes, stats);
-        if (input == "series") return seriesEncoder(data, stats);
