@@ -286,6 +286,24 @@ TEST_F(AugmentTorchvision, EveryOperationGivesTorchvisionsPixels) {
     EXPECT_EQ(compared, 2 * 2 * (14 + 9));
 }
 
+// 120 random images (RGB and grey, sizes 12..48 × 9..49) each through one
+// operation at a random magnitude: every byte equal to torchvision's.
+TEST_F(AugmentTorchvision, RandomImagesAndMagnitudesGiveTorchvisionsPixels) {
+    int cases = 0;
+    for (int k = 0; ref_.count("random/" + std::to_string(k) + "/in"); ++k, ++cases) {
+        std::string prefix = "random/" + std::to_string(k) + "/";
+        AugOp op = AugOp(ref_.at(prefix + "op").item<int64_t>());
+        double magnitude = ref_.at(prefix + "magnitude").item<double>();
+        Image out = applyAugOp(image(prefix + "in"), op, magnitude);
+        torch::Tensor expected = ref_.at(prefix + "out");
+        ASSERT_EQ(tensor(out).sizes(), expected.sizes()) << prefix;
+        int differ = tensor(out).ne(expected).sum().item<int>();
+        EXPECT_EQ(differ, 0) << prefix << augOpName(op) << " at " << magnitude << ": " << differ << " of "
+                             << expected.numel() << " bytes differ";
+    }
+    EXPECT_EQ(cases, 120);
+}
+
 // aug_transforms' resampling at fixed draws against fastai's formulas on
 // torch's affine_grid and grid_sample. Tolerance: one grey level (pipe
 // rounds the bilinear value; the reference is the float before rounding).

@@ -16,6 +16,10 @@
               rotate_mat, zoom_mat, _prepare_mat, _WarpCoord, find_coeffs,
               apply_perspective) on torch's affine_grid and grid_sample
               (bilinear, reflection, align_corners=True), float32 before rounding
+          random/K/{in,out,op,magnitude}: 120 random images (RGB and grey, of
+              many sizes) each through one of the 14 operations at a random
+              signed magnitude: _apply_op's output, the op's index in the
+              augmentation space, the magnitude (float64)
 """
 import math
 import os
@@ -102,6 +106,22 @@ def main(out):
                     tensors[f"{prefix}/{name}/{op}/{sign}"] = aa._apply_op(
                         img, op, m, interpolation=InterpolationMode.NEAREST, fill=None)
         tensors[f"aug/{name}"] = fastai_aug(img, True, 7.0, 1.08, 0.3, 0.8, 0.15, -0.1)
+    g = torch.Generator().manual_seed(9)
+    names = list(rand._augmentation_space(31, (21, 26)).keys())
+    for k in range(120):
+        c = 3 if k % 4 else 1
+        img = torch.randint(0, 256, (c, 12 + k % 37, 9 + (k * 7) % 41), generator=g, dtype=torch.uint8)
+        op = k % len(names)
+        scale = {"TranslateX": 15.0, "TranslateY": 15.0, "Rotate": 135.0, "Posterize": 0, "Solarize": 0}.get(names[op], 1.0)
+        m = float(torch.empty(1).uniform_(-0.99, 0.99, generator=g)) * scale
+        if names[op] == "Posterize":
+            m = float(torch.randint(0, 9, (1,), generator=g))
+        if names[op] == "Solarize":
+            m = float(torch.empty(1).uniform_(0, 255, generator=g))
+        tensors[f"random/{k}/in"] = img
+        tensors[f"random/{k}/out"] = aa._apply_op(img, names[op], m, interpolation=InterpolationMode.NEAREST, fill=None)
+        tensors[f"random/{k}/op"] = torch.tensor([op], dtype=torch.int64)
+        tensors[f"random/{k}/magnitude"] = torch.tensor([m], dtype=torch.float64)
     write(os.path.join(out, "augment.safetensors"), tensors)
 
 
