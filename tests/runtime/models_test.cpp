@@ -10,6 +10,7 @@
 
 #include "interpreter/compile.h"
 #include "runtime/error.h"
+#include "runtime/models/blocks.h"
 #include "runtime/models/network.h"
 #include "runtime/safetensors.h"
 #include "tests/runtime/compiled.h"
@@ -265,6 +266,40 @@ TEST_F(ModelsFamilies, ExportsLoadInTorchvisionStrictly) {
         torch::Tensor ours = net->forward(imageBatch(readSafetensors(io).tensors[0].second));
         EXPECT_LE((ours - theirs.tensors[0].second).abs().max().item<double>(), 1e-4) << arch;
     }
+}
+
+// Stochastic depth as torchvision's "row" mode: in training each item's
+// branch is dropped with probability p and the others scaled by 1 / (1 - p);
+// in evaluation nothing changes.
+TEST(Models, StochasticDepthDropsRowsInTrainingOnly) {
+    torch::manual_seed(5);
+    torch::Tensor x = torch::ones({20000, 2, 3, 3});
+    torch::Tensor y = models::stochasticDepth(x, 0.3, /*training=*/true);
+    torch::Tensor kept = (y.flatten(1).amax(1) > 0).to(torch::kFloat);
+    EXPECT_NEAR(kept.mean().item<double>(), 0.7, 0.015);
+    // Whole rows: every value of an item is dropped or kept together, kept ones scaled.
+    EXPECT_TRUE(torch::allclose(y.flatten(1).amin(1), y.flatten(1).amax(1)));
+    EXPECT_NEAR(y.flatten(1).amax(1).max().item<double>(), 1.0 / 0.7, 1e-6);
+    EXPECT_TRUE(torch::equal(models::stochasticDepth(x, 0.3, /*training=*/false), x));
+}
+
+// The written layer scale and stochastic depth reach the blocks; a network in
+// training mode then differs run to run, in evaluation it does not.
+TEST(Models, ConvnextLayerScaleAndStochasticDepthAreTheFiles) {
+    auto net = buildNetwork(modelSection("backbone = convnext(layer_scale = 0.5, stochastic_depth = 0.9)"),
+                            imageInfo({3, 32, 32}, 3), "/tmp");
+    torch::Tensor scale = stateTensor(*net, "features.1.0.layer_scale");
+    EXPECT_EQ(scale.sizes(), (std::vector<int64_t>{96, 1, 1}));
+    EXPECT_TRUE(torch::all(scale == 0.5).item<bool>());
+    torch::NoGradGuard noGrad;
+    Batch batch = imageBatch(torch::randn({4, 3, 32, 32}));
+    net->eval();
+    EXPECT_TRUE(torch::equal(net->forward(batch), net->forward(batch)));
+    net->train();
+    torch::manual_seed(1);
+    torch::Tensor a = net->forward(batch);
+    torch::manual_seed(2);
+    EXPECT_FALSE(torch::allclose(a, net->forward(batch)));
 }
 
 TEST_F(ModelsTorchvision, GreyscaleAdaptsTheFirstConvolution) {

@@ -344,7 +344,7 @@ TEST_F(Run, ARunsFolderThatCannotBeWrittenFailsBeforeTraining) {
     fs::path blocked = write("not-a-folder", "a file where the runs folder should be");
     CommandResult r = runPipeCommand("run " + file.string() + " --runs " + (blocked / "runs").string());
     EXPECT_EQ(r.status, 1) << r.output;
-    EXPECT_NE(r.output.find("cannot create the run directory"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("cannot create the runs folder"), std::string::npos) << r.output;
     EXPECT_EQ(r.output.find("epoch"), std::string::npos) << r.output;
 }
 
