@@ -256,7 +256,9 @@ void Checker::checkContract(const Value& v, const std::string& kind, const char*
     if (v.kind != Value::Kind::Call || !v.builtin || kind.empty() || v.builtin->accepts.empty()) return;
     if (contains(v.builtin->accepts, kind)) return;
     auto& d = c_.diags.error("does-not-fit", spanOr(v, fallback),
-                             "`" + v.text + "` does not fit " + (std::string("aeiou").find(kind[0]) != std::string::npos ? "an " : "a ") + kind + " " + role);
+                             "`" + v.text + "` does not fit " +
+                                 (std::string("aeiou").find(kind[0]) != std::string::npos ? "an " : "a ") + kind + " " +
+                                 role);
     if (v.origin == Origin::Derived) d.hints.push_back("`" + v.text + "` was chosen from the data; write another");
     std::vector<std::string> fits;
     for (const auto* b : stdlib::registry().all(family))

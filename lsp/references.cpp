@@ -75,9 +75,9 @@ RenameResult rename(const Document& doc, Position p, const std::string& newName)
     static const std::regex identifier("^[A-Za-z_][A-Za-z0-9_]*$");
     if (!std::regex_match(newName, identifier))
         return {nullptr, "`" + newName + "` is not a name: letters, digits and `_`, not starting with a digit"};
-    static const std::vector<std::string> reserved = {"seed",  "import", "let",      "tokenizer", "data",  "model",
-                                                      "train", "sweep",  "evaluate", "export",    "on",    "with",
-                                                      "to",    "tta",    "true",   "false",    "none",      "valid", "test"};
+    static const std::vector<std::string> reserved = {
+        "seed", "import", "let", "tokenizer", "data", "model", "train", "sweep", "evaluate", "export",
+        "on",   "with",   "to",  "tta",       "true", "false", "none",  "valid", "test"};
     if (std::find(reserved.begin(), reserved.end(), newName) != reserved.end())
         return {nullptr, "`" + newName + "` is a word of the language; choose another name"};
     if (newName != d->name && doc.declaration(newName))

@@ -133,8 +133,7 @@ public:
     // Test-time augmentation: the inputs with the training item transforms,
     // drawn for augmented copy `pass` from `seed`. Nothing where the data
     // has no such transforms (only images have them).
-    virtual std::optional<Inputs> encodeAugmented(const std::vector<std::filesystem::path>&, uint64_t,
-                                                  int64_t) const {
+    virtual std::optional<Inputs> encodeAugmented(const std::vector<std::filesystem::path>&, uint64_t, int64_t) const {
         return std::nullopt;
     }
 };
