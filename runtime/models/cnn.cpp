@@ -63,9 +63,7 @@ public:
     }
     torch::Tensor forward(const Batch& batch) override {
         const torch::Tensor& x = batch.x;
-        if (x.dim() != 4 || x.size(1) != inChannels_)
-            throw RuntimeError("cnn expects a batch of " + std::to_string(inChannels_) + "-channel images, {B, " +
-                               std::to_string(inChannels_) + ", H, W}, but got " + shapeText(x.sizes()));
+        expectImages(batch, "cnn", inChannels_);
         return features_->forward(x);
     }
     int64_t features() const override { return width_; }

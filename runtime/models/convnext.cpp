@@ -87,9 +87,7 @@ public:
 
     torch::Tensor forward(const Batch& batch) override {
         const torch::Tensor& x = batch.x;
-        if (x.dim() != 4 || x.size(1) != inChannels_)
-            throw RuntimeError("convnext expects a batch of " + std::to_string(inChannels_) + "-channel images, {B, " +
-                               std::to_string(inChannels_) + ", H, W}, but got " + shapeText(x.sizes()));
+        expectImages(batch, "convnext", inChannels_);
         if (x.size(2) < 32 || x.size(3) < 32)
             throw RuntimeError("convnext downsamples 32 times, so it needs images of at least 32×32 pixels, but got " +
                                std::to_string(x.size(2)) + "×" + std::to_string(x.size(3)) + "; resize them larger");

@@ -109,10 +109,7 @@ public:
 
     torch::Tensor forward(const Batch& batch) override {
         const torch::Tensor& x = batch.x;
-        if (x.dim() != 4 || x.size(1) != inChannels_)
-            throw RuntimeError("efficientnet expects a batch of " + std::to_string(inChannels_) +
-                               "-channel images, {B, " + std::to_string(inChannels_) + ", H, W}, but got " +
-                               shapeText(x.sizes()));
+        expectImages(batch, "efficientnet", inChannels_);
         torch::Tensor y = x;
         for (auto& step : steps_) y = step(y);
         return dropout_->forward(y.mean({2, 3}));

@@ -216,6 +216,13 @@ torch::Tensor DenseImpl::forward(const torch::Tensor& x) {
     return dropout_ ? dropout_->forward(y) : y;
 }
 
+void expectImages(const Batch& batch, const std::string& builtin, int64_t channels) {
+    const torch::Tensor& x = batch.x;
+    if (x.dim() != 4 || x.size(1) != channels)
+        throw RuntimeError(builtin + " expects a batch of " + std::to_string(channels) + "-channel images, {B, " +
+                           std::to_string(channels) + ", H, W}, but got " + shapeText(x.sizes()));
+}
+
 int64_t imageChannels(const Value& call, const DataInfo& info, const char* builtin) {
     int64_t inChannels = intArg(call, "in_channels");
     const Value* written = call.arg("in_channels");

@@ -102,6 +102,10 @@ void expectSeriesWindows(const Batch& batch, const char* builtin, int64_t column
 // "mean", "max", "last"), over the real tokens only when `mask` is defined.
 torch::Tensor poolSequence(const std::string& pool, const torch::Tensor& x, const torch::Tensor& mask);
 
+// Image backbones: a check that a batch holds {B, channels, H, W} images;
+// a RuntimeError naming `builtin` otherwise.
+void expectImages(const Batch& batch, const std::string& builtin, int64_t channels);
+
 // The input channels of an image backbone: `in_channels` when written
 // (then it must agree with the images), else the images' own.
 int64_t imageChannels(const Value& call, const DataInfo& info, const char* builtin);

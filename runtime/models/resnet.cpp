@@ -125,9 +125,7 @@ public:
 
     torch::Tensor forward(const Batch& batch) override {
         const torch::Tensor& x = batch.x;
-        if (x.dim() != 4 || x.size(1) != inChannels_)
-            throw RuntimeError(name_ + " expects a batch of " + std::to_string(inChannels_) + "-channel images, {B, " +
-                               std::to_string(inChannels_) + ", H, W}, but got " + shapeText(x.sizes()));
+        expectImages(batch, name_, inChannels_);
         torch::Tensor out = torch::relu(bn1_->forward(conv1_->forward(x)));
         if (!smallStem_) out = torch::max_pool2d(out, 3, 2, 1);
         for (auto& layer : layers_) out = layer->forward(out);

@@ -113,9 +113,7 @@ public:
 
     torch::Tensor forward(const Batch& batch) override {
         const torch::Tensor& x = batch.x;
-        if (x.dim() != 4 || x.size(1) != inChannels_)
-            throw RuntimeError("vit expects a batch of " + std::to_string(inChannels_) + "-channel images, {B, " +
-                               std::to_string(inChannels_) + ", H, W}, but got " + shapeText(x.sizes()));
+        expectImages(batch, "vit", inChannels_);
         if (x.size(2) / kPatch != gridH_ || x.size(3) / kPatch != gridW_)
             throw RuntimeError("vit was built for " + std::to_string(gridH_ * kPatch) + "×" +
                                std::to_string(gridW_ * kPatch) + " images but got " + shapeText(x.sizes()));

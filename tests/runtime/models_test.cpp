@@ -37,13 +37,15 @@ torch::Tensor stateTensor(Network& n, const std::string& name) {
 
 const std::string kScript = "/usr/bin/python3 " PIPE_SOURCE_DIR "/tests/runtime/make_weights.py";
 
-// Reference files from PyTorch, made once for the Python-dependent tests.
-class ModelsTorchvision : public ::testing::Test {
+// Reference files from PyTorch, made once per suite by `make_weights.py
+// COMMAND DIR` for the Python-dependent tests.
+template <const char* Command>
+class TorchvisionReference : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         if (!pythonCanImport("torch, torchvision")) return;
         dir_ = new TempDir();
-        std::string command = kScript + " reference " + dir_->path().string();
+        std::string command = kScript + " " + Command + " " + dir_->path().string();
         made_ = std::system(command.c_str()) == 0;
     }
     static void TearDownTestSuite() {
@@ -53,11 +55,17 @@ protected:
     void SetUp() override {
         if (!pythonCanImport("torch, torchvision"))
             GTEST_SKIP() << "/usr/bin/python3 cannot import torch and torchvision";
-        ASSERT_TRUE(made_) << "make_weights.py reference failed";
+        ASSERT_TRUE(made_) << "make_weights.py " << Command << " failed";
     }
     static inline TempDir* dir_ = nullptr;
     static inline bool made_ = false;
 };
+constexpr char kReference[] = "reference";
+constexpr char kFamiliesCommand[] = "families";
+// resnet18's weights and the names of resnet 18/34/50.
+using ModelsTorchvision = TorchvisionReference<kReference>;
+// Every family and variant of make_weights.py's FAMILIES.
+using ModelsFamilies = TorchvisionReference<kFamiliesCommand>;
 
 }  // namespace
 
@@ -173,27 +181,6 @@ std::string backboneOf(const std::string& arch) {
 std::string withArg(const std::string& backbone, const std::string& arg) {
     return backbone.substr(0, backbone.size() - 1) + (backbone.ends_with("()") ? "" : ", ") + arg + ")";
 }
-
-class ModelsFamilies : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        if (!pythonCanImport("torch, torchvision")) return;
-        dir_ = new TempDir();
-        std::string command = kScript + " families " + dir_->path().string();
-        made_ = std::system(command.c_str()) == 0;
-    }
-    static void TearDownTestSuite() {
-        delete dir_;
-        dir_ = nullptr;
-    }
-    void SetUp() override {
-        if (!pythonCanImport("torch, torchvision"))
-            GTEST_SKIP() << "/usr/bin/python3 cannot import torch and torchvision";
-        ASSERT_TRUE(made_) << "make_weights.py families failed";
-    }
-    static inline TempDir* dir_ = nullptr;
-    static inline bool made_ = false;
-};
 
 }  // namespace
 
