@@ -7,7 +7,7 @@
 # side runs RUNS times, alternating; the medians are compared.
 #
 #   bench/families_speed.sh [RUNS] [THREADS] [ITEMS]   (build first: scripts/build;
-#                                                       PIPE_BUILD=DIR for another build folder)
+#                                                       BUILD=DIR for another build folder)
 #
 # The peer runs twice per round: as a user runs it (PyTorch's default
 # threads, NCHW) and fairly configured (THREADS intra-op threads as pipe,
@@ -17,9 +17,8 @@ cd "$(dirname "$0")/.."
 runs=${1:-3}
 threads=${2:-$(nproc)}
 items=${3:-2048}
-bin=${PIPE_BUILD:-build}  # where pipe was built
 source bench/common.sh
-[ -x "$bin/pipe" ] && [ -x "$bin/pipe-runtime" ] || { echo "build first: scripts/build" >&2; exit 2; }
+needs_build
 needs_torch
 /usr/bin/python3 -c "import torchvision" 2>/dev/null || { echo "needs python3-torchvision (scripts/install-deps)" >&2; exit 2; }
 
@@ -69,7 +68,7 @@ measure() {  # FILE KIND COMMAND...: appends items/s
 for arch in resnet18 efficientnet_b0; do
   for i in $(seq 1 "$runs"); do
     echo "$arch: round $i of $runs ..." >&2
-    measure "$work/${arch}_pipe" pipe "$bin/pipe" run "$work/$arch.pipe" --threads "$threads" --runs "$work/runs"
+    measure "$work/${arch}_pipe" pipe "$build/pipe" run "$work/$arch.pipe" --threads "$threads" --runs "$work/runs"
     measure "$work/${arch}_user" torch /usr/bin/python3 bench/families_peer.py "$arch" "$work/data" 0
     measure "$work/${arch}_fair" torch /usr/bin/python3 bench/families_peer.py "$arch" "$work/data" "$threads" \
       --channels-last
