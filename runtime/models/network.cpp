@@ -27,6 +27,15 @@ bool isBatchNorm(const torch::nn::Module& m) {
            dynamic_cast<const models::BatchNorm2dImpl*>(&m);
 }
 
+// Fits a first convolution made for `from` input channels to `to` channels,
+// as fastai does: summed for one channel, else repeated and rescaled.
+torch::Tensor adaptChannels(const torch::Tensor& weight, int64_t to) {
+    int64_t from = weight.size(1);
+    if (to == 1) return weight.sum(1, /*keepdim=*/true);
+    int64_t repeats = (to + from - 1) / from;
+    return weight.repeat({1, repeats, 1, 1}).narrow(1, 0, to) * (static_cast<double>(from) / static_cast<double>(to));
+}
+
 class ComposedNetwork : public Network {
 public:
     ComposedNetwork(std::shared_ptr<Backbone> backbone, std::shared_ptr<Head> head,
@@ -110,15 +119,23 @@ public:
         for (const auto& b : head_->buffers()) ids.insert(b.unsafeGetTensorImpl());
         return ids;
     }
-    std::string firstConv() const { return backbone_->firstConv(); }
     // The state-dict name of a module's tensor (`fc.weight` is EfficientNet's `classifier.1.weight`).
     std::string stateName(const std::string& name) const {
         for (const auto& [ours, theirs] : stateNames_)
             if (name.starts_with(ours)) return theirs + name.substr(ours.size());
         return name;
     }
+    // A pretrained tensor of another shape made to fit: as the backbone says
+    // (ViT's position grid), or its first convolution made for another
+    // number of input channels; undefined when it cannot be.
     Backbone::Fitted fitWeight(const std::string& name, const torch::Tensor& value, const torch::Tensor& target) const {
-        return backbone_->fitWeight(name, value, target);
+        if (auto fitted = backbone_->fitWeight(name, value, target); fitted.value.defined()) return fitted;
+        if (name != backbone_->firstConv() || value.dim() != 4 || target.dim() != 4 ||
+            value.size(0) != target.size(0) || value.size(2) != target.size(2) || value.size(3) != target.size(3))
+            return {};
+        return {adaptChannels(value.to(torch::kFloat32), target.size(1)),
+                "`" + name + "` was made for " + std::to_string(value.size(1)) + " input channels; adapted to " +
+                    std::to_string(target.size(1))};
     }
     bool ignoresWeight(const std::string& name) const { return backbone_->ignoresWeight(name); }
     std::string weightName(const std::string& name) const { return backbone_->weightName(name); }
@@ -185,15 +202,6 @@ void emit(const ModelLog& log, const std::string& line) {
         log(line);
     else
         std::cerr << line << "\n";
-}
-
-// Fits a first convolution made for `from` input channels to `to` channels,
-// as fastai does: summed for one channel, else repeated and rescaled.
-torch::Tensor adaptChannels(const torch::Tensor& weight, int64_t to) {
-    int64_t from = weight.size(1);
-    if (to == 1) return weight.sum(1, /*keepdim=*/true);
-    int64_t repeats = (to + from - 1) / from;
-    return weight.repeat({1, repeats, 1, 1}).narrow(1, 0, to) * (static_cast<double>(from) / static_cast<double>(to));
 }
 
 }  // namespace
@@ -353,15 +361,13 @@ void loadBackboneWeights(Network& network, const std::filesystem::path& path, co
     dropBasePrefix(file, state, path, log);
     std::map<std::string, torch::Tensor> byName(file.tensors.begin(), file.tensors.end());
     std::set<const void*> headIds = composed->headTensors();
-    const std::string firstConv = composed->firstConv();
 
     Mismatches bad;
     std::set<std::string> known, headRoots;
     std::vector<std::pair<torch::Tensor*, torch::Tensor>> loads;  // target, value
     std::vector<std::pair<torch::Tensor*, torch::Tensor>> headLoads;
-    std::string headProblem;  // why the head keeps its fresh weights
-    std::string adapted;
-    std::vector<std::string> adaptedNotes;  // what fitWeight changed
+    std::string headProblem;           // why the head keeps its fresh weights
+    std::vector<std::string> adapted;  // what fitWeight changed, said once the file loads
     for (auto& [name, tensor] : state) {
         known.insert(name);
         bool inHead = headIds.contains(tensor.unsafeGetTensorImpl());
@@ -382,19 +388,13 @@ void loadBackboneWeights(Network& network, const std::filesystem::path& path, co
                                   models::shapeText(tensor.sizes());
                 continue;
             }
-            if (auto fitted = composed->fitWeight(name, value, tensor);
-                fitted.value.defined() && fitted.value.sizes() == tensor.sizes()) {
-                value = fitted.value;
-                adaptedNotes.push_back(fitted.note);
-            } else if (name == firstConv && value.dim() == 4 && tensor.dim() == 4 && value.size(0) == tensor.size(0) &&
-                       value.size(2) == tensor.size(2) && value.size(3) == tensor.size(3)) {
-                adapted = "`" + name + "` was made for " + std::to_string(value.size(1)) +
-                          " input channels; adapted to " + std::to_string(tensor.size(1));
-                value = adaptChannels(value.to(torch::kFloat32), tensor.size(1));
-            } else {
+            auto fitted = composed->fitWeight(name, value, tensor);
+            if (!fitted.value.defined() || fitted.value.sizes() != tensor.sizes()) {
                 bad.shape(name, value, tensor);
                 continue;
             }
+            value = fitted.value;
+            adapted.push_back(fitted.note);
         }
         (inHead ? headLoads : loads).emplace_back(&tensor, value);
     }
@@ -411,8 +411,7 @@ void loadBackboneWeights(Network& network, const std::filesystem::path& path, co
     if (!bad.empty()) bad.raise(path);
 
     for (auto& [target, value] : loads) assign(*target, value);
-    if (!adapted.empty()) emit(log, "weights `" + path.string() + "`: " + adapted);
-    for (const auto& note : adaptedNotes) emit(log, "weights `" + path.string() + "`: " + note);
+    for (const auto& note : adapted) emit(log, "weights `" + path.string() + "`: " + note);
     // A file without any head (a bare backbone) is no news; one whose head is
     // for other outputs is worth a line.
     bool fileHasHead = false;
