@@ -108,7 +108,11 @@ try {
   const colours = async () => page.$$eval(".view-lines .view-line span span", (spans) =>
     spans.map((s) => [s.textContent.trim(), getComputedStyle(s).color]).filter(([t]) => t));
   const colourOf = async (word) => (await colours()).find(([t]) => t === word)?.[1];
-  await until("the names to be coloured", async () => new Set((await colours()).map(([, c]) => c)).size >= 4);
+  // Wait for the very words compared: four colours on screen can come before
+  // the first line's `data` is drawn (CI met that once the files grew).
+  await until("the names to be coloured", async () =>
+    new Set((await colours()).map(([, c]) => c)).size >= 4 && (await colourOf("data")) !== undefined &&
+    ((await colourOf("cnn")) ?? (await colourOf("adamw"))) !== undefined);
   const keyword = await colourOf("data"), builtin = await colourOf("cnn") ?? await colourOf("adamw");
   ok(keyword && builtin && keyword !== builtin, `a keyword (${keyword}) and a built-in (${builtin}) differ in colour`);
   await page.screenshot({ path: path.join(out, "vscode-colours.png") });
