@@ -9,10 +9,10 @@
 #include <atomic>
 #include <cmath>
 #include <mutex>
-#include <thread>
 
 #include "runtime/data/audio.h"
 #include "runtime/data/audio_encoder.h"
+#include "runtime/data/channel_stats.h"
 #include "runtime/data/labels.h"
 #include "runtime/data/loader.h"
 #include "runtime/data/prepared.h"
@@ -200,86 +200,12 @@ private:
             normalize = call;
         }
         if (!normalize) return;
-        const size_t channels = size_t(info_.itemShape[0]);
-        auto given = [&](const char* what) {
-            auto values = numbersArg(normalize, what);
-            if (values.size() == 1) values.resize(channels, values[0]);
-            if (!values.empty() && values.size() != channels)
-                throw RuntimeError("normalize(" + std::string(what) + " = ...) gives " + std::to_string(values.size()) +
-                                   " values for items with " + std::to_string(channels) +
-                                   " channels; give one per channel.");
-            return values;
-        };
-        auto mean = given("mean"), std = given("std");
-        if (mean.empty() || std.empty()) {
-            auto [measuredMean, measuredStd] = measure();
-            if (mean.empty()) mean = measuredMean;
-            if (std.empty()) std = measuredStd;
-        }
-        for (size_t c = 0; c < channels; ++c) {
-            mean_.push_back(float(mean[c]));
-            std_.push_back(float(std[c] > 1e-6 ? std[c] : 1.0));
-        }
-    }
-
-    // Per-channel mean and standard deviation of the training items after
-    // the deterministic (validation) transforms: all of them up to
-    // kSoundStatsItems, else a seeded sample of that many; summed in double.
-    std::pair<std::vector<double>, std::vector<double>> measure() const {
-        const SoundSplit& train = splits_[0];
-        const int64_t n = int64_t(train.rows.size());
-        std::vector<int64_t> sample = train.rows;
-        if (n > kSoundStatsItems) {
-            auto order = Rng(seed_, 0x7374617473).permutation(n);
-            order.resize(size_t(kSoundStatsItems));
-            std::sort(order.begin(), order.end());
-            sample.clear();
-            for (int64_t i : order) sample.push_back(train.rows[size_t(i)]);
-        }
-        // Each item's sums on all cores, added up in order: the same result
-        // for any number of threads.
         const int64_t channels = info_.itemShape[0];
-        std::vector<double> itemSums(sample.size() * size_t(2 * channels), 0.0);
-        std::vector<int64_t> itemCounts(sample.size(), 0);
-        std::vector<std::exception_ptr> errors(sample.size());
-        std::atomic<size_t> next{0};
-        std::vector<std::thread> pool;
-        const int threads = int(std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 16));
-        for (int t = 0; t < threads; ++t)
-            pool.emplace_back([&] {
-                for (size_t i = next++; i < sample.size(); i = next++) {
-                    try {
-                        torch::Tensor x = itemOf(sample[i], nullptr, false).to(torch::kFloat64).reshape({channels, -1});
-                        torch::Tensor s = x.sum(1), q = x.pow(2).sum(1);
-                        for (int64_t c = 0; c < channels; ++c) {
-                            itemSums[i * size_t(2 * channels) + size_t(2 * c)] = s[c].item<double>();
-                            itemSums[i * size_t(2 * channels) + size_t(2 * c + 1)] = q[c].item<double>();
-                        }
-                        itemCounts[i] = x.size(1);
-                    } catch (...) {
-                        errors[i] = std::current_exception();
-                    }
-                }
-            });
-        for (auto& thread : pool) thread.join();
-        for (auto& error : errors)
-            if (error) std::rethrow_exception(error);
-        std::vector<double> sum(size_t(channels), 0), squares(size_t(channels), 0);
-        int64_t count = 0;
-        for (size_t i = 0; i < sample.size(); ++i) {
-            for (size_t c = 0; c < size_t(channels); ++c) {
-                sum[c] += itemSums[i * size_t(2 * channels) + 2 * c];
-                squares[c] += itemSums[i * size_t(2 * channels) + 2 * c + 1];
-            }
-            count += itemCounts[i];
-        }
-        const size_t width = size_t(channels);
-        std::vector<double> means(width, 0.0), deviations(width, 0.0);
-        for (size_t c = 0; c < width; ++c) {
-            means[c] = sum[c] / double(count);
-            deviations[c] = std::sqrt(std::max(0.0, squares[c] / double(count) - means[c] * means[c]));
-        }
-        return {means, deviations};
+        std::tie(mean_, std_) = normalization(normalize, size_t(channels), [&] {
+            // After the deterministic (validation) transforms.
+            return channelStats(statsSample(splits_[0].rows, kSoundStatsItems, seed_), channels,
+                                [&](int64_t row) { return itemOf(row, nullptr, false); });
+        });
     }
 
     Batch makeBatch(const SoundSplit& data, const std::vector<int64_t>& positions, int64_t epoch, bool training) const {
@@ -316,74 +242,19 @@ private:
     std::vector<float> mean_, std_;
 };
 
-// `on_bad = "skip"`: every file is read once, on all cores, and those that
-// fail are left out of the listing, counted and named.
-Listing withoutUnreadableSounds(const DataRequest& request, const Listing& listing, const AudioBlock& block) {
-    const int64_t n = int64_t(listing.paths.size());
-    std::vector<std::string> errors(static_cast<size_t>(n));
-    std::atomic<int64_t> nextItem{0};
-    std::vector<std::thread> pool;
-    int threads = int(std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 16));
-    for (int t = 0; t < threads; ++t)
-        pool.emplace_back([&] {
-            for (int64_t i = nextItem++; i < n; i = nextItem++) {
-                try {
-                    int64_t rate = 0;
-                    readSound(listing.paths[size_t(i)], rate);
-                } catch (const std::exception& e) {
-                    errors[size_t(i)] = e.what();
-                }
-            }
-        });
-    for (auto& thread : pool) thread.join();
-    (void)block;
-    std::vector<int64_t> keep, bad;
-    for (int64_t i = 0; i < n; ++i) (errors[size_t(i)].empty() ? keep : bad).push_back(i);
-    if (bad.empty()) return listing;
-    std::string message = "skipped " + std::to_string(bad.size()) + " unreadable sound file" +
-                          (bad.size() == 1 ? "" : "s") + " of " + std::to_string(n) + " (on_bad = \"skip\"):";
-    for (size_t k = 0; k < bad.size() && k < 5; ++k) message += "\n    " + errors[size_t(bad[k])];
-    if (bad.size() > 5) message += "\n    ... and " + std::to_string(bad.size() - 5) + " more";
-    note(request, message);
-    if (keep.empty()) throw RuntimeError("data `" + request.name() + "`: no sound file could be read; " + errors[0]);
-    return subset(listing, keep);
-}
-
 std::unique_ptr<PreparedData> prepareAudio(const DataRequest& request) {
-    const Value& source = *request.section->field("source");
     const AudioBlock block = audioBlock(request.input);
     const std::string kind = callName(request.target);
 
-    Listing listing = listSource(source, request.baseDir);
-    if (listing.inMemory)
-        throw RuntimeError("data `" + request.name() + "`: the `" + listing.source +
-                           "` source holds images, not sound; list sound files with `folder(..., extensions = "
-                           "[\".wav\", \".flac\", \".ogg\"])` or a table of paths.");
-    if (listing.table) {
-        std::string column = callName(request.x) == "column" ? stringArg(request.x, "name") : "";
-        if (column.empty())
-            throw RuntimeError("data `" + request.name() +
-                               "`: say which column holds the sound files, e.g. `x = column(\"path\")`.");
-        std::string base = stringArg(&source, "folder");
-        attachPaths(listing, column, base.empty() ? listing.root.parent_path() : resolvePath(request.baseDir, base));
-        if (!request.y)
-            throw RuntimeError("data `" + request.name() +
-                               "`: say where the labels are, e.g. `y = column(\"label\")`.");
-    }
-    if (!listing.hasPaths())
-        throw RuntimeError("data `" + request.name() + "`: the `" + listing.source + "` source lists no files.");
-    if (stringArg(request.input, "on_bad") == "skip") listing = withoutUnreadableSounds(request, listing, block);
-    Value parentLabel(Value::Kind::Call);
-    parentLabel.text = "parent_label";
-    std::vector<std::string> labels = readLabels(request.y ? *request.y : parentLabel, listing);
-    auto keep = itemsWithTarget(request, labels);
-    if (keep.size() < labels.size()) {
-        listing = subset(listing, keep);
-        std::vector<std::string> kept;
-        for (int64_t i : keep) kept.push_back(labels[size_t(i)]);
-        labels = std::move(kept);
-    }
-    std::vector<Side> sides = assignSplits(*request.split, listing, labels, request.fold);
+    LabelledFiles files =
+        labelledFiles(request, "sound file", "`folder(..., extensions = [\".wav\", \".flac\", \".ogg\"])`",
+                      [](const std::filesystem::path& path) {
+                          int64_t rate = 0;
+                          readSound(path, rate);
+                      });
+    const Listing& listing = files.listing;
+    const std::vector<std::string>& labels = files.labels;
+    const std::vector<Side>& sides = files.sides;
     auto items = std::make_shared<SoundItems>(listing.paths, block, request.cache ? kSoundCacheBytes : 0);
 
     Targets targets = encodeTargets(kind, labels, sides, labelDelimiter(request.target), {});

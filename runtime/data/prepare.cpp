@@ -2,10 +2,14 @@
 // tabular preparation.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 #include "runtime/data/dataset.h"
+#include "runtime/data/labels.h"
 #include "runtime/data/prepared.h"
 #include "runtime/data/table.h"
 #include "runtime/data/text_data.h"
@@ -27,6 +31,71 @@ const char* splitName(Split split) {
 
 void note(const DataRequest& request, const std::string& message) {
     log::note("note: data `" + request.name() + "`: " + message);
+}
+
+Listing withoutUnreadable(const DataRequest& request, const Listing& listing, const std::string& what,
+                          const std::function<void(const std::filesystem::path&)>& read) {
+    const int64_t n = int64_t(listing.paths.size());
+    std::vector<std::string> errors(static_cast<size_t>(n));
+    std::atomic<int64_t> nextItem{0};
+    std::vector<std::thread> pool;
+    const int threads = int(std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 16));
+    for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&] {
+            for (int64_t i = nextItem++; i < n; i = nextItem++) {
+                try {
+                    read(listing.paths[size_t(i)]);
+                } catch (const std::exception& e) {
+                    errors[size_t(i)] = e.what();
+                }
+            }
+        });
+    for (auto& thread : pool) thread.join();
+    std::vector<int64_t> keep, bad;
+    for (int64_t i = 0; i < n; ++i) (errors[size_t(i)].empty() ? keep : bad).push_back(i);
+    if (bad.empty()) return listing;
+    std::string message = "skipped " + std::to_string(bad.size()) + " unreadable " + what +
+                          (bad.size() == 1 ? "" : "s") + " of " + std::to_string(n) + " (on_bad = \"skip\"):";
+    for (size_t k = 0; k < bad.size() && k < 5; ++k) message += "\n    " + errors[size_t(bad[k])];
+    if (bad.size() > 5) message += "\n    ... and " + std::to_string(bad.size() - 5) + " more";
+    note(request, message);
+    if (keep.empty()) throw RuntimeError("data `" + request.name() + "`: no " + what + " could be read; " + errors[0]);
+    return subset(listing, keep);
+}
+
+LabelledFiles labelledFiles(const DataRequest& request, const std::string& what, const std::string& folderHint,
+                            const std::function<void(const std::filesystem::path&)>& read) {
+    const Value& source = *request.section->field("source");
+    Listing listing = listSource(source, request.baseDir);
+    if (listing.inMemory)
+        throw RuntimeError("data `" + request.name() + "`: the `" + listing.source + "` source holds images, not " +
+                           what + "s; list them with " + folderHint + " or a table of paths.");
+    if (listing.table) {
+        std::string column = callName(request.x) == "column" ? stringArg(request.x, "name") : "";
+        if (column.empty())
+            throw RuntimeError("data `" + request.name() + "`: say which column holds the " + what +
+                               "s, e.g. `x = column(\"path\")`.");
+        std::string base = stringArg(&source, "folder");
+        attachPaths(listing, column, base.empty() ? listing.root.parent_path() : resolvePath(request.baseDir, base));
+        if (!request.y)
+            throw RuntimeError("data `" + request.name() +
+                               "`: say where the labels are, e.g. `y = column(\"label\")`.");
+    }
+    if (!listing.hasPaths())
+        throw RuntimeError("data `" + request.name() + "`: the `" + listing.source + "` source lists no files.");
+    if (stringArg(request.input, "on_bad") == "skip") listing = withoutUnreadable(request, listing, what, read);
+    Value parentLabel(Value::Kind::Call);
+    parentLabel.text = "parent_label";
+    std::vector<std::string> labels = readLabels(request.y ? *request.y : parentLabel, listing);
+    auto keep = itemsWithTarget(request, labels);
+    if (keep.size() < labels.size()) {
+        listing = subset(listing, keep);
+        std::vector<std::string> kept;
+        for (int64_t i : keep) kept.push_back(labels[size_t(i)]);
+        labels = std::move(kept);
+    }
+    std::vector<Side> sides = assignSplits(*request.split, listing, labels, request.fold);
+    return {std::move(listing), std::move(labels), std::move(sides)};
 }
 
 std::vector<int64_t> itemsWithTarget(const DataRequest& request, const std::vector<std::string>& labels) {

@@ -5,6 +5,7 @@
 #include <array>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,25 @@ inline std::string labelDelimiter(const Value* target) {
 
 // Prints a line about the data to stderr: `note: data NAME: MESSAGE`.
 void note(const DataRequest& request, const std::string& message);
+
+// `on_bad = "skip"`: every file of the listing is read once by `read`, on
+// all cores, and those it throws for are left out, counted and named in a
+// note ("skipped 2 unreadable sound files of 40"); none left is an error.
+Listing withoutUnreadable(const DataRequest& request, const Listing& listing, const std::string& what,
+                          const std::function<void(const std::filesystem::path&)>& read);
+
+// The items of a block whose items are files (sound, video): listed from
+// the source (a folder, or a table whose `x = column(...)` holds paths),
+// unreadable ones left out when the block says `on_bad = "skip"`, labelled
+// (the parent folder by default) and assigned to splits. `what` names a
+// file in messages ("sound file"), `folderHint` how to list such files.
+struct LabelledFiles {
+    Listing listing;
+    std::vector<std::string> labels;
+    std::vector<Side> sides;
+};
+LabelledFiles labelledFiles(const DataRequest& request, const std::string& what, const std::string& folderHint,
+                            const std::function<void(const std::filesystem::path&)>& read);
 
 // The items with a target: those whose label is missing (empty, NA, ...) are
 // dropped and counted on stderr. multi_category keeps empty labels (no class).
