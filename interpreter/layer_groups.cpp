@@ -1,6 +1,7 @@
 #include "interpreter/layer_groups.h"
 
 #include <cmath>
+#include <iterator>
 #include <limits>
 
 namespace pipelang {
@@ -27,16 +28,29 @@ const Section* referenced(const Pipeline& pipeline, std::string_view kind, const
 
 std::optional<std::vector<stdlib::LayerGroup>> layerGroupsUpTo(const Value& backbone, int64_t most) {
     std::vector<stdlib::LayerGroup> groups;
+    // A backbone that wraps another (`frames(resnet(...))`) holds that one's
+    // groups first, under the module its `backbone` parameter names.
+    if (const Value* inner = backbone.arg("backbone"); inner && inner->kind == Value::Kind::Call) {
+        auto own = layerGroupsUpTo(*inner, most);
+        if (!own) return std::nullopt;
+        own->pop_back();  // its head
+        for (auto& group : *own) {
+            group.name = "backbone." + group.name;
+            for (auto& pattern : group.patterns) pattern = "backbone." + pattern;
+            groups.push_back(std::move(group));
+        }
+    }
     if (backbone.builtin && backbone.builtin->layerGroups) {
         bool tooMany = false;
-        groups = backbone.builtin->layerGroups([&](std::string_view param) {
+        auto own = backbone.builtin->layerGroups([&](std::string_view param) {
             int64_t size = sizeOf(backbone, param);
             tooMany = tooMany || size > most;
             return size > most ? 0 : size;
         });
         if (tooMany) return std::nullopt;
+        groups.insert(groups.end(), std::make_move_iterator(own.begin()), std::make_move_iterator(own.end()));
     } else {
-        groups = {{"backbone", {"*"}}};
+        groups.push_back({"backbone", {"*"}});
     }
     groups.push_back({"head", {}});
     return groups;

@@ -238,7 +238,8 @@ void Checker::derive() {
         Value* head = model->field("head");
         if (head->isNone() && head->origin == Origin::Derived)
             if (auto found = defaultsFor(Family::Head, target); !found.empty()) *head = bare(*found[0]);
-        if (shapeOf(*data).input == "image") normalizeForWeights(*data, *model);
+        if (std::string input = shapeOf(*data).input; input == "image" || input == "video")
+            normalizeForWeights(*data, *model);
     }
     for (auto& ev : c_.pipeline.sections) {
         if (ev.kind != "evaluate") continue;
@@ -265,6 +266,10 @@ void Checker::checkContract(const Value& v, const std::string& kind, const char*
         if (contains(b->accepts, kind)) fits.push_back(b->name);
     d.hints.push_back("`" + v.text + "` works with " + joinNames(v.builtin->accepts) + " " + role + "s");
     if (!fits.empty()) d.hints.push_back("for " + kind + " " + role + "s use " + joinNames(fits));
+    // A part that wraps this one for the input (`frames` runs an image backbone on every frame).
+    for (const auto* b : stdlib::registry().all(family))
+        if (contains(b->accepts, kind) && !b->produces.empty() && contains(v.builtin->accepts, b->produces))
+            d.hints.push_back("or wrap it: `" + b->name + "(" + v.text + "(...))` gives it " + b->produces + "s");
 }
 
 void Checker::checkData(const Section& data) {
@@ -477,6 +482,10 @@ void Checker::checkTrain(const Section& train) {
             Value shown = *backbone;
             if (own != backbone) shown.span = own->span;
             checkContract(shown, shape.input, "input", Family::Backbone, model->nameSpan);
+            // A backbone that wraps another gives it what it `produces` (`frames`: images).
+            const Value* inner = backbone->arg("backbone");
+            if (backbone->builtin && !backbone->builtin->produces.empty() && inner && inner->kind == Value::Kind::Call)
+                checkContract(*inner, backbone->builtin->produces, "input", Family::Backbone, model->nameSpan);
         }
     }
 

@@ -67,6 +67,10 @@ void Checker::configureFromWeights(Section& model) {
 // vision_learner does. A normalize with values written keeps them.
 void Checker::normalizeForWeights(Section& data, const Section& model) {
     const Value* backbone = model.field("backbone");
+    // `frames(resnet(weights = ...))`: a video backbone's image backbone holds them.
+    if (const Value* inner = backbone && backbone->kind == Value::Kind::Call ? backbone->arg("backbone") : nullptr;
+        inner && inner->kind == Value::Kind::Call)
+        backbone = inner;
     const Value* weights = backbone && backbone->kind == Value::Kind::Call ? backbone->arg("weights") : nullptr;
     if (!weights || weights->kind != Value::Kind::String) return;
     Value* batch = data.field("batch");
@@ -76,7 +80,7 @@ void Checker::normalizeForWeights(Section& data, const Section& model) {
     bool rgb = false;
     if (blocks && (blocks->kind == Value::Kind::Tuple || blocks->kind == Value::Kind::List))
         for (const auto& b : blocks->items)
-            if (b.kind == Value::Kind::Call && b.text == "image")
+            if (b.kind == Value::Kind::Call && (b.text == "image" || b.text == "video"))
                 if (const Value* channels = b.arg("channels"); channels && channels->integer == 3) rgb = true;
     if (!rgb) return;
     for (auto& t : batch->items) {

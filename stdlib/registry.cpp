@@ -156,6 +156,7 @@ const Registry& registry() {
         addMetrics(reg);
         addTokenizers(reg);
         addAudio(reg);
+        addVideo(reg);
         return reg;
     }();
     return r;

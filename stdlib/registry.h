@@ -94,7 +94,7 @@ using SizeOf = std::function<int64_t(std::string_view param)>;
 // that declare `accepts` work only on those input blocks (the others act on
 // images and refuse sound). The checker
 // enforces these generically, with no case per built-in.
-//   inputs:  image  tabular  text  tokens  audio
+//   inputs:  image  tabular  text  tokens  audio  series  video
 //   targets: category  multi_category  number  tokens
 struct Builtin {
     std::string name;
@@ -104,7 +104,8 @@ struct Builtin {
     std::vector<std::string> accepts = {};
     std::vector<std::string> defaultFor = {};  // target kinds for which this is the default
     std::string produces = {};                 // data blocks; item transforms that change the input's kind
-                                               // (`mel_spectrogram`: audio in, an image out)
+                                               // (`mel_spectrogram`: audio in, an image out); backbones that
+                                               // wrap another: what that one is given (`frames`: images)
     bool canBeTarget = false;                  // data blocks only: may stand last as the label
     bool canBeInput = false;                   // data blocks only
     bool lowerIsBetter = false;                // metrics only: a smaller value is better (error_rate, mse)
@@ -153,6 +154,7 @@ void addTraining(Registry& r);  // losses, optimizers, schedules, ranges, callba
 void addMetrics(Registry& r);
 void addTokenizers(Registry& r);
 void addAudio(Registry& r);  // the audio block, its spectrogram transforms and masks, cnn1d
+void addVideo(Registry& r);  // the video block and the frames backbone
 
 // A parsed type expression.
 struct Type {

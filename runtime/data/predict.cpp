@@ -15,6 +15,7 @@
 #include "runtime/data/text_sources.h"
 #include "runtime/data/tokenizer.h"
 #include "runtime/data/transforms.h"
+#include "runtime/data/video_encoder.h"
 #include "runtime/error.h"
 #include "runtime/values.h"
 
@@ -222,6 +223,7 @@ std::unique_ptr<InputEncoder> loadInputEncoder(const Section& data, const std::f
         if (input == "tabular") return std::make_unique<TabularEncoder>(data, classes, stats);
         if (input == "text") return std::make_unique<TextEncoder>(classes, stats, runDir);
         if (input == "audio") return audioEncoder(data, classes, stats);
+        if (input == "video") return videoEncoder(data, classes, stats);
         if (input == "series") return seriesEncoder(data, stats);
     } catch (const nlohmann::json::exception& e) {
         throw RuntimeError("`" + (runDir / "stats.json").string() + "` is incomplete (" + e.what() +

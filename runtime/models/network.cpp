@@ -105,6 +105,7 @@ public:
             bool norm = isBatchNorm(*module);
             for (auto& p : module->parameters(/*recurse=*/false)) p.set_requires_grad(!frozen || norm);
         }
+        for (auto& p : backbone_->learnsWhenFrozen()) p.set_requires_grad(true);
     }
     bool fixedWindow() const override { return backbone_->fixedWindow(); }
     void fix() {
@@ -266,12 +267,16 @@ std::shared_ptr<Network> buildNetwork(const Value& backboneCall, const Value& he
     std::shared_ptr<Head> head = makeHead(headCall, info, *backbone);
     auto network = std::make_shared<ComposedNetwork>(backbone, head, layerGroups(backboneCall));
 
-    if (const Value* weights = backboneCall.arg("weights"); weights && weights->kind == Value::Kind::String) {
+    // A backbone that wraps another (`frames(resnet(weights = ...))`) takes
+    // that one's weights and freezing: its state dict has the same names.
+    const Value* own = backboneCall.arg("backbone");
+    const Value& weighted = own && own->kind == Value::Kind::Call ? *own : backboneCall;
+    if (const Value* weights = weighted.arg("weights"); weights && weights->kind == Value::Kind::String) {
         hub::FoundWeights found = hub::findWeights(weights->text, baseDir);
         if (!found.path) throw RuntimeError(hub::notFound(weights->text, found));
         loadBackboneWeights(*network, *found.path, log);
     }
-    if (const Value* freeze = backboneCall.arg("freeze"); freeze && freeze->boolean) network->fix();
+    if (const Value* freeze = weighted.arg("freeze"); freeze && freeze->boolean) network->fix();
     return network;
 }
 

@@ -52,6 +52,9 @@ public:
     // A pretrained tensor of another shape made to fit `target` (ViT's
     // position embeddings for another image size) and a note saying how;
     // an undefined tensor when it cannot.
+    // Parameters that learn even while the backbone is frozen: parts no
+    // pretrained file holds (a video backbone's pooling over time).
+    virtual std::vector<torch::Tensor> learnsWhenFrozen() { return {}; }
     struct Fitted {
         torch::Tensor value;
         std::string note;

@@ -14,7 +14,7 @@
 namespace pipelang::stdlib {
 namespace {
 
-const std::vector<std::string> kInputKinds = {"image", "tabular", "text", "tokens", "series", "audio"};
+const std::vector<std::string> kInputKinds = {"image", "tabular", "text", "tokens", "series", "audio", "video"};
 const std::vector<std::string> kTargetKinds = {"category", "multi_category", "number", "tokens", "series"};
 
 bool contains(const std::vector<std::string>& list, const std::string& value) {
@@ -112,6 +112,12 @@ TEST(Registry, EveryBackboneAcceptsInputKinds) {
     for (const auto* b : registry().all(Family::Backbone)) {
         EXPECT_FALSE(b->accepts.empty()) << where(*b) << " accepts nothing";
         for (const auto& kind : b->accepts) EXPECT_TRUE(contains(kInputKinds, kind)) << where(*b) << ": " << kind;
+        // A backbone that wraps another (`frames`) says what it gives it, through its `backbone` parameter.
+        if (b->produces.empty()) continue;
+        EXPECT_TRUE(contains(kInputKinds, b->produces)) << where(*b) << ": " << b->produces;
+        const Param* inner = b->param("backbone");
+        ASSERT_NE(inner, nullptr) << where(*b) << " produces " << b->produces << " but wraps no backbone";
+        EXPECT_EQ(inner->type, "backbone") << where(*b);
     }
 }
 
