@@ -35,9 +35,7 @@ void addVideo(Registry& r) {
                     0.001,
                     1000},
                    {"channels", "int", "3", "1 for greyscale, 3 for colour; frames are converted to it", {"1", "3"}},
-                   {"size",
-                    "int|list<int>",
-                    "none",
+                   {"size", "int|list<int>", "none",
                     "scale frames to this size as they are decoded (a side, or [height, width]); by default the "
                     "clip's own"},
                    {"on_bad",

@@ -19,8 +19,8 @@ std::vector<int64_t> statsSample(const std::vector<int64_t>& rows, int64_t most,
 // Per-channel mean and standard deviation of the items `item(row)` for the
 // given rows; an item is {channels, ...} once `channelsFirst` has arranged it.
 // Each item's sums are made on all cores and added up in order, in double.
-std::pair<std::vector<double>, std::vector<double>> channelStats(
-    const std::vector<int64_t>& rows, int64_t channels, const std::function<torch::Tensor(int64_t row)>& item);
+std::pair<std::vector<double>, std::vector<double>> channelStats(const std::vector<int64_t>& rows, int64_t channels,
+                                                                 const std::function<torch::Tensor(int64_t row)>& item);
 
 // The mean and standard deviation `normalize(...)` asks for, one per channel:
 // its `mean` and `std` (one value, or one per channel) where written, the

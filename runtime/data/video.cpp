@@ -155,7 +155,8 @@ VideoTimes probeVideo(const std::filesystem::path& path) {
             // A packet without a presentation time (raw streams) is shown
             // after the one before it.
             int64_t pts = packet->pts != AV_NOPTS_VALUE ? packet->pts : packet->dts;
-            if (pts == AV_NOPTS_VALUE) pts = stamps.empty() ? 0 : stamps.back() + std::max<int64_t>(1, packet->duration);
+            if (pts == AV_NOPTS_VALUE)
+                pts = stamps.empty() ? 0 : stamps.back() + std::max<int64_t>(1, packet->duration);
             stamps.push_back(pts);
         }
         av_packet_unref(packet.get());
@@ -242,8 +243,8 @@ std::vector<Image> decodeFrames(const std::filesystem::path& path, const std::ve
             code = avcodec_send_packet(decoder.get(), packet.get());
             av_packet_unref(packet.get());
             if (code < 0 && code != AVERROR(EAGAIN))
-                throw RuntimeError("video file `" + path.string() + "` is damaged: frame " +
-                                   std::to_string(shown + 1) + " cannot be decoded (" + averror(code) +
+                throw RuntimeError("video file `" + path.string() + "` is damaged: frame " + std::to_string(shown + 1) +
+                                   " cannot be decoded (" + averror(code) +
                                    "); re-encode it or leave it out (`on_bad = \"skip\"`).");
             drain();
         } else {

@@ -16,10 +16,10 @@ namespace pipelang::runtime {
 
 // What the `video` block asks of every file.
 struct VideoBlock {
-    int64_t frames = 8;          // frames per item
-    std::optional<double> fps;   // frames taken at this rate; else spread evenly over the clip
-    int channels = 3;            // 1: grey, 3: RGB
-    int height = 0, width = 0;   // frames scaled to this size as they are decoded; 0: the clip's own
+    int64_t frames = 8;         // frames per item
+    std::optional<double> fps;  // frames taken at this rate; else spread evenly over the clip
+    int channels = 3;           // 1: grey, 3: RGB
+    int height = 0, width = 0;  // frames scaled to this size as they are decoded; 0: the clip's own
 };
 VideoBlock videoBlock(const Value* call);
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cmath>
 #include <mutex>
 
 #include "runtime/data/channel_stats.h"
@@ -191,16 +192,22 @@ public:
         return items_->path(splits_[size_t(split)].rows.at(size_t(position))).string();
     }
 
-    // The clip's frames side by side, normalisation undone.
+    // The clip's frames in reading order on a near-square grid (8 frames: 3
+    // by 3, the last cell empty), a grey line between them, normalisation undone.
     ItemView view(const Batch& batch, int64_t j) const override {
         torch::Tensor x = batch.x[j].detach().to(torch::kCPU, torch::kFloat32).clone();  // {T, C, H, W}
         for (size_t c = 0; c < mean_.size(); ++c) x.select(1, int64_t(c)).mul_(std_[c]).add_(mean_[c]);
-        const int64_t frames = x.size(0), channels = x.size(1), height = x.size(2), width = x.size(3);
-        torch::Tensor strip = x.permute({1, 2, 0, 3}).reshape({channels, height, frames * width});
-        strip = (strip * 255).round().clamp(0, 255).to(torch::kUInt8).contiguous();
+        x = (x * 255).round().clamp(0, 255).to(torch::kUInt8).contiguous();
+        const int frames = int(x.size(0)), channels = int(x.size(1)), height = int(x.size(2)), width = int(x.size(3));
+        const int columns = int(std::ceil(std::sqrt(double(frames)))), rows = (frames + columns - 1) / columns;
         ItemView item;
-        item.picture = Image(int(channels), int(height), int(frames * width));
-        std::copy_n(strip.data_ptr<uint8_t>(), item.picture.pixels.size(), item.picture.pixels.data());
+        item.picture = Image(channels, rows * (height + 1) - 1, columns * (width + 1) - 1, 128);
+        const uint8_t* in = x.data_ptr<uint8_t>();
+        for (int t = 0; t < frames; ++t)
+            for (int c = 0; c < channels; ++c)
+                for (int r = 0; r < height; ++r)
+                    std::copy_n(in + ((size_t(t) * channels + c) * height + r) * width, width,
+                                &item.picture.at(c, (t / columns) * (height + 1) + r, (t % columns) * (width + 1)));
         return item;
     }
 

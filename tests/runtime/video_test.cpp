@@ -38,9 +38,10 @@ fs::path numberedClip(const fs::path& path, int fps, double seconds, const std::
 
 // ffprobe's presentation times of the video stream's frames, in seconds.
 std::vector<double> ffprobeTimes(const fs::path& path) {
-    CommandResult r = runShell("ffprobe -v error -select_streams v:0 -show_entries frame=best_effort_timestamp_time "
-                               "-of csv=p=0 " +
-                               path.string());
+    CommandResult r = runShell(
+        "ffprobe -v error -select_streams v:0 -show_entries frame=best_effort_timestamp_time "
+        "-of csv=p=0 " +
+        path.string());
     EXPECT_EQ(r.status, 0) << r.output;
     std::vector<double> times;
     std::istringstream lines(r.output);
@@ -327,7 +328,8 @@ TEST_F(VideoRun, EveryPoolGivesOneVectorPerClipAndTheStateHasTheImageBackbonesNa
             names.push_back(g.name);
             grouped += int64_t(g.parameters.size());
         }
-        EXPECT_EQ(names, (std::vector<std::string>{"backbone.conv1..layer2", "backbone.layer3..layer4", "pool", "head"}));
+        EXPECT_EQ(names,
+                  (std::vector<std::string>{"backbone.conv1..layer2", "backbone.layer3..layer4", "pool", "head"}));
         EXPECT_EQ(grouped, int64_t(network->parameters().size())) << pool;
     }
     // Frozen: the image backbone's convolutions stop, its batch norms and the LSTM over time learn.
