@@ -128,6 +128,47 @@ TEST_F(ModelsTorchvision, ExportsLoadInTorchvisionStrictly) {
     EXPECT_NE(std::system(wrong.c_str()), 0);
 }
 
+// `frames` keeps the image backbone's names: torchvision's resnet18 loads
+// into frames(resnet(...)), and on a clip of one image repeated, pooled by
+// the mean or the maximum, gives torchvision's logits for that image; its
+// export loads back into torchvision strictly.
+TEST_F(ModelsTorchvision, FramesRunTorchvisionsResnetOnEveryFrame) {
+    NamedTensors io = readSafetensors(dir_->path() / "resnet18_io.safetensors");
+    torch::Tensor images = io.tensors[0].second;  // {2, 3, 64, 64}
+    Batch clips;
+    clips.x = images.unsqueeze(1).expand({2, 4, 3, 64, 64}).contiguous();
+    DataInfo info = imageInfo({4, 3, 64, 64}, 10);
+    info.input = "video";
+    for (const std::string pool : {"mean", "max"}) {
+        Section model = checkedModel(
+            "data d {\n"
+            "    source = folder(\"/nonexistent\", extensions = [\".mp4\"])\n"
+            "    blocks = (video(frames = 4), category)\n"
+            "}\n"
+            "model m { backbone = frames(resnet(depth = 18, weights = \"resnet18.safetensors\"), "
+            "pool = \"" +
+                pool +
+                "\") }\n"
+                "train t { model = m  data = d }\n",
+            "/tmp/frames_test.pipe");
+        auto net = buildNetwork(model, info, dir_->path());
+        net->eval();
+        torch::NoGradGuard noGrad;
+        torch::Tensor y = net->forward(clips);
+        ASSERT_EQ(y.sizes(), io.tensors[1].second.sizes());
+        EXPECT_LE((y - io.tensors[1].second).abs().max().item<double>(), 1e-4) << pool;
+
+        TempDir out;
+        saveWeights(*net, out / "frames.safetensors");
+        std::string command = kScript + " check " + (out / "frames.safetensors").string() + " " +
+                              (dir_->path() / "resnet18_io.safetensors").string() + " 10 " +
+                              (out / "y.safetensors").string();
+        ASSERT_EQ(std::system(command.c_str()), 0) << command;
+        NamedTensors theirs = readSafetensors(out / "y.safetensors");
+        EXPECT_LE((y - theirs.tensors[0].second).abs().max().item<double>(), 1e-4) << pool;
+    }
+}
+
 TEST_F(ModelsTorchvision, TorchvisionHeadForOtherClassesIsReinitialised) {
     std::vector<std::string> log;
     torch::manual_seed(0);
