@@ -8,6 +8,7 @@
 #include <cmath>
 #include <thread>
 
+#include "runtime/data/channel_stats.h"
 #include "runtime/data/idx.h"
 #include "runtime/data/image_items.h"
 #include "runtime/data/labels.h"
@@ -147,26 +148,7 @@ private:
         }
         if (!normalize) return;
         normalize_ = true;
-        const size_t channels = size_t(info_.itemShape[0]);
-        auto given = [&](const char* what) {
-            auto values = numbersArg(normalize, what);
-            if (values.size() == 1) values.resize(channels, values[0]);
-            if (!values.empty() && values.size() != channels)
-                throw RuntimeError("normalize(" + std::string(what) + " = ...) gives " + std::to_string(values.size()) +
-                                   " values for images with " + std::to_string(channels) +
-                                   " channels; give one per channel.");
-            return values;
-        };
-        auto mean = given("mean"), std = given("std");
-        if (mean.empty() || std.empty()) {
-            auto [measuredMean, measuredStd] = measure();
-            if (mean.empty()) mean = measuredMean;
-            if (std.empty()) std = measuredStd;
-        }
-        for (size_t c = 0; c < channels; ++c) {
-            mean_.push_back(float(mean[c]));
-            std_.push_back(float(std[c] > 1e-6 ? std[c] : 1.0));
-        }
+        std::tie(mean_, std_) = normalization(normalize, size_t(info_.itemShape[0]), [&] { return measure(); });
     }
 
     // Per-channel mean and standard deviation, in [0, 1] units, of the
@@ -285,39 +267,6 @@ ImageBlock imageBlock(const Value* call) {
     return block;
 }
 
-// `on_bad = "skip"`: every file is decoded once, on all cores, and those
-// that fail are left out of the listing, counted and named, so that the
-// epochs that follow see only good items and batches stay full.
-Listing withoutUnreadable(const DataRequest& request, const Listing& listing, const ImageBlock& block) {
-    auto items = fileImages(listing.paths, block, {0, 0}, 0);
-    const int64_t n = items->size();
-    std::vector<std::string> errors(static_cast<size_t>(n));
-    std::atomic<int64_t> nextItem{0};
-    std::vector<std::thread> pool;
-    int threads = int(std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 16));
-    for (int t = 0; t < threads; ++t)
-        pool.emplace_back([&] {
-            for (int64_t i = nextItem++; i < n; i = nextItem++) {
-                try {
-                    items->get(i);
-                } catch (const std::exception& e) {
-                    errors[size_t(i)] = e.what();
-                }
-            }
-        });
-    for (auto& thread : pool) thread.join();
-    std::vector<int64_t> keep;
-    std::vector<int64_t> bad;
-    for (int64_t i = 0; i < n; ++i) (errors[size_t(i)].empty() ? keep : bad).push_back(i);
-    if (bad.empty()) return listing;
-    std::string message = "skipped " + std::to_string(bad.size()) + " unreadable image" + (bad.size() == 1 ? "" : "s") +
-                          " of " + std::to_string(n) + " (on_bad = \"skip\"):";
-    for (size_t k = 0; k < bad.size() && k < 5; ++k) message += "\n    " + errors[size_t(bad[k])];
-    if (bad.size() > 5) message += "\n    ... and " + std::to_string(bad.size() - 5) + " more";
-    note(request, message);
-    return subset(listing, keep);
-}
-
 }  // namespace
 
 namespace {
@@ -372,32 +321,15 @@ std::unique_ptr<PreparedData> prepareImages(const DataRequest& request) {
         }
         splits[2].items = testItems;
     } else {
-        if (listing.table) {
-            std::string column = callName(request.x) == "column" ? stringArg(request.x, "name") : "";
-            if (column.empty())
-                throw RuntimeError("data `" + request.name() +
-                                   "`: say which column holds the image files, e.g. `x = "
-                                   "column(\"path\")`.");
-            std::string base = stringArg(&source, "folder");
-            attachPaths(listing, column,
-                        base.empty() ? listing.root.parent_path() : resolvePath(request.baseDir, base));
-            if (!request.y)
-                throw RuntimeError("data `" + request.name() +
-                                   "`: say where the labels are, e.g. `y = "
-                                   "column(\"label\")`.");
-        }
-        if (stringArg(request.input, "on_bad") == "skip") listing = withoutUnreadable(request, listing, block);
-        Value parentLabel(Value::Kind::Call);
-        parentLabel.text = "parent_label";
-        labels = readLabels(request.y ? *request.y : parentLabel, listing);
-        auto keep = itemsWithTarget(request, labels);
-        if (keep.size() < labels.size()) {
-            listing = subset(listing, keep);
-            std::vector<std::string> kept;
-            for (int64_t i : keep) kept.push_back(labels[size_t(i)]);
-            labels = std::move(kept);
-        }
-        sides = assignSplits(*request.split, listing, labels, request.fold);
+        // Every file decoded once when `on_bad = "skip"`, so that the epochs
+        // that follow see only good items and batches stay full.
+        LabelledFiles files = labelledFiles(request, std::move(listing), "image", "`folder(...)`",
+                                            [&](const std::filesystem::path& path) {
+                                                fileImages({path}, block, {0, 0}, 0)->get(0);
+                                            });
+        listing = std::move(files.listing);
+        labels = std::move(files.labels);
+        sides = std::move(files.sides);
         ItemTransforms transforms(request.items);
         auto items = fileImages(listing.paths, block, transforms.firstSize(), request.cache ? kCacheBytes : 0);
         splits[0].items = splits[1].items = splits[2].items = items;

@@ -65,8 +65,14 @@ Listing withoutUnreadable(const DataRequest& request, const Listing& listing, co
 
 LabelledFiles labelledFiles(const DataRequest& request, const std::string& what, const std::string& folderHint,
                             const std::function<void(const std::filesystem::path&)>& read) {
+    return labelledFiles(request, listSource(*request.section->field("source"), request.baseDir), what, folderHint,
+                         read);
+}
+
+LabelledFiles labelledFiles(const DataRequest& request, Listing listing, const std::string& what,
+                            const std::string& folderHint,
+                            const std::function<void(const std::filesystem::path&)>& read) {
     const Value& source = *request.section->field("source");
-    Listing listing = listSource(source, request.baseDir);
     if (listing.inMemory)
         throw RuntimeError("data `" + request.name() + "`: the `" + listing.source + "` source holds images, not " +
                            what + "s; list them with " + folderHint + " or a table of paths.");

@@ -65,6 +65,10 @@ struct LabelledFiles {
 };
 LabelledFiles labelledFiles(const DataRequest& request, const std::string& what, const std::string& folderHint,
                             const std::function<void(const std::filesystem::path&)>& read);
+// The same for a listing already made (images list first to tell idx apart).
+LabelledFiles labelledFiles(const DataRequest& request, Listing listing, const std::string& what,
+                            const std::string& folderHint,
+                            const std::function<void(const std::filesystem::path&)>& read);
 
 // The items with a target: those whose label is missing (empty, NA, ...) are
 // dropped and counted on stderr. multi_category keeps empty labels (no class).
